@@ -1,0 +1,62 @@
+/* sa_admit.h: the admission core. Bytes of an AdmissionReview in, bytes of the response out.
+ *
+ * Pure: no sockets, no clocks, no logging. The TLS server and the offline `review` command both
+ * call sa_admit, so they answer byte for byte the same. Requests are dispatched on the endpoint
+ * and the request's kind through one table (admit.c); a kind with no handler is allowed as is. */
+#ifndef SA_ADMIT_H
+#define SA_ADMIT_H
+
+#include <stddef.h>
+
+#include "sa_review.h"
+#include "sa_state.h"
+#include "sa_verdict.h"
+
+typedef enum sa_endpoint {
+    SA_ENDPOINT_MUTATE,
+    SA_ENDPOINT_VALIDATE,
+    SA_ENDPOINT_COUNT
+} sa_endpoint;
+
+typedef enum sa_decision {
+    SA_DECISION_ALLOWED,
+    SA_DECISION_PATCHED,
+    SA_DECISION_DENIED,
+    SA_DECISION_ERROR,          /* the review was unusable: HTTP 400 */
+    SA_DECISION_COUNT
+} sa_decision;
+
+const char *sa_endpoint_name(sa_endpoint ep);   /* "mutate", "validate" */
+const char *sa_decision_name(sa_decision d);    /* "allowed", "patched", "denied", "error" */
+
+/* A handler judges one parsed review against a snapshot and adds to the verdict. The snapshot's
+ * policy and key are never NULL when a handler runs. */
+typedef void sa_handler_fn(const sa_snapshot *snap, const sa_review *r, sa_verdict *v);
+
+/* What sa_admit produced, plus a summary of the request for logs and metrics (copied, so it
+ * outlives the review; long values are cut). */
+typedef struct sa_admit_result {
+    int http_status;            /* 200: body is a response AdmissionReview; else (400, 503) a
+                                 * one-line reason */
+    char *body;                 /* owned: sa_admit_result_free */
+    size_t body_len;
+    sa_decision decision;
+    unsigned rules_hit;         /* bit (1u << sa_rule) per rule that fired */
+    unsigned modes_hit[SA_RULE_COUNT];
+    int dry_run;
+    char uid[128];
+    char kind[64];
+    char operation[16];
+    char namespace_[64];
+    char name[256];
+    char username[256];
+} sa_admit_result;
+
+/* Judges one review. snap may be NULL (no policy and key loaded yet): then the answer is
+ * HTTP 503 and the webhook's failurePolicy decides. Always fills res; free it with
+ * sa_admit_result_free. */
+void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
+              sa_admit_result *res);
+void sa_admit_result_free(sa_admit_result *res);
+
+#endif

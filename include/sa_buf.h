@@ -1,0 +1,39 @@
+/* sa_buf.h: a growable byte buffer, the one way this project builds strings.
+ *
+ * The buffer owns its bytes; data is always NUL-terminated so it can be used as a C string.
+ * On allocation failure the buffer remembers it (oom=1) and ignores further appends, so callers
+ * can append freely and check once at the end. */
+#ifndef SA_BUF_H
+#define SA_BUF_H
+
+#include <stddef.h>
+
+typedef struct sa_buf {
+    char *data;     /* NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t cap;
+    int oom;        /* an allocation failed: contents are incomplete */
+} sa_buf;
+
+#define SA_BUF_INIT {NULL, 0, 0, 0}
+
+void sa_buf_append(sa_buf *b, const char *s, size_t n);
+/* Grows the buffer by n bytes and returns where they start, for the caller to fill;
+ * NULL (and oom set) if it cannot. */
+char *sa_buf_extend(sa_buf *b, size_t n);
+void sa_buf_puts(sa_buf *b, const char *s);
+void sa_buf_putc(sa_buf *b, char c);
+void sa_buf_printf(sa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+void sa_buf_json_string(sa_buf *b, const char *s);
+/* The bytes as a C string ("" when empty); valid until the next append or free. */
+const char *sa_buf_str(const sa_buf *b);
+/* Hands the bytes to the caller (free() them) and resets the buffer; NULL if oom. */
+char *sa_buf_steal(sa_buf *b, size_t *len);
+/* Appends the whole file at path, refusing one larger than max bytes. Returns 0, or -1 with a
+ * one-line reason in err. */
+int sa_buf_read_file(sa_buf *b, const char *path, size_t max, char *err, size_t errlen);
+void sa_buf_reset(sa_buf *b);
+void sa_buf_free(sa_buf *b);
+
+#endif

@@ -1,0 +1,30 @@
+/* sa_json.h: strict JSON parsing and small accessors over cJSON.
+ *
+ * cJSON alone accepts things an admission webhook must not: invalid UTF-8, duplicate keys
+ * (the webhook would judge the first value while another reader takes the last), "\u0000"
+ * inside strings (which would silently cut names short), and it looks keys up case-insensitively.
+ * Everything in this project that reads a request goes through these functions instead. */
+#ifndef SA_JSON_H
+#define SA_JSON_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* The deepest nesting of arrays and objects accepted; far beyond any Kubernetes object, and it
+ * keeps every recursive walk over a request shallow. */
+#define SA_JSON_MAX_DEPTH 200
+
+/* Parses len bytes into *out. Returns 0, or -1 with a one-line reason in err. */
+int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen);
+
+/* Member key of obj, case-sensitive, or NULL (also when obj is not an object). */
+const cJSON *sa_json_get(const cJSON *obj, const char *key);
+/* A member by a path of keys ending in NULL: sa_json_path(pod, "metadata", "labels", NULL). */
+const cJSON *sa_json_path(const cJSON *obj, ...);
+/* A string member's value, or "" when absent or not a string. */
+const char *sa_json_string(const cJSON *obj, const char *key);
+/* The string, or NULL when item is not a string. */
+const char *sa_json_str(const cJSON *item);
+
+#endif

@@ -1,0 +1,23 @@
+/* sa_nameset.h: a set of names from a policy list, matched exactly or by glob.
+ *
+ * Entries without glob characters (* ? [) go into a hash table; entries with them are kept in
+ * a list and matched with fnmatch(3). Policy tables are overwhelmingly exact names, so lookup
+ * cost does not grow with the table; the few patterns are scanned. */
+#ifndef SA_NAMESET_H
+#define SA_NAMESET_H
+
+#include <stddef.h>
+
+typedef struct sa_nameset sa_nameset;
+
+sa_nameset *sa_nameset_new(void);
+void sa_nameset_free(sa_nameset *s);
+/* Adds an entry. Returns 0, 1 if it is a duplicate, -1 on allocation failure, -2 if the glob
+ * is malformed (an unclosed '['). */
+int sa_nameset_add(sa_nameset *s, const char *entry);
+/* Non-zero when name equals an exact entry or matches a glob entry. NULL set matches nothing. */
+int sa_nameset_match(const sa_nameset *s, const char *name);
+/* Exact entries plus glob entries. */
+size_t sa_nameset_count(const sa_nameset *s);
+
+#endif

@@ -1,0 +1,48 @@
+/* sa_review.h: the AdmissionReview codec.
+ *
+ * Pure: bytes in, a parsed request out; a verdict in, response bytes out. No sockets, no
+ * globals, so the server, the offline `review` command and the fuzzers share it.
+ * Both admission.k8s.io/v1 and v1beta1 are read, and the response is written in the version
+ * the request used, with response.uid = request.uid, as the API server checks. */
+#ifndef SA_REVIEW_H
+#define SA_REVIEW_H
+
+#include <stddef.h>
+
+#include "sa_json.h"
+#include "sa_verdict.h"
+
+typedef enum sa_review_version {
+    SA_REVIEW_V1,
+    SA_REVIEW_V1BETA1
+} sa_review_version;
+
+/* A parsed AdmissionReview request. Every pointer points into doc, which the review owns;
+ * strings that are absent are "" and objects that are absent are NULL. */
+typedef struct sa_review {
+    cJSON *doc;
+    sa_review_version version;
+    const char *uid;
+    const char *group;          /* request.kind.group ("" = core) */
+    const char *kind;           /* request.kind.kind */
+    const char *resource;       /* request.resource.resource */
+    const char *sub_resource;   /* request.subResource */
+    const char *operation;      /* CREATE, UPDATE, DELETE, CONNECT */
+    const char *namespace_;     /* request.namespace ("" for cluster-scoped objects) */
+    const char *name;           /* request.name ("" when the name is generated) */
+    const char *username;       /* request.userInfo.username */
+    const cJSON *groups;        /* request.userInfo.groups: an array of strings, or NULL */
+    const cJSON *object;        /* request.object: an object, or NULL (DELETE) */
+    const cJSON *old_object;    /* request.oldObject: an object, or NULL */
+    int dry_run;
+} sa_review;
+
+/* Parses body into r. Returns 0, or -1 with a one-line reason in err (an HTTP 400). On failure
+ * r holds nothing to free; on success free it with sa_review_free. */
+int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_t errlen);
+void sa_review_free(sa_review *r);
+
+/* Encodes the AdmissionReview response for request r and verdict v into out (appended). */
+void sa_review_encode(const sa_review *r, const sa_verdict *v, sa_buf *out);
+
+#endif

@@ -1,0 +1,176 @@
+/* buf.c: the growable byte buffer (see sa_buf.h). */
+#include "sa_buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_reserve(sa_buf *b, size_t extra)
+{
+    if (b->oom)
+        return -1;
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1) {
+        if (cap > ((size_t)-1) / 2) {
+            b->oom = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void sa_buf_append(sa_buf *b, const char *s, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return;
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+char *sa_buf_extend(sa_buf *b, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return NULL;
+    char *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return at;
+}
+
+void sa_buf_puts(sa_buf *b, const char *s)
+{
+    sa_buf_append(b, s, strlen(s));
+}
+
+void sa_buf_putc(sa_buf *b, char c)
+{
+    sa_buf_append(b, &c, 1);
+}
+
+void sa_buf_printf(sa_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        va_end(ap2);
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        sa_buf_append(b, small, (size_t)n);
+    } else if (buf_reserve(b, (size_t)n) == 0) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+}
+
+void sa_buf_json_string(sa_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sa_buf_putc(b, '"');
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sa_buf_append(b, run, (size_t)(s - run));
+        run = s + 1;
+        switch (c) {
+        case '"': sa_buf_puts(b, "\\\""); break;
+        case '\\': sa_buf_puts(b, "\\\\"); break;
+        case '\n': sa_buf_puts(b, "\\n"); break;
+        case '\r': sa_buf_puts(b, "\\r"); break;
+        case '\t': sa_buf_puts(b, "\\t"); break;
+        default: {
+            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            sa_buf_puts(b, esc);
+        }
+        }
+    }
+    sa_buf_append(b, run, (size_t)(s - run));
+    sa_buf_putc(b, '"');
+}
+
+const char *sa_buf_str(const sa_buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+char *sa_buf_steal(sa_buf *b, size_t *len)
+{
+    if (b->oom) {
+        sa_buf_free(b);
+        return NULL;
+    }
+    char *p = b->data ? b->data : strdup("");
+    if (len)
+        *len = b->data ? b->len : 0;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void sa_buf_reset(sa_buf *b)
+{
+    b->len = 0;
+    b->oom = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void sa_buf_free(sa_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
+
+int sa_buf_read_file(sa_buf *b, const char *path, size_t max, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t start = b->len, n;
+    char chunk[16384];
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len - start + n > max) {
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+            rc = -1;
+            break;
+        }
+        sa_buf_append(b, chunk, n);
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        rc = -1;
+    }
+    if (rc == 0 && b->oom) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
+}

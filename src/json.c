@@ -1,0 +1,175 @@
+/* json.c: strict JSON parsing and accessors (see sa_json.h). */
+#include "sa_json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Checks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and refuses the
+ * escape \u0000. Returns the offset of the first bad byte, or len when all is well. */
+static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c == '\\' && i + 1 < len) {
+            if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0) {
+                *why = "contains the escape \\u0000";
+                return i;
+            }
+            i += 2; /* the escaped character cannot start another escape */
+            continue;
+        }
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned min;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1; min = 0x80; cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2; min = 0x800; cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3; min = 0x10000; cp = c & 0x07;
+        } else {
+            *why = "is not valid UTF-8";
+            return i;
+        }
+        if (i + n >= len) {
+            *why = "is not valid UTF-8 (truncated sequence)";
+            return i;
+        }
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) {
+                *why = "is not valid UTF-8";
+                return i;
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            *why = "is not valid UTF-8";
+            return i;
+        }
+        i += n + 1;
+    }
+    return len;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string, y->string);
+}
+
+/* Walks the tree: refuses duplicate keys and nesting deeper than SA_JSON_MAX_DEPTH.
+ * Small objects are checked pairwise; larger ones sorted, so a wide object costs n log n. */
+static int walk(const cJSON *node, int depth, char *err, size_t errlen)
+{
+    if (!cJSON_IsArray(node) && !cJSON_IsObject(node))
+        return 0;
+    if (depth > SA_JSON_MAX_DEPTH) {
+        snprintf(err, errlen, "JSON nests deeper than %d levels", SA_JSON_MAX_DEPTH);
+        return -1;
+    }
+    if (cJSON_IsObject(node)) {
+        size_t n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            n++;
+        const char *dup = NULL;
+        if (n <= 16) {
+            for (const cJSON *a = node->child; a && !dup; a = a->next)
+                for (const cJSON *b = a->next; b; b = b->next)
+                    if (strcmp(a->string, b->string) == 0) {
+                        dup = a->string;
+                        break;
+                    }
+        } else {
+            const cJSON **items = malloc(n * sizeof *items);
+            if (!items) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            size_t i = 0;
+            for (const cJSON *c = node->child; c; c = c->next)
+                items[i++] = c;
+            qsort(items, n, sizeof *items, name_cmp);
+            for (i = 1; i < n && !dup; i++)
+                if (strcmp(items[i - 1]->string, items[i]->string) == 0)
+                    dup = items[i]->string;
+            free(items);
+        }
+        if (dup) {
+            snprintf(err, errlen, "duplicate JSON key \"%.64s\"", dup);
+            return -1;
+        }
+    }
+    for (const cJSON *c = node->child; c; c = c->next)
+        if (walk(c, depth + 1, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *why = NULL;
+    size_t bad = utf8_check((const unsigned char *)text, len, &why);
+    if (bad < len) {
+        snprintf(err, errlen, "body %s at byte %zu", why, bad);
+        return -1;
+    }
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!doc) {
+        size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        snprintf(err, errlen, "body is not valid JSON (error at byte %zu)", at);
+        return -1;
+    }
+    /* Only white space may follow the document. */
+    for (const char *p = end; p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            snprintf(err, errlen, "body has data after the JSON document (at byte %zu)",
+                     (size_t)(p - text));
+            cJSON_Delete(doc);
+            return -1;
+        }
+    }
+    if (walk(doc, 1, err, errlen) < 0) {
+        cJSON_Delete(doc);
+        return -1;
+    }
+    *out = doc;
+    return 0;
+}
+
+const cJSON *sa_json_get(const cJSON *obj, const char *key)
+{
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+const cJSON *sa_json_path(const cJSON *obj, ...)
+{
+    va_list ap;
+    va_start(ap, obj);
+    const char *key;
+    while (obj && (key = va_arg(ap, const char *)) != NULL)
+        obj = sa_json_get(obj, key);
+    va_end(ap);
+    return obj;
+}
+
+const char *sa_json_str(const cJSON *item)
+{
+    return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+const char *sa_json_string(const cJSON *obj, const char *key)
+{
+    const char *s = sa_json_str(sa_json_get(obj, key));
+    return s ? s : "";
+}

@@ -1,0 +1,189 @@
+/* review.c: the AdmissionReview codec (see sa_review.h). */
+#include "sa_review.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const api_versions[] = {
+    [SA_REVIEW_V1] = "admission.k8s.io/v1",
+    [SA_REVIEW_V1BETA1] = "admission.k8s.io/v1beta1",
+};
+
+/* A member that must be a string when present: *out = its value or "". */
+static int opt_string(const cJSON *obj, const char *key, const char **out, const char *where,
+                      char *err, size_t errlen)
+{
+    const cJSON *item = sa_json_get(obj, key);
+    if (!item || cJSON_IsNull(item)) {
+        *out = "";
+        return 0;
+    }
+    if (!cJSON_IsString(item)) {
+        snprintf(err, errlen, "%s%s must be a string", where, key);
+        return -1;
+    }
+    *out = item->valuestring;
+    return 0;
+}
+
+/* A member that must be an object when present: *out = it or NULL. */
+static int opt_object(const cJSON *obj, const char *key, const cJSON **out, const char *where,
+                      char *err, size_t errlen)
+{
+    const cJSON *item = sa_json_get(obj, key);
+    if (!item || cJSON_IsNull(item)) {
+        *out = NULL;
+        return 0;
+    }
+    if (!cJSON_IsObject(item)) {
+        snprintf(err, errlen, "%s%s must be an object", where, key);
+        return -1;
+    }
+    *out = item;
+    return 0;
+}
+
+static int parse_request(sa_review *r, const cJSON *req, char *err, size_t errlen)
+{
+    const char *w = "request.";
+    const cJSON *kind, *resource, *user;
+    if (opt_string(req, "uid", &r->uid, w, err, errlen) < 0)
+        return -1;
+    if (!*r->uid) {
+        snprintf(err, errlen, "request.uid is missing or empty");
+        return -1;
+    }
+    if (opt_object(req, "kind", &kind, w, err, errlen) < 0 ||
+        opt_string(kind, "group", &r->group, "request.kind.", err, errlen) < 0 ||
+        opt_string(kind, "kind", &r->kind, "request.kind.", err, errlen) < 0 ||
+        opt_object(req, "resource", &resource, w, err, errlen) < 0 ||
+        opt_string(resource, "resource", &r->resource, "request.resource.", err, errlen) < 0 ||
+        opt_string(req, "subResource", &r->sub_resource, w, err, errlen) < 0 ||
+        opt_string(req, "operation", &r->operation, w, err, errlen) < 0 ||
+        opt_string(req, "namespace", &r->namespace_, w, err, errlen) < 0 ||
+        opt_string(req, "name", &r->name, w, err, errlen) < 0 ||
+        opt_object(req, "userInfo", &user, w, err, errlen) < 0 ||
+        opt_string(user, "username", &r->username, "request.userInfo.", err, errlen) < 0 ||
+        opt_object(req, "object", &r->object, w, err, errlen) < 0 ||
+        opt_object(req, "oldObject", &r->old_object, w, err, errlen) < 0)
+        return -1;
+    if (!kind || !*r->kind) {
+        snprintf(err, errlen, "request.kind.kind is missing");
+        return -1;
+    }
+    r->groups = sa_json_get(user, "groups");
+    if (r->groups && !cJSON_IsNull(r->groups)) {
+        if (!cJSON_IsArray(r->groups)) {
+            snprintf(err, errlen, "request.userInfo.groups must be an array");
+            return -1;
+        }
+        for (const cJSON *g = r->groups->child; g; g = g->next)
+            if (!cJSON_IsString(g)) {
+                snprintf(err, errlen, "request.userInfo.groups must hold strings");
+                return -1;
+            }
+    } else {
+        r->groups = NULL;
+    }
+    const cJSON *dry = sa_json_get(req, "dryRun");
+    if (dry && !cJSON_IsNull(dry) && !cJSON_IsBool(dry)) {
+        snprintf(err, errlen, "request.dryRun must be a boolean");
+        return -1;
+    }
+    r->dry_run = cJSON_IsTrue(dry);
+    return 0;
+}
+
+/* The envelope: a JSON object of kind AdmissionReview in a version we speak, with a request. */
+static int parse_envelope(sa_review *r, const cJSON *doc, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(doc)) {
+        snprintf(err, errlen, "body is not a JSON object");
+        return -1;
+    }
+    const char *kind = sa_json_str(sa_json_get(doc, "kind"));
+    if (!kind || strcmp(kind, "AdmissionReview") != 0) {
+        snprintf(err, errlen, "kind must be AdmissionReview");
+        return -1;
+    }
+    const char *api = sa_json_str(sa_json_get(doc, "apiVersion"));
+    if (api && strcmp(api, api_versions[SA_REVIEW_V1]) == 0) {
+        r->version = SA_REVIEW_V1;
+    } else if (api && strcmp(api, api_versions[SA_REVIEW_V1BETA1]) == 0) {
+        r->version = SA_REVIEW_V1BETA1;
+    } else {
+        snprintf(err, errlen, "apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+        return -1;
+    }
+    if (!cJSON_IsObject(sa_json_get(doc, "request"))) {
+        snprintf(err, errlen, "request is missing or not an object");
+        return -1;
+    }
+    return 0;
+}
+
+int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    cJSON *doc;
+    if (sa_json_parse(body, len, &doc, err, errlen) < 0)
+        return -1;
+    if (parse_envelope(r, doc, err, errlen) < 0 ||
+        parse_request(r, sa_json_get(doc, "request"), err, errlen) < 0) {
+        cJSON_Delete(doc);
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    r->doc = doc;
+    return 0;
+}
+
+void sa_review_free(sa_review *r)
+{
+    cJSON_Delete(r->doc);
+    memset(r, 0, sizeof *r);
+}
+
+void sa_review_encode(const sa_review *r, const sa_verdict *v, sa_buf *out)
+{
+    int denied = sa_verdict_denied(v);
+    sa_buf_puts(out, "{\"apiVersion\":");
+    sa_buf_json_string(out, api_versions[r->version]);
+    sa_buf_puts(out, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    sa_buf_json_string(out, r->uid);
+    sa_buf_puts(out, denied ? ",\"allowed\":false" : ",\"allowed\":true");
+    if (denied) {
+        sa_buf_puts(out, ",\"status\":{\"code\":403,\"reason\":\"Forbidden\",\"message\":");
+        sa_buf_json_string(out, sa_buf_str(&v->denial));
+        sa_buf_putc(out, '}');
+    } else if (v->patch.count > 0) {
+        /* The API server refuses a patch on a denial, so only an allowed response carries one. */
+        sa_buf_puts(out, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
+        sa_patch_base64(&v->patch, out);
+        sa_buf_putc(out, '"');
+    }
+    if (v->nwarnings) {
+        sa_buf_puts(out, ",\"warnings\":[");
+        const char *w = sa_buf_str(&v->warnings);
+        for (size_t i = 0; i < v->nwarnings; i++) {
+            if (i)
+                sa_buf_putc(out, ',');
+            sa_buf_json_string(out, w);
+            w += strlen(w) + 1;
+        }
+        sa_buf_putc(out, ']');
+    }
+    int first = 1;
+    for (int i = 0; i < SA_RULE_COUNT; i++) {
+        if (!v->audit[i].len)
+            continue;
+        sa_buf_puts(out, first ? ",\"auditAnnotations\":{" : ",");
+        first = 0;
+        sa_buf_json_string(out, sa_rule_id((sa_rule)i));
+        sa_buf_putc(out, ':');
+        sa_buf_json_string(out, sa_buf_str(&v->audit[i]));
+    }
+    if (!first)
+        sa_buf_putc(out, '}');
+    sa_buf_puts(out, "}}");
+}
