@@ -47,7 +47,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* Secret holding tls.crt, tls.key and ca.crt, whichever way it is made. */}}
 {{- define "session-admission.tlsSecretName" -}}
-{{- if and .Values.tls.existingSecret (not .Values.certManager.enabled) }}
+{{- if .Values.tls.existingSecret }}
 {{- .Values.tls.existingSecret }}
 {{- else }}
 {{- printf "%s-tls" (include "session-admission.fullname" .) }}

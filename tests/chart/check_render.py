@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+"""Asserts on the objects `helm template` rendered from charts/session-admission.
+
+Usage: check_render.py RENDERED.yaml --release R --namespace NS --mode MODE [-f VALUES]... [--set K=V]...
+The expected values come from the chart's values.yaml merged with the same -f/--set given to helm, and
+the properties that must hold whatever the values (security context, probes, the keypair Secret's
+private key never mounted, ...) are checked as constants. Prints every failed check; exits 1 on any.
+"""
+import argparse
+import base64
+import copy
+import os
+import posixpath
+import re
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+SA_SRC = os.environ.get("SA_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+CHART = os.path.join(SA_SRC, "charts", "session-admission")
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def merge(base, over):
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def set_path(values, dotted, raw):
+    keys = dotted.split(".")
+    node = values
+    for k in keys[:-1]:
+        node = node.setdefault(k, {})
+    # helm's --set list syntax {a,b}; everything else parses as a YAML scalar, as helm does.
+    if raw.startswith("{") and raw.endswith("}"):
+        node[keys[-1]] = [yaml.safe_load(x) for x in raw[1:-1].split(",") if x]
+    else:
+        node[keys[-1]] = yaml.safe_load(raw)
+
+
+def fullname(v, release):
+    if v.get("fullnameOverride"):
+        return v["fullnameOverride"][:63].rstrip("-")
+    name = v.get("nameOverride") or "session-admission"
+    return (release if name in release else f"{release}-{name}")[:63].rstrip("-")
+
+
+def one(objs, kind, name=None):
+    found = [o for o in objs if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+    check(len(found) == 1, f"expected exactly one {kind} {name or ''}, found {len(found)}")
+    return found[0] if found else {}
+
+
+def env_of(container):
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def check_pod_volumes(pod_spec, where):
+    """Every Secret volume projects named items only, so no unlisted key (private.pem) can be mounted."""
+    for vol in pod_spec.get("volumes", []):
+        src = vol.get("secret") or vol.get("configMap")
+        if src is None:
+            continue
+        check(src.get("items"), f"{where}: volume {vol['name']} mounts a whole Secret/ConfigMap (no items)")
+    for c in pod_spec.get("containers", []) + pod_spec.get("initContainers", []):
+        for m in c.get("volumeMounts", []):
+            check("subPath" not in m, f"{where}: {c['name']} mounts {m['name']} with subPath (no live updates)")
+
+
+def check_deployment(objs, v, ns, fn):
+    dep = one(objs, "Deployment", fn)
+    spec = dep.get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    if v["autoscaling"]["enabled"]:
+        check("replicas" not in spec, "Deployment sets replicas while the HPA owns them")
+    else:
+        check(spec.get("replicas") == v["replicaCount"], f"replicas {spec.get('replicas')} != {v['replicaCount']}")
+    check(spec["selector"]["matchLabels"] == {"app.kubernetes.io/name": v.get("nameOverride") or "session-admission",
+                                               "app.kubernetes.io/instance": args.release},
+          f"Deployment selector {spec['selector']}")
+    check(pod.get("automountServiceAccountToken") is False, "pod automountServiceAccountToken is not false")
+    check(pod.get("serviceAccountName") == (v["serviceAccount"]["name"] or fn), "pod serviceAccountName")
+    psc = pod.get("securityContext", {})
+    check(psc.get("runAsNonRoot") is True, "pod runAsNonRoot")
+    check(psc.get("seccompProfile") == {"type": "RuntimeDefault"}, "pod seccompProfile RuntimeDefault")
+    check(pod.get("priorityClassName") == (v["priorityClassName"] or None), "priorityClassName")
+    if v["affinity"]:
+        check(pod.get("affinity") == v["affinity"], "affinity from values not used")
+    else:
+        pref = pod.get("affinity", {}).get("podAntiAffinity", {}).get("preferredDuringSchedulingIgnoredDuringExecution", [])
+        check(len(pref) == 1 and pref[0]["podAffinityTerm"]["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+              and pref[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname",
+              f"preferred pod anti-affinity on the pod's own labels per node: {pod.get('affinity')}")
+    check(len(pod.get("containers", [])) == 1, "one container")
+    c = pod["containers"][0]
+    sc = c.get("securityContext", {})
+    check(sc.get("runAsNonRoot") is True, "container runAsNonRoot")
+    check(sc.get("readOnlyRootFilesystem") is True, "container readOnlyRootFilesystem")
+    check(sc.get("allowPrivilegeEscalation") is False, "container allowPrivilegeEscalation")
+    check(sc.get("privileged") is False, "container privileged")
+    check(sc.get("capabilities") == {"drop": ["ALL"]}, f"container capabilities {sc.get('capabilities')}")
+    check(sc.get("seccompProfile") == {"type": "RuntimeDefault"}, "container seccompProfile")
+    check(c.get("args") == ["serve"], f"container args {c.get('args')}")
+    image = v["image"]["repository"] + (("@" + v["image"]["digest"]) if v["image"]["digest"]
+                                         else ":" + (v["image"]["tag"] or "0.1.0"))
+    check(c.get("image") == image, f"image {c.get('image')} != {image}")
+
+    ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+    check(ports == {"https": v["server"]["port"], "metrics": v["server"]["metricsPort"]}, f"container ports {ports}")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        get = c.get(probe, {}).get("httpGet", {})
+        check(get == {"path": path, "port": "https", "scheme": "HTTPS"}, f"{probe} {get}")
+        want = v["probes"]["liveness" if probe == "livenessProbe" else "readiness"]
+        for k, val in want.items():
+            check(c[probe].get(k) == val, f"{probe}.{k} {c[probe].get(k)} != {val}")
+
+    env = env_of(c)
+    want_env = {
+        "SA_LISTEN": f"0.0.0.0:{v['server']['port']}",
+        "SA_METRICS_LISTEN": f"0.0.0.0:{v['server']['metricsPort']}",
+        "SA_TLS_CERT": "/etc/session-admission/tls/tls.crt",
+        "SA_TLS_KEY": "/etc/session-admission/tls/tls.key",
+        "SA_POLICY": "/etc/session-admission/policy/policy.yaml",
+        "SA_PUBLIC_KEY": "/etc/session-admission/keys/public.pem",
+        "SA_TLS_MIN_VERSION": v["server"]["tlsMinVersion"],
+        "SA_MAX_BODY": str(v["server"]["maxBodyBytes"]),
+        "SA_LOG_FORMAT": v["server"]["logFormat"],
+        "SA_LOG_LEVEL": v["server"]["logLevel"],
+        "SA_DRAIN_TIMEOUT": str(v["server"]["drainTimeoutSeconds"]),
+    }
+    if v["server"]["threads"]:
+        want_env["SA_THREADS"] = str(v["server"]["threads"])
+    if v["clientAuth"]["enabled"]:
+        want_env["SA_CLIENT_CA"] = "/etc/session-admission/client-ca/ca.crt"
+        if v["clientAuth"]["commonName"]:
+            want_env["SA_CLIENT_CN"] = v["clientAuth"]["commonName"]
+    check(env == want_env, f"container env {env} != {want_env}")
+    check(pod.get("terminationGracePeriodSeconds", 0) > int(env.get("SA_DRAIN_TIMEOUT", 1 << 30)),
+          "terminationGracePeriodSeconds not longer than the drain timeout")
+
+    # Each file the server is pointed at lives in a directory mount of the volume that holds it.
+    mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
+    volumes = {vol["name"]: vol for vol in pod.get("volumes", [])}
+    for var in ("SA_TLS_CERT", "SA_TLS_KEY", "SA_POLICY", "SA_PUBLIC_KEY", "SA_CLIENT_CA"):
+        if var not in env:
+            continue
+        d, f = posixpath.split(env[var])
+        m = mounts.get(d)
+        if not check(m is not None, f"{var}: no volume mounted at {d}"):
+            continue
+        check(m.get("readOnly") is True, f"mount {d} is not readOnly")
+        vol = volumes[m["name"]]
+        src = vol.get("secret") or vol.get("configMap") or {}
+        check(f in [i["path"] for i in src.get("items", [])], f"{var}: volume {vol['name']} does not project {f}")
+    check_pod_volumes(pod, "Deployment")
+
+    key = volumes.get("public-key", {})
+    want_items = [{"key": "public.pem", "path": "public.pem"}]
+    if v["publicKey"]["pem"]:
+        check(key.get("configMap", {}).get("name") == f"{fn}-public-key", f"public key from the chart's ConfigMap: {key}")
+        cm = one(objs, "ConfigMap", f"{fn}-public-key")
+        check(list(cm.get("data", {})) == ["public.pem"], "public key ConfigMap holds public.pem only")
+        check(cm.get("data", {}).get("public.pem", "").strip() == v["publicKey"]["pem"].strip(), "public.pem content")
+        check(key["configMap"].get("items") == want_items, f"public key items {key['configMap'].get('items')}")
+    else:
+        sec = key.get("secret", {})
+        check(sec.get("secretName") == v["publicKey"]["existingSecret"], f"public key Secret {sec.get('secretName')}")
+        check(sec.get("items") == want_items, f"only public.pem projected from the keypair Secret: {sec.get('items')}")
+
+    pol = volumes.get("policy", {}).get("configMap", {})
+    cm = one(objs, "ConfigMap", pol.get("name"))
+    check(yaml.safe_load(cm.get("data", {}).get("policy.yaml", "")) == v["policy"],
+          "ConfigMap policy.yaml is not the policy from values")
+    return dep, pod, volumes
+
+
+def check_webhooks(objs, v, ns, fn, ca_bundle):
+    sess = v["policy"].get("sessions", {}).get("label", "ambient-code.io/session-id")
+    excluded = {"kube-system", ns, *v["webhook"]["excludedNamespaces"]}
+    svc = one(objs, "Service", fn)
+    sports = {p["name"]: (p["port"], p["targetPort"]) for p in svc.get("spec", {}).get("ports", [])}
+    check(sports == {"https": (v["service"]["port"], "https"), "metrics": (v["service"]["metricsPort"], "metrics")},
+          f"Service ports {sports}")
+
+    def common(w, path, failure):
+        n = w["name"]
+        check(re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+){2,}", n), f"{n}: webhook name must be fully qualified")
+        check(w.get("sideEffects") == "None", f"{n}: sideEffects")
+        check(w.get("admissionReviewVersions") == ["v1", "v1beta1"], f"{n}: admissionReviewVersions")
+        check(w.get("timeoutSeconds") == v["webhook"]["timeoutSeconds"], f"{n}: timeoutSeconds {w.get('timeoutSeconds')}")
+        check(1 <= w.get("timeoutSeconds", 0) <= 30, f"{n}: timeoutSeconds outside the API's 1..30")
+        check(w.get("matchPolicy") == "Equivalent", f"{n}: matchPolicy")
+        check(w.get("failurePolicy") == failure, f"{n}: failurePolicy {w.get('failurePolicy')} != {failure}")
+        nsel = w.get("namespaceSelector", {})
+        exprs = nsel.get("matchExpressions", [])
+        check(nsel.keys() == {"matchExpressions"} and len(exprs) == 1 and exprs[0]["key"] == "kubernetes.io/metadata.name"
+              and exprs[0]["operator"] == "NotIn" and set(exprs[0]["values"]) == excluded,
+              f"{n}: namespaceSelector must exclude exactly {sorted(excluded)}: {nsel}")
+        cc = w.get("clientConfig", {})
+        check(cc.get("service") == {"name": fn, "namespace": ns, "path": path, "port": v["service"]["port"]},
+              f"{n}: clientConfig.service {cc.get('service')}")
+        check("url" not in cc, f"{n}: clientConfig.url")
+        check(cc.get("caBundle") == ca_bundle, f"{n}: caBundle {'missing' if ca_bundle else 'must be absent'}")
+
+    def session_pods(w):
+        check(w.get("objectSelector") == {"matchExpressions": [{"key": sess, "operator": "Exists"}]},
+              f"{w['name']}: objectSelector must select only pods labelled {sess}: {w.get('objectSelector')}")
+
+    mwc = one(objs, "MutatingWebhookConfiguration", fn)
+    vwc = one(objs, "ValidatingWebhookConfiguration", fn)
+    check(len(mwc.get("webhooks", [])) == 1, "one mutating webhook")
+    m = mwc["webhooks"][0]
+    common(m, "/mutate", v["webhook"]["pods"]["failurePolicy"])
+    session_pods(m)
+    check(m.get("reinvocationPolicy") == "IfNeeded", "mutating reinvocationPolicy IfNeeded")
+    check(m.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                              "operations": ["CREATE"], "scope": "Namespaced"}], f"mutating rules {m.get('rules')}")
+
+    byname = {w["name"].split(".")[0]: w for w in vwc.get("webhooks", [])}
+    want = {"validate-pods"} | ({"validate-rbac"} if v["webhook"]["rbac"]["enabled"] else set()) \
+        | ({"validate-tokens"} if v["webhook"]["tokens"]["enabled"] else set())
+    check(set(byname) == want, f"validating webhooks {sorted(byname)} != {sorted(want)}")
+    for w in byname.values():
+        check("reinvocationPolicy" not in w, f"{w['name']}: reinvocationPolicy on a validating webhook")
+    if "validate-rbac" in byname:
+        w = byname["validate-rbac"]
+        common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"])
+        check(w.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
+                                  "resources": ["rolebindings", "clusterrolebindings", "roles", "clusterroles"],
+                                  "operations": ["CREATE", "UPDATE"], "scope": "*"}], f"rbac rules {w.get('rules')}")
+        check(w.get("objectSelector") == {"matchExpressions": [{"key": "kubernetes.io/bootstrapping", "operator": "NotIn",
+                                                                "values": ["rbac-defaults"]}]},
+              f"rbac objectSelector must skip rbac-defaults: {w.get('objectSelector')}")
+    if "validate-tokens" in byname:
+        w = byname["validate-tokens"]
+        common(w, "/validate", v["webhook"]["tokens"]["failurePolicy"])
+        check(w.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["serviceaccounts/token"],
+                                  "operations": ["CREATE"], "scope": "Namespaced"}], f"token rules {w.get('rules')}")
+    w = byname.get("validate-pods", {"name": "validate-pods"})
+    common(w, "/validate", v["webhook"]["pods"]["failurePolicy"])
+    session_pods(w)
+    check(w.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                              "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}], f"pod rules {w.get('rules')}")
+    return mwc, vwc
+
+
+def openssl(*argv, stdin=None):
+    return subprocess.run(["openssl", *argv], input=stdin, capture_output=True, text=True)
+
+
+def check_generated_tls(objs, fn, ns, ca_b64):
+    """The chart-made CA and certificate: a real chain with the Service's names, key matching."""
+    sec = one(objs, "Secret", f"{fn}-tls")
+    check(sec.get("type") == "kubernetes.io/tls", "TLS Secret type")
+    data = sec.get("data", {})
+    check(set(data) == {"ca.crt", "tls.crt", "tls.key"}, f"TLS Secret keys {sorted(data)}")
+    check(data.get("ca.crt") == ca_b64, "caBundle is not the Secret's ca.crt")
+    with tempfile.TemporaryDirectory() as d:
+        for k in data:
+            with open(os.path.join(d, k), "wb") as f:
+                f.write(base64.b64decode(data[k]))
+        r = openssl("verify", "-CAfile", f"{d}/ca.crt", f"{d}/tls.crt")
+        check(r.returncode == 0, f"openssl verify: {r.stdout}{r.stderr}")
+        r = openssl("x509", "-in", f"{d}/tls.crt", "-noout", "-ext", "subjectAltName")
+        for name in (fn, f"{fn}.{ns}", f"{fn}.{ns}.svc"):
+            check(f"DNS:{name}," in r.stdout + ",", f"serving certificate lacks SAN {name}: {r.stdout}")
+        pub_cert = openssl("x509", "-in", f"{d}/tls.crt", "-noout", "-pubkey").stdout
+        pub_key = openssl("pkey", "-in", f"{d}/tls.key", "-pubout").stdout
+        check(pub_cert and pub_cert == pub_key, "tls.key does not match tls.crt")
+
+
+def check_cert_manager(objs, v, fn, ns, mwc, vwc):
+    want = f"{ns}/{fn}-serving"
+    for cfg in (mwc, vwc):
+        got = cfg.get("metadata", {}).get("annotations", {}).get("cert-manager.io/inject-ca-from")
+        check(got == want, f"{cfg.get('kind')}: inject-ca-from {got} != {want}")
+    check(not [o for o in objs if o["kind"] == "Secret"], "cert-manager mode must not render a Secret")
+    crt = one(objs, "Certificate", f"{fn}-serving")
+    spec = crt.get("spec", {})
+    check(spec.get("secretName") == f"{fn}-tls", "serving Certificate secretName")
+    check({fn, f"{fn}.{ns}", f"{fn}.{ns}.svc"} <= set(spec.get("dnsNames", [])), f"dnsNames {spec.get('dnsNames')}")
+    check("server auth" in spec.get("usages", []), "serving Certificate usages")
+    issuers = [o for o in objs if o["kind"] == "Issuer"]
+    if v["certManager"]["issuerRef"]:
+        check(spec.get("issuerRef") == v["certManager"]["issuerRef"], f"issuerRef {spec.get('issuerRef')}")
+        check(not issuers and len([o for o in objs if o["kind"] == "Certificate"]) == 1,
+              "an external issuerRef must not render the chart's own CA")
+    else:
+        self_signed = one(objs, "Issuer", f"{fn}-selfsigned")
+        check(self_signed.get("spec") == {"selfSigned": {}}, "self-signed Issuer")
+        ca = one(objs, "Certificate", f"{fn}-ca")
+        check(ca.get("spec", {}).get("isCA") is True and ca["spec"]["issuerRef"]["name"] == f"{fn}-selfsigned",
+              "CA Certificate from the self-signed Issuer")
+        ca_issuer = one(objs, "Issuer", f"{fn}-ca")
+        check(ca_issuer.get("spec", {}).get("ca", {}).get("secretName") == ca.get("spec", {}).get("secretName"),
+              "CA Issuer backed by the CA Certificate's Secret")
+        check(spec.get("issuerRef") == {"kind": "Issuer", "name": f"{fn}-ca"}, f"serving issuerRef {spec.get('issuerRef')}")
+
+
+def check_test_pod(objs, v, fn, ns, tls_secret):
+    pods = [o for o in objs if o["kind"] == "Pod"]
+    check(len(pods) == 1, "one helm test pod")
+    if not pods:
+        return
+    p = pods[0]
+    check(p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test", "test pod hook annotation")
+    c = p["spec"]["containers"][0]
+    argv = c.get("command", []) + c.get("args", [])
+    url = f"https://{fn}.{ns}.svc:{v['service']['port']}/readyz"
+    check(argv[:1] == ["curl"] and url in argv and "--fail" in argv, f"test pod must curl --fail {url}: {argv}")
+    check("-k" not in argv and "--insecure" not in argv, "test pod must verify the certificate")
+    cacert = argv[argv.index("--cacert") + 1] if "--cacert" in argv else ""
+    vol = {x["name"]: x for x in p["spec"].get("volumes", [])}
+    mount = [m for m in c.get("volumeMounts", []) if cacert.startswith(m["mountPath"] + "/")]
+    check(len(mount) == 1, f"--cacert {cacert!r} is not a mounted file")
+    if mount:
+        sec = vol[mount[0]["name"]].get("secret", {})
+        check(sec.get("secretName") == tls_secret and sec.get("items") == [{"key": "ca.crt", "path": "ca.crt"}],
+              f"test pod must mount only ca.crt of {tls_secret}: {sec}")
+    check(p["spec"].get("securityContext", {}).get("runAsNonRoot") is True, "test pod runAsNonRoot")
+    check_pod_volumes(p["spec"], "test pod")
+
+
+def main():
+    global args
+    ap = argparse.ArgumentParser()
+    ap.add_argument("rendered")
+    ap.add_argument("--release", required=True)
+    ap.add_argument("--namespace", required=True)
+    ap.add_argument("--mode", required=True, choices=["generated", "cert-manager", "existing-secret"])
+    ap.add_argument("-f", dest="values", action="append", default=[])
+    ap.add_argument("--set", dest="sets", action="append", default=[])
+    args = ap.parse_args()
+
+    with open(os.path.join(CHART, "values.yaml")) as f:
+        v = yaml.safe_load(f)
+    for path in args.values:
+        with open(path) as f:
+            v = merge(v, yaml.safe_load(f))
+    for s in args.sets:
+        k, _, raw = s.partition("=")
+        set_path(v, k, raw)
+    ns, fn = args.namespace, fullname(v, args.release)
+
+    with open(args.rendered) as f:
+        text = f.read()
+    objs = [o for o in yaml.safe_load_all(text) if o]
+    check(objs, "nothing rendered")
+
+    # The control plane's private key must not appear in any object: not as an item, not in a comment.
+    check("private.pem" not in text and "private.pem" not in yaml.safe_dump_all(objs),
+          "private.pem appears in the rendered chart")
+    for o in objs:
+        if o["kind"] not in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+            check(o["metadata"].get("namespace") == ns, f"{o['kind']} {o['metadata']['name']} not in {ns}")
+
+    sa = one(objs, "ServiceAccount", v["serviceAccount"]["name"] or fn)
+    check(sa.get("automountServiceAccountToken") is False, "ServiceAccount automountServiceAccountToken")
+
+    dep, pod, volumes = check_deployment(objs, v, ns, fn)
+    tls_secret = volumes.get("tls", {}).get("secret", {}).get("secretName")
+
+    pdbs = [o for o in objs if o["kind"] == "PodDisruptionBudget"]
+    if v["podDisruptionBudget"]["enabled"]:
+        check(len(pdbs) == 1 and pdbs[0]["spec"] == {"minAvailable": v["podDisruptionBudget"]["minAvailable"],
+                                                    "selector": dep["spec"]["selector"]}, f"PDB {pdbs}")
+    else:
+        check(not pdbs, "PDB rendered while disabled")
+    hpas = [o for o in objs if o["kind"] == "HorizontalPodAutoscaler"]
+    if v["autoscaling"]["enabled"]:
+        a = v["autoscaling"]
+        check(len(hpas) == 1, "HPA missing while autoscaling.enabled")
+        h = hpas[0]["spec"] if hpas else {}
+        check(h.get("scaleTargetRef") == {"apiVersion": "apps/v1", "kind": "Deployment", "name": fn}, "HPA target")
+        check((h.get("minReplicas"), h.get("maxReplicas")) == (a["minReplicas"], a["maxReplicas"]), "HPA bounds")
+        targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in h.get("metrics", [])}
+        want = {"cpu": a["targetCPUUtilizationPercentage"]}
+        if a["targetMemoryUtilizationPercentage"]:
+            want["memory"] = a["targetMemoryUtilizationPercentage"]
+        check(targets == want, f"HPA targets {targets} != {want}")
+    else:
+        check(not hpas, "HPA rendered while autoscaling is disabled")
+
+    if args.mode == "generated":
+        secret = [o for o in objs if o["kind"] == "Secret"]
+        ca_b64 = secret[0]["data"]["ca.crt"] if secret else None
+        check(ca_b64, "generated mode: no TLS Secret with ca.crt")
+        check(tls_secret == f"{fn}-tls", f"tls volume Secret {tls_secret}")
+        mwc, vwc = check_webhooks(objs, v, ns, fn, ca_b64)
+        check_generated_tls(objs, fn, ns, ca_b64)
+    elif args.mode == "cert-manager":
+        check(tls_secret == f"{fn}-tls", f"tls volume Secret {tls_secret}")
+        mwc, vwc = check_webhooks(objs, v, ns, fn, None)
+        check_cert_manager(objs, v, fn, ns, mwc, vwc)
+    else:
+        check(tls_secret == v["tls"]["existingSecret"], f"tls volume Secret {tls_secret}")
+        check(not [o for o in objs if o["kind"] in ("Secret", "Certificate", "Issuer")],
+              "existing-secret mode must not render certificates")
+        mwc, vwc = check_webhooks(objs, v, ns, fn, base64.b64encode(v["tls"]["caBundle"].encode()).decode())
+    if args.mode != "cert-manager":
+        for cfg in (mwc, vwc):
+            check("cert-manager.io/inject-ca-from" not in cfg.get("metadata", {}).get("annotations", {}),
+                  f"{cfg.get('kind')}: inject-ca-from without cert-manager")
+    check_test_pod(objs, v, fn, ns, tls_secret)
+
+    if failures:
+        print(f"check_render: {len(failures)} failed check(s) in {args.rendered} ({args.mode}):", file=sys.stderr)
+        for f in failures:
+            print(f"  FAIL {f}", file=sys.stderr)
+        sys.exit(1)
+    print(f"check_render: {args.mode} ({len(objs)} objects) ok")
+
+
+if __name__ == "__main__":
+    main()
