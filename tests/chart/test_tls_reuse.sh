@@ -6,7 +6,7 @@ NS=ambient-code REL=session-admission
 
 "$PY" "$HERE/fake_kube.py" >"$TMP/port" 2>"$TMP/fake.log" &
 fake=$!
-trap 'kill $fake 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+trap 'kill $fake 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
 [ -s "$TMP/port" ] || fail "fake API server did not start"
 cat >"$TMP/kubeconfig" <<KC
