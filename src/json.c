@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Checks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and refuses the
- * escape \u0000. Returns the offset of the first bad byte, or len when all is well. */
+/* Checks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and refuses NUL,
+ * raw or as the escape \u0000 (cJSON would cut the string there). Returns the offset of the
+ * first bad byte, or len when all is well. */
 static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
 {
     size_t i = 0;
@@ -20,6 +21,10 @@ static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
             }
             i += 2; /* the escaped character cannot start another escape */
             continue;
+        }
+        if (c == 0) {
+            *why = "contains a NUL byte";
+            return i;
         }
         if (c < 0x80) {
             i++;

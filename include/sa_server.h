@@ -1,0 +1,39 @@
+/* sa_server.h: the HTTPS admission server on libmicrohttpd.
+ *
+ * Transport only: it routes paths, enforces methods, content type and the body limit, buffers
+ * the body and hands it to the pure core (sa_admit.h) with the snapshot in force. HTTP errors
+ * are for transport problems, each with a one-line reason: 404 unknown path, 405 wrong method,
+ * 413 body over the limit, 415 not JSON; the core adds 400 for an unusable review. */
+#ifndef SA_SERVER_H
+#define SA_SERVER_H
+
+#include <stddef.h>
+
+#include "sa_state.h"
+
+typedef struct sa_server_config {
+    const char *listen;         /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
+    const char *cert_pem;       /* serving certificate chain, PEM */
+    const char *key_pem;        /* its private key, PEM */
+    unsigned threads;           /* worker threads (a thread pool, one event loop each) */
+    size_t max_body;            /* largest request body accepted, bytes */
+    unsigned max_connections;
+    unsigned idle_timeout;      /* seconds a connection may sit idle (or dribble) before it is cut */
+} sa_server_config;
+
+typedef struct sa_server sa_server;
+
+/* Starts serving; requests read the snapshot in force from state (borrowed: it must outlive the
+ * server). NULL with a one-line reason in err. */
+sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen);
+/* The port actually bound (useful with port 0). */
+unsigned sa_server_port(const sa_server *s);
+/* Graceful stop: stop accepting, let in-flight requests finish (at most drain_seconds), close
+ * every connection and free the server. */
+void sa_server_stop(sa_server *s, unsigned drain_seconds);
+
+/* Parses "ADDR:PORT" into a socket address; 0 or -1 with a reason. */
+struct sockaddr_storage;
+int sa_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,108 @@
+/* admit.c: the admission core (see sa_admit.h): parse, dispatch on the request's kind through
+ * one table, encode. */
+#include "sa_admit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sa_policy.h"
+
+/* One row per kind a handler judges, by endpoint and the request's kind group and kind.
+ * A kind with no row is allowed unchanged. */
+typedef struct sa_route {
+    sa_endpoint endpoint;
+    const char *group;
+    const char *kind;
+    sa_handler_fn *handler;
+} sa_route;
+
+static const sa_route routes[] = {
+    {SA_ENDPOINT_COUNT, NULL, NULL, NULL} /* end */
+};
+
+static const char *const endpoint_names[SA_ENDPOINT_COUNT] = {"mutate", "validate"};
+static const char *const decision_names[SA_DECISION_COUNT] = {"allowed", "patched", "denied",
+                                                             "error"};
+
+const char *sa_endpoint_name(sa_endpoint ep)
+{
+    return (unsigned)ep < SA_ENDPOINT_COUNT ? endpoint_names[ep] : "unknown";
+}
+
+const char *sa_decision_name(sa_decision d)
+{
+    return (unsigned)d < SA_DECISION_COUNT ? decision_names[d] : "unknown";
+}
+
+static const sa_route *route_for(sa_endpoint ep, const sa_review *r)
+{
+    for (const sa_route *rt = routes; rt->handler; rt++)
+        if (rt->endpoint == ep && strcmp(rt->group, r->group) == 0 && strcmp(rt->kind, r->kind) == 0)
+            return rt;
+    return NULL;
+}
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static void fail(sa_admit_result *res, int status, sa_decision decision, const char *reason)
+{
+    sa_buf b = SA_BUF_INIT;
+    sa_buf_printf(&b, "%s\n", reason);
+    res->http_status = status;
+    res->decision = decision;
+    res->body = sa_buf_steal(&b, &res->body_len);
+}
+
+void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
+              sa_admit_result *res)
+{
+    memset(res, 0, sizeof *res);
+    char err[256];
+    sa_review r;
+    if (sa_review_parse(&r, body, len, err, sizeof err) < 0) {
+        fail(res, 400, SA_DECISION_ERROR, err);
+        return;
+    }
+    copy_field(res->uid, sizeof res->uid, r.uid);
+    copy_field(res->kind, sizeof res->kind, r.kind);
+    copy_field(res->operation, sizeof res->operation, r.operation);
+    copy_field(res->namespace_, sizeof res->namespace_, r.namespace_);
+    copy_field(res->name, sizeof res->name, r.name);
+    copy_field(res->username, sizeof res->username, r.username);
+    res->dry_run = r.dry_run;
+    if (!snap || !snap->policy || !snap->key) {
+        sa_review_free(&r);
+        fail(res, 503, SA_DECISION_ERROR, "not ready: no policy and public key loaded yet");
+        return;
+    }
+
+    sa_verdict v;
+    sa_verdict_init(&v, snap->policy->modes);
+    const sa_route *rt = route_for(ep, &r);
+    if (rt)
+        rt->handler(snap, &r, &v);
+
+    sa_buf out = SA_BUF_INIT;
+    sa_review_encode(&r, &v, &out);
+    res->http_status = 200;
+    res->rules_hit = v.rules_hit;
+    memcpy(res->modes_hit, v.modes_hit, sizeof res->modes_hit);
+    res->decision = sa_verdict_denied(&v) ? SA_DECISION_DENIED
+                    : v.patch.count       ? SA_DECISION_PATCHED
+                                          : SA_DECISION_ALLOWED;
+    res->body = sa_buf_steal(&out, &res->body_len);
+    if (!res->body)
+        fail(res, 500, SA_DECISION_ERROR, "out of memory");
+    sa_verdict_free(&v);
+    sa_review_free(&r);
+}
+
+void sa_admit_result_free(sa_admit_result *res)
+{
+    free(res->body);
+    res->body = NULL;
+}

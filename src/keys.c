@@ -1,0 +1,242 @@
+/* keys.c: the control plane's public key and the development PKI, with libcrypto
+ * (see sa_keys.h). */
+#define _GNU_SOURCE /* memmem */
+#include "sa_keys.h"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sa_buf.h"
+
+#define PUBKEY_FILE_MAX (64 * 1024)
+
+/* The text of a memory BIO as a heap string. */
+static char *bio_string(BIO *bio, size_t *len)
+{
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, data, (size_t)n);
+    s[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return s;
+}
+
+sa_pubkey *sa_pubkey_parse(const char *pem, size_t len, char *err, size_t errlen)
+{
+    /* Refuse private keys before parsing anything: the webhook must never hold one. The check
+     * is on the PEM armour, so no key bytes are ever echoed. */
+    if (memmem(pem, len, "PRIVATE KEY", 11)) {
+        snprintf(err, errlen, "holds a private key; give the webhook only public.pem");
+        return NULL;
+    }
+    if (!memmem(pem, len, "-----BEGIN PUBLIC KEY-----", 26)) {
+        snprintf(err, errlen, "no PEM \"PUBLIC KEY\" block (PKIX SubjectPublicKeyInfo expected)");
+        return NULL;
+    }
+    sa_pubkey *k = NULL;
+    BIO *in = BIO_new_mem_buf(pem, (int)len);
+    BIO *out = BIO_new(BIO_s_mem());
+    EVP_PKEY *pkey = in ? PEM_read_bio_PUBKEY(in, NULL, NULL, NULL) : NULL;
+    unsigned char *der = NULL;
+    int derlen;
+    if (!pkey || !out) {
+        snprintf(err, errlen, "cannot parse the PUBLIC KEY block");
+    } else if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+        snprintf(err, errlen, "not an RSA key");
+    } else if (EVP_PKEY_get_bits(pkey) < SA_PUBKEY_MIN_BITS) {
+        snprintf(err, errlen, "RSA key of %d bits; at least %d required", EVP_PKEY_get_bits(pkey),
+                 SA_PUBKEY_MIN_BITS);
+    } else if ((derlen = i2d_PUBKEY(pkey, &der)) <= 0 || !PEM_write_bio_PUBKEY(out, pkey)) {
+        snprintf(err, errlen, "cannot encode the key");
+    } else if (!(k = calloc(1, sizeof *k)) || !(k->pem = bio_string(out, &k->pem_len))) {
+        snprintf(err, errlen, "out of memory");
+        free(k);
+        k = NULL;
+    } else {
+        unsigned char md[32];
+        unsigned int mdlen = 0;
+        EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL);
+        for (unsigned i = 0; i < mdlen; i++)
+            snprintf(k->fingerprint + 2 * i, 3, "%02x", md[i]);
+        k->bits = EVP_PKEY_get_bits(pkey);
+    }
+    OPENSSL_free(der);
+    EVP_PKEY_free(pkey);
+    BIO_free(in);
+    BIO_free(out);
+    ERR_clear_error();
+    return k;
+}
+
+sa_pubkey *sa_pubkey_load(const char *path, char *err, size_t errlen)
+{
+    sa_buf b = SA_BUF_INIT;
+    char why[256];
+    sa_pubkey *k = NULL;
+    if (sa_buf_read_file(&b, path, PUBKEY_FILE_MAX, err, errlen) == 0) {
+        k = sa_pubkey_parse(sa_buf_str(&b), b.len, why, sizeof why);
+        if (!k)
+            snprintf(err, errlen, "%s: %s", path, why);
+    }
+    /* The file might hold a private key: wipe the copy before freeing it. */
+    if (b.data)
+        OPENSSL_cleanse(b.data, b.len);
+    sa_buf_free(&b);
+    return k;
+}
+
+void sa_pubkey_free(sa_pubkey *k)
+{
+    if (!k)
+        return;
+    free(k->pem);
+    free(k);
+}
+
+/* ---- development PKI ---------------------------------------------------------------- */
+
+static EVP_PKEY *make_ec_key(void)
+{
+    return EVP_EC_gen("P-256");
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (!ext)
+        return -1;
+    int ok = X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok ? 0 : -1;
+}
+
+/* A certificate for key, signed by issuer_key (self-signed when issuer is NULL). */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+                       int is_ca, long days)
+{
+    X509 *cert = X509_new();
+    unsigned char serial[16];
+    BIGNUM *bn = NULL;
+    ASN1_INTEGER *sn = NULL;
+    int ok = cert && RAND_bytes(serial, sizeof serial) == 1;
+    if (ok) {
+        serial[0] &= 0x7f; /* positive */
+        bn = BN_bin2bn(serial, sizeof serial, NULL);
+        sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+        ok = sn && X509_set_version(cert, 2) && X509_set_serialNumber(cert, sn) &&
+             X509_gmtime_adj(X509_getm_notBefore(cert), -300) &&
+             X509_gmtime_adj(X509_getm_notAfter(cert), days * 86400L) &&
+             X509_set_pubkey(cert, key);
+    }
+    X509_NAME *name = ok ? X509_get_subject_name(cert) : NULL;
+    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                                          -1, -1, 0);
+    ok = ok && X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+    X509 *iss = issuer ? issuer : cert;
+    if (ok && is_ca) {
+        ok = add_ext(cert, iss, NID_basic_constraints, "critical,CA:TRUE") == 0 &&
+             add_ext(cert, iss, NID_key_usage, "critical,keyCertSign,cRLSign") == 0 &&
+             add_ext(cert, iss, NID_subject_key_identifier, "hash") == 0;
+    } else if (ok) {
+        ok = add_ext(cert, iss, NID_basic_constraints, "CA:FALSE") == 0 &&
+             add_ext(cert, iss, NID_key_usage, "critical,digitalSignature,keyEncipherment") == 0 &&
+             add_ext(cert, iss, NID_ext_key_usage, "serverAuth") == 0 &&
+             add_ext(cert, iss, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") == 0 &&
+             add_ext(cert, iss, NID_authority_key_identifier, "keyid") == 0;
+    }
+    ok = ok && X509_sign(cert, issuer_key ? issuer_key : key, EVP_sha256()) > 0;
+    ASN1_INTEGER_free(sn);
+    BN_free(bn);
+    if (!ok) {
+        X509_free(cert);
+        return NULL;
+    }
+    return cert;
+}
+
+static char *cert_pem(X509 *cert)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *s = b && PEM_write_bio_X509(b, cert) ? bio_string(b, NULL) : NULL;
+    BIO_free(b);
+    return s;
+}
+
+static char *private_pem(EVP_PKEY *key)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *s = b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) ? bio_string(b, NULL)
+                                                                              : NULL;
+    BIO_free(b);
+    return s;
+}
+
+static char *public_pem(EVP_PKEY *key)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *s = b && PEM_write_bio_PUBKEY(b, key) ? bio_string(b, NULL) : NULL;
+    BIO_free(b);
+    return s;
+}
+
+int sa_dev_pki_make(sa_dev_pki *pki, char *err, size_t errlen)
+{
+    memset(pki, 0, sizeof *pki);
+    EVP_PKEY *ca_key = make_ec_key();
+    EVP_PKEY *srv_key = make_ec_key();
+    /* The control plane's real key is RSA-4096; the stand-in matches it so --dev behaves alike. */
+    EVP_PKEY *cp_key = EVP_RSA_gen(4096);
+    X509 *ca = ca_key ? make_cert(ca_key, "session-admission dev CA", NULL, NULL, 1, 30) : NULL;
+    X509 *srv = ca && srv_key ? make_cert(srv_key, "localhost", ca, ca_key, 0, 30) : NULL;
+    int rc = -1;
+    if (srv && cp_key) {
+        pki->ca_cert_pem = cert_pem(ca);
+        pki->server_cert_pem = cert_pem(srv);
+        pki->server_key_pem = private_pem(srv_key);
+        pki->cp_public_pem = public_pem(cp_key);
+        if (pki->ca_cert_pem && pki->server_cert_pem && pki->server_key_pem && pki->cp_public_pem)
+            rc = 0;
+    }
+    if (rc < 0) {
+        const char *why = ERR_reason_error_string(ERR_peek_last_error());
+        snprintf(err, errlen, "cannot make the development PKI (OpenSSL: %s)", why ? why : "?");
+        sa_dev_pki_free(pki);
+    }
+    X509_free(ca);
+    X509_free(srv);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(srv_key);
+    EVP_PKEY_free(cp_key);
+    ERR_clear_error();
+    return rc;
+}
+
+void sa_dev_pki_free(sa_dev_pki *pki)
+{
+    free(pki->ca_cert_pem);
+    free(pki->server_cert_pem);
+    if (pki->server_key_pem)
+        OPENSSL_cleanse(pki->server_key_pem, strlen(pki->server_key_pem));
+    free(pki->server_key_pem);
+    free(pki->cp_public_pem);
+    memset(pki, 0, sizeof *pki);
+}

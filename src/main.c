@@ -1,0 +1,420 @@
+/* main.c: the session-admission command line: serve, review, check-policy, version.
+ *
+ * Each subcommand is a thin shell around the library: it reads flags (sa_options.h), loads
+ * files, and calls the same core the others use, so the offline `review` answers exactly as
+ * the server does. */
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "sa_admit.h"
+#include "sa_buf.h"
+#include "sa_keys.h"
+#include "sa_log.h"
+#include "sa_options.h"
+#include "sa_policy.h"
+#include "sa_server.h"
+#include "sa_state.h"
+
+#define TLS_FILE_MAX (1024 * 1024)
+#define REVIEW_INPUT_MAX (64 * 1024 * 1024)
+
+extern const char sa_example_public_key[];
+extern const size_t sa_example_public_key_len;
+
+/* ---- serve ------------------------------------------------------------------------- */
+
+typedef struct serve_config {
+    const char *listen;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *policy;
+    const char *public_key;
+    unsigned threads;
+    size_t max_body;
+    unsigned max_connections;
+    unsigned idle_timeout;
+    unsigned drain_timeout;
+    const char *log_format;
+    const char *log_level;
+    int dev;
+    const char *dev_ca_out;
+} serve_config;
+
+static const char serve_usage[] =
+    "usage: session-admission serve [options]\n"
+    "       session-admission serve --dev [--dev-ca-out FILE]\n\n"
+    "Serves POST /mutate, POST /validate, GET /healthz and GET /readyz over HTTPS.\n"
+    "--dev needs nothing prepared: it mints a CA and a serving certificate for localhost in\n"
+    "memory, writes the CA for curl --cacert, makes a stand-in control-plane key, and uses the\n"
+    "built-in example policy.";
+
+/* The files behind a production start, loaded in full before anything listens. */
+static int load_files(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
+                      char *err, size_t errlen)
+{
+    if (!cfg->tls_cert || !cfg->tls_key) {
+        snprintf(err, errlen, "--tls-cert and --tls-key are required (or use --dev)");
+        return -1;
+    }
+    if (!cfg->policy) {
+        snprintf(err, errlen, "--policy is required (or use --dev)");
+        return -1;
+    }
+    if (sa_buf_read_file(cert, cfg->tls_cert, TLS_FILE_MAX, err, errlen) < 0 ||
+        sa_buf_read_file(key, cfg->tls_key, TLS_FILE_MAX, err, errlen) < 0)
+        return -1;
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *policy = sa_policy_load_file(cfg->policy, &errors);
+    if (!policy) {
+        snprintf(err, errlen, "policy refused:\n%s", sa_buf_str(&errors));
+        sa_buf_free(&errors);
+        return -1;
+    }
+    sa_buf_free(&errors);
+    const char *key_path = cfg->public_key ? cfg->public_key : policy->sessions.key_file;
+    sa_pubkey *pub = sa_pubkey_load(key_path, err, errlen);
+    if (!pub) {
+        sa_policy_free(policy);
+        return -1;
+    }
+    *snap = sa_snapshot_new(policy, pub);
+    if (!*snap) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int make_dev(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
+                    char *err, size_t errlen)
+{
+    sa_dev_pki pki;
+    if (sa_dev_pki_make(&pki, err, errlen) < 0)
+        return -1;
+    int rc = -1;
+    FILE *f = fopen(cfg->dev_ca_out, "w");
+    if (!f || fputs(pki.ca_cert_pem, f) < 0 || fclose(f) != 0) {
+        snprintf(err, errlen, "cannot write the dev CA to %s", cfg->dev_ca_out);
+        if (f)
+            fclose(f);
+        goto out;
+    }
+    sa_buf_puts(cert, pki.server_cert_pem);
+    sa_buf_puts(key, pki.server_key_pem);
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *policy = sa_policy_builtin(&errors);
+    sa_pubkey *pub = sa_pubkey_parse(pki.cp_public_pem, strlen(pki.cp_public_pem), err, errlen);
+    if (!policy)
+        snprintf(err, errlen, "built-in policy refused:\n%s", sa_buf_str(&errors));
+    sa_buf_free(&errors);
+    if (policy && pub && (*snap = sa_snapshot_new(policy, pub)) != NULL)
+        rc = 0;
+    else if (!policy || !pub) {
+        sa_policy_free(policy);
+        sa_pubkey_free(pub);
+    }
+out:
+    sa_dev_pki_free(&pki);
+    return rc;
+}
+
+static void log_startup(const serve_config *cfg, unsigned port)
+{
+    char threads[16], max_body[32], bound[16];
+    snprintf(threads, sizeof threads, "%u", cfg->threads);
+    snprintf(max_body, sizeof max_body, "%zu", cfg->max_body);
+    snprintf(bound, sizeof bound, "%u", port);
+    sa_log(SA_LOG_INFO, "session-admission starting", "version", SA_VERSION, "listen", cfg->listen,
+           "port", bound, "mode", cfg->dev ? "dev" : "production",
+           "tls_cert", cfg->dev ? "<in memory>" : cfg->tls_cert,
+           "policy", cfg->dev ? "<built-in>" : cfg->policy,
+           "public_key", cfg->dev ? "<in memory>" : (cfg->public_key ? cfg->public_key : "<policy>"),
+           "threads", threads, "max_body", max_body, "log_format", cfg->log_format, NULL);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    serve_config cfg = {
+        .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_connections = 1024,
+        .idle_timeout = 30, .drain_timeout = 10, .log_format = "json", .log_level = "info",
+        .dev_ca_out = "session-admission-dev-ca.pem",
+    };
+    const sa_option opts[] = {
+        {"--listen", "SA_LISTEN", SA_OPT_STRING, &cfg.listen, "ADDR:PORT", "HTTPS listen address (default 0.0.0.0:8443)", 0, 0},
+        {"--tls-cert", "SA_TLS_CERT", SA_OPT_STRING, &cfg.tls_cert, "FILE", "serving certificate chain, PEM", 0, 0},
+        {"--tls-key", "SA_TLS_KEY", SA_OPT_STRING, &cfg.tls_key, "FILE", "serving private key, PEM", 0, 0},
+        {"--policy", "SA_POLICY", SA_OPT_STRING, &cfg.policy, "FILE", "policy file (YAML)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &cfg.public_key, "FILE", "control plane public key (default: the policy's sessions.publicKey.file)", 0, 0},
+        {"--threads", "SA_THREADS", SA_OPT_UINT, &cfg.threads, "N", "worker threads (default 2)", 1, 256},
+        {"--max-body", "SA_MAX_BODY", SA_OPT_SIZE, &cfg.max_body, "BYTES", "largest request body, K/M suffixes (default 8M)", 1024, 1ULL << 30},
+        {"--max-connections", "SA_MAX_CONNECTIONS", SA_OPT_UINT, &cfg.max_connections, "N", "open connections at most (default 1024)", 1, 65535},
+        {"--idle-timeout", "SA_IDLE_TIMEOUT", SA_OPT_UINT, &cfg.idle_timeout, "SECONDS", "cut connections idle this long (default 30)", 1, 3600},
+        {"--drain-timeout", "SA_DRAIN_TIMEOUT", SA_OPT_UINT, &cfg.drain_timeout, "SECONDS", "on SIGTERM, wait this long for in-flight requests (default 10)", 0, 600},
+        {"--log-format", "SA_LOG_FORMAT", SA_OPT_STRING, &cfg.log_format, "json|text", "log line format (default json)", 0, 0},
+        {"--log-level", "SA_LOG_LEVEL", SA_OPT_STRING, &cfg.log_level, "LEVEL", "debug, info, warn or error (default info)", 0, 0},
+        {"--dev", "SA_DEV", SA_OPT_FLAG, &cfg.dev, NULL, "development mode: in-memory CA, certificate and key, built-in policy", 0, 0},
+        {"--dev-ca-out", "SA_DEV_CA_OUT", SA_OPT_STRING, &cfg.dev_ca_out, "FILE", "where --dev writes its CA (default ./session-admission-dev-ca.pem)", 0, 0},
+    };
+    const char *pos[1];
+    size_t npos;
+    char err[1024];
+    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, 0, &npos,
+                              stdout, serve_usage, err, sizeof err);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "session-admission serve: %s\n", err);
+        return rc < 0 ? 2 : 0;
+    }
+    int fmt = sa_log_format_from_name(cfg.log_format);
+    int lvl = sa_log_level_from_name(cfg.log_level);
+    if (fmt < 0 || lvl < 0) {
+        fprintf(stderr, "session-admission serve: bad %s \"%s\"\n", fmt < 0 ? "--log-format" : "--log-level",
+                fmt < 0 ? cfg.log_format : cfg.log_level);
+        return 2;
+    }
+    sa_log_setup((sa_log_format)fmt, (sa_log_level)lvl);
+
+    /* Signals are taken synchronously by this thread; every thread started later inherits the
+     * mask, so none of them is interrupted. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sa_buf cert = SA_BUF_INIT, key = SA_BUF_INIT;
+    sa_snapshot *snap = NULL;
+    if ((cfg.dev ? make_dev(&cfg, &cert, &key, &snap, err, sizeof err)
+                 : load_files(&cfg, &cert, &key, &snap, err, sizeof err)) < 0) {
+        sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
+        sa_buf_free(&cert);
+        sa_buf_free(&key);
+        return 1;
+    }
+    sa_state state;
+    sa_state_init(&state);
+    sa_state_publish(&state, snap);
+
+    sa_server_config scfg = {
+        .listen = cfg.listen, .cert_pem = sa_buf_str(&cert), .key_pem = sa_buf_str(&key),
+        .threads = cfg.threads, .max_body = cfg.max_body, .max_connections = cfg.max_connections,
+        .idle_timeout = cfg.idle_timeout,
+    };
+    sa_server *server = sa_server_start(&scfg, &state, err, sizeof err);
+    OPENSSL_cleanse(key.data, key.len);
+    sa_buf_free(&key);
+    sa_buf_free(&cert);
+    if (!server) {
+        sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
+        sa_state_destroy(&state);
+        return 1;
+    }
+    log_startup(&cfg, sa_server_port(server));
+    if (cfg.dev)
+        printf("session-admission: dev server ready; try: curl --cacert %s https://localhost:%u/readyz\n",
+               cfg.dev_ca_out, sa_server_port(server));
+    fflush(stdout);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP)
+            continue; /* reload on SIGHUP is wired with the policy watcher */
+        sa_log(SA_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+        break;
+    }
+    sa_server_stop(server, cfg.drain_timeout);
+    sa_state_destroy(&state);
+    sa_log(SA_LOG_INFO, "stopped", NULL);
+    return 0;
+}
+
+/* ---- review ------------------------------------------------------------------------ */
+
+static const char review_usage[] =
+    "usage: session-admission review [--policy FILE] [--public-key FILE] [--path /mutate|/validate] [FILE|-]\n\n"
+    "Judges one AdmissionReview offline, with the same core as the server, and prints the\n"
+    "response AdmissionReview on stdout (the decoded patch, if any, goes to stderr).\n"
+    "Without --policy it uses the built-in example policy; without --public-key, a built-in\n"
+    "example key. --path defaults to /mutate for a Pod CREATE and /validate otherwise.\n"
+    "Exit status: 0 when a response was produced (allowed or denied), 2 on unusable input.";
+
+static void print_patch(const char *body, size_t len)
+{
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "response"), "patch"));
+    if (b64) {
+        size_t n = strlen(b64);
+        unsigned char *raw = malloc(n / 4 * 3 + 1);
+        int m = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) : -1;
+        if (m >= 0) {
+            while (m > 0 && raw[m - 1] == '\0') /* padding decodes to trailing NULs */
+                m--;
+            fprintf(stderr, "patch: %.*s\n", m, (const char *)raw);
+        }
+        free(raw);
+    }
+    cJSON_Delete(doc);
+}
+
+static int cmd_review(int argc, char **argv)
+{
+    const char *policy_path = NULL, *key_path = NULL, *path = NULL;
+    const sa_option opts[] = {
+        {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: built-in example)", 0, 0},
+        {"--path", NULL, SA_OPT_STRING, &path, "/mutate|/validate", "endpoint to judge as", 0, 0},
+    };
+    const char *pos[1] = {"-"};
+    size_t npos;
+    char err[1024];
+    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, 1, &npos, stdout,
+                              review_usage, err, sizeof err);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "session-admission review: %s\n", err);
+        return rc < 0 ? 2 : 0;
+    }
+    if (path && strcmp(path, "/mutate") != 0 && strcmp(path, "/validate") != 0) {
+        fprintf(stderr, "session-admission review: --path must be /mutate or /validate\n");
+        return 2;
+    }
+    const char *input = npos ? pos[0] : "-";
+    sa_buf body = SA_BUF_INIT;
+    if (sa_buf_read_file(&body, strcmp(input, "-") == 0 ? "/dev/stdin" : input, REVIEW_INPUT_MAX,
+                         err, sizeof err) < 0) {
+        fprintf(stderr, "session-admission review: %s\n", err);
+        return 2;
+    }
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *policy = policy_path ? sa_policy_load_file(policy_path, &errors) : sa_policy_builtin(&errors);
+    sa_pubkey *key = key_path ? sa_pubkey_load(key_path, err, sizeof err)
+                              : sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
+    int status = 2;
+    if (!policy) {
+        fprintf(stderr, "session-admission review: policy refused:\n%s", sa_buf_str(&errors));
+        sa_pubkey_free(key);
+    } else if (!key) {
+        fprintf(stderr, "session-admission review: public key refused: %s\n", err);
+        sa_policy_free(policy);
+    } else {
+        sa_snapshot *snap = sa_snapshot_new(policy, key);
+        sa_endpoint ep = SA_ENDPOINT_VALIDATE;
+        sa_review peek;
+        if (path) {
+            ep = strcmp(path, "/mutate") == 0 ? SA_ENDPOINT_MUTATE : SA_ENDPOINT_VALIDATE;
+        } else if (sa_review_parse(&peek, sa_buf_str(&body), body.len, err, sizeof err) == 0) {
+            if (strcmp(peek.kind, "Pod") == 0 && !*peek.group && strcmp(peek.operation, "CREATE") == 0)
+                ep = SA_ENDPOINT_MUTATE;
+            sa_review_free(&peek);
+        }
+        sa_admit_result res;
+        sa_admit(snap, ep, sa_buf_str(&body), body.len, &res);
+        if (res.http_status == 200) {
+            fwrite(res.body, 1, res.body_len, stdout);
+            fputc('\n', stdout);
+            print_patch(res.body, res.body_len);
+            status = 0;
+        } else {
+            fprintf(stderr, "session-admission review: %s", res.body ? res.body : "out of memory\n");
+        }
+        sa_admit_result_free(&res);
+        sa_snapshot_release(snap);
+    }
+    sa_buf_free(&errors);
+    sa_buf_free(&body);
+    return status;
+}
+
+/* ---- check-policy -------------------------------------------------------------------- */
+
+static const char check_usage[] =
+    "usage: session-admission check-policy FILE\n\n"
+    "Checks a policy file fully. Prints OK and a summary of the table sizes (exit 0), or one line\n"
+    "per error as FILE:LINE:COLUMN: what was expected (exit 1).";
+
+static int cmd_check_policy(int argc, char **argv)
+{
+    const char *pos[1];
+    size_t npos;
+    char err[256];
+    int rc = sa_options_parse(NULL, 0, argc, argv, pos, 1, &npos, stdout, check_usage, err, sizeof err);
+    if (rc != 0 || npos != 1) {
+        if (rc <= 0)
+            fprintf(stderr, "session-admission check-policy: %s\n", rc < 0 ? err : "expected one FILE");
+        return rc > 0 ? 0 : 2;
+    }
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *p = sa_policy_load_file(pos[0], &errors);
+    if (!p) {
+        fputs(sa_buf_str(&errors), stdout);
+        sa_buf_free(&errors);
+        return 1;
+    }
+    sa_buf summary = SA_BUF_INIT;
+    sa_policy_summary(p, &summary);
+    printf("OK %s\n", sa_buf_str(&summary));
+    sa_buf_free(&summary);
+    sa_buf_free(&errors);
+    sa_policy_free(p);
+    return 0;
+}
+
+/* ---- version and help ---------------------------------------------------------------- */
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("session-admission %s (libmicrohttpd %s, %s, cJSON %s, libyaml %s)\n", SA_VERSION,
+           MHD_get_version(), OpenSSL_version(OPENSSL_VERSION), cJSON_Version(),
+           yaml_get_version_string());
+    return 0;
+}
+
+static const char main_usage[] =
+    "usage: session-admission COMMAND [options]\n\n"
+    "commands:\n"
+    "  serve          run the HTTPS admission webhook (serve --dev: nothing to prepare)\n"
+    "  review         judge one AdmissionReview offline and print the response\n"
+    "  check-policy   check a policy file\n"
+    "  version        print the version\n\n"
+    "Run session-admission COMMAND --help for a command's options.";
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        {"serve", cmd_serve},
+        {"review", cmd_review},
+        {"check-policy", cmd_check_policy},
+        {"version", cmd_version},
+    };
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        puts(main_usage);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(0, NULL);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "session-admission: unknown command \"%s\"\n%s\n", argv[1], main_usage);
+    return 2;
+}

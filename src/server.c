@@ -1,0 +1,384 @@
+/* server.c: the HTTPS admission server (see sa_server.h). */
+#include "sa_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sa_admit.h"
+#include "sa_buf.h"
+#include "sa_log.h"
+
+/* TLS 1.2 and 1.3 only, the server's cipher order, no compression (GnuTLS has none by default). */
+#define SA_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+
+struct sa_server {
+    struct MHD_Daemon *daemon;
+    sa_state *state;
+    size_t max_body;
+    unsigned port;
+    atomic_int in_flight;       /* requests accepted and not yet answered */
+    atomic_int draining;        /* shutting down: say Connection: close, readyz fails */
+};
+
+typedef enum route_kind {
+    ROUTE_MUTATE,
+    ROUTE_VALIDATE,
+    ROUTE_HEALTHZ,
+    ROUTE_READYZ
+} route_kind;
+
+static const struct {
+    const char *path;
+    route_kind kind;
+    const char *method;         /* the one method allowed (HEAD goes with GET) */
+} paths[] = {
+    {"/mutate", ROUTE_MUTATE, "POST"},
+    {"/validate", ROUTE_VALIDATE, "POST"},
+    {"/healthz", ROUTE_HEALTHZ, "GET"},
+    {"/readyz", ROUTE_READYZ, "GET"},
+};
+
+/* Per-request state, from the first call of the access handler to the completion callback. */
+typedef struct request {
+    route_kind route;
+    sa_buf body;
+    int too_large;
+    struct timespec start;
+} request;
+
+/* Queues a response; takes ownership of body (malloc'd). allow: the Allow header for a 405. */
+static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned status,
+                             const char *content_type, char *body, size_t len, const char *allow)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (atomic_load(&s->draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result rc = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* A one-line plain-text answer. */
+static enum MHD_Result reply_text(sa_server *s, struct MHD_Connection *c, unsigned status,
+                                  const char *allow, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static enum MHD_Result reply_text(sa_server *s, struct MHD_Connection *c, unsigned status,
+                                  const char *allow, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    sa_buf b = SA_BUF_INIT;
+    sa_buf_puts(&b, line);
+    sa_buf_putc(&b, '\n');
+    size_t len;
+    char *text = sa_buf_steal(&b, &len);
+    if (!text)
+        return MHD_NO;
+    return reply(s, c, status, "text/plain; charset=utf-8", text, len, allow);
+}
+
+static enum MHD_Result reply_too_large(sa_server *s, struct MHD_Connection *c)
+{
+    return reply_text(s, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                      "request body is over the limit of %zu bytes", s->max_body);
+}
+
+static int is_json_content_type(const char *ct)
+{
+    if (!ct)
+        return 0;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void log_review(sa_endpoint ep, const sa_admit_result *res, double ms)
+{
+    if (!sa_log_enabled(SA_LOG_INFO))
+        return;
+    sa_buf rules = SA_BUF_INIT;
+    for (int i = 0; i < SA_RULE_COUNT; i++) {
+        if (!(res->rules_hit & (1u << i)))
+            continue;
+        if (rules.len)
+            sa_buf_putc(&rules, ',');
+        sa_buf_puts(&rules, sa_rule_id((sa_rule)i));
+    }
+    char duration[32], status[8];
+    snprintf(duration, sizeof duration, "%.3f", ms);
+    snprintf(status, sizeof status, "%d", res->http_status);
+    sa_log(res->decision == SA_DECISION_ERROR ? SA_LOG_WARN : SA_LOG_INFO, "review",
+           "endpoint", sa_endpoint_name(ep), "uid", res->uid, "kind", res->kind,
+           "operation", res->operation, "namespace", res->namespace_, "name", res->name,
+           "user", res->username, "decision", sa_decision_name(res->decision),
+           "rules", sa_buf_str(&rules), "status", status, "dry_run", res->dry_run ? "true" : "false",
+           "duration_ms", duration, NULL);
+    sa_buf_free(&rules);
+}
+
+static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, request *rq)
+{
+    if (rq->too_large)
+        return reply_too_large(s, c);
+    sa_endpoint ep = rq->route == ROUTE_MUTATE ? SA_ENDPOINT_MUTATE : SA_ENDPOINT_VALIDATE;
+    sa_snapshot *snap = sa_state_acquire(s->state);
+    sa_admit_result res;
+    sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
+    sa_snapshot_release(snap);
+    log_review(ep, &res, elapsed_ms(&rq->start));
+    const char *ct = res.http_status == 200 ? "application/json" : "text/plain; charset=utf-8";
+    char *body = res.body;
+    res.body = NULL; /* handed to the response */
+    return reply(s, c, (unsigned)res.http_status, ct, body, res.body_len, NULL);
+}
+
+static enum MHD_Result answer_probe(sa_server *s, struct MHD_Connection *c, route_kind route)
+{
+    if (route == ROUTE_HEALTHZ)
+        return reply_text(s, c, MHD_HTTP_OK, NULL, "ok");
+    if (atomic_load(&s->draining))
+        return reply_text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "not ready: shutting down");
+    sa_snapshot *snap = sa_state_acquire(s->state);
+    int ready = snap && snap->policy && snap->key;
+    sa_snapshot_release(snap);
+    if (!ready)
+        return reply_text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                          "not ready: no policy and public key loaded yet");
+    return reply_text(s, c, MHD_HTTP_OK, NULL, "ok");
+}
+
+/* First call for a request: headers are in, the body is not. Checks everything that can be
+ * refused before reading a byte of the body. Returns NULL after queueing a refusal. */
+static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, const char *method,
+                      enum MHD_Result *rc)
+{
+    size_t i, n = sizeof paths / sizeof paths[0];
+    for (i = 0; i < n && strcmp(paths[i].path, url) != 0; i++)
+        ;
+    if (i == n) {
+        *rc = reply_text(s, c, MHD_HTTP_NOT_FOUND, NULL, "no such path: %s", url);
+        return NULL;
+    }
+    int get = strcmp(paths[i].method, "GET") == 0;
+    if (strcmp(method, paths[i].method) != 0 && !(get && strcmp(method, "HEAD") == 0)) {
+        *rc = reply_text(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, paths[i].method,
+                         "method not allowed, use %s", paths[i].method);
+        return NULL;
+    }
+    if (!get) {
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!is_json_content_type(ct)) {
+            *rc = reply_text(s, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+                             "content type must be application/json, got %s", ct ? ct : "none");
+            return NULL;
+        }
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->max_body) {
+            *rc = reply_too_large(s, c);
+            return NULL;
+        }
+    }
+    request *rq = calloc(1, sizeof *rq);
+    if (!rq) {
+        *rc = MHD_NO;
+        return NULL;
+    }
+    rq->route = paths[i].kind;
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    atomic_fetch_add(&s->in_flight, 1);
+    *rc = MHD_YES;
+    return rq;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **ctx)
+{
+    (void)version;
+    sa_server *s = cls;
+    request *rq = *ctx;
+    if (!rq) {
+        enum MHD_Result rc;
+        rq = begin(s, c, url, method, &rc);
+        if (!rq)
+            return rc;
+        *ctx = rq;
+        if (rq->route == ROUTE_HEALTHZ || rq->route == ROUTE_READYZ)
+            return answer_probe(s, c, rq->route);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        /* A body without Content-Length (chunked) can still grow past the limit: stop
+         * buffering at once and answer 413 when it ends. */
+        if (!rq->too_large && rq->body.len + *upload_size > s->max_body) {
+            rq->too_large = 1;
+            sa_buf_free(&rq->body);
+        }
+        if (!rq->too_large)
+            sa_buf_append(&rq->body, upload, *upload_size);
+        *upload_size = 0;
+        return rq->body.oom ? MHD_NO : MHD_YES;
+    }
+    if (rq->route == ROUTE_HEALTHZ || rq->route == ROUTE_READYZ)
+        return MHD_YES; /* already answered */
+    return answer_review(s, c, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    sa_server *s = cls;
+    request *rq = *ctx;
+    if (!rq)
+        return;
+    sa_buf_free(&rq->body);
+    free(rq);
+    *ctx = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    sa_log(SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
+}
+
+int sa_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+    memset(ss, 0, sizeof *ss);
+    const char *colon = strrchr(listen, ':');
+    if (!colon || !colon[1]) {
+        snprintf(err, errlen, "listen address %s: expected ADDR:PORT", listen);
+        return -1;
+    }
+    char *end;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (*end || port > 65535) {
+        snprintf(err, errlen, "listen address %s: bad port", listen);
+        return -1;
+    }
+    char host[INET6_ADDRSTRLEN + 2];
+    size_t hlen = (size_t)(colon - listen);
+    if (hlen >= sizeof host) {
+        snprintf(err, errlen, "listen address %s: bad address", listen);
+        return -1;
+    }
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((unsigned short)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1)
+            return 0;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((unsigned short)port);
+        if (hlen == 0 || inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+            if (hlen == 0)
+                a4->sin_addr.s_addr = htonl(INADDR_ANY);
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "listen address %s: bad address", listen);
+    return -1;
+}
+
+sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    if (sa_parse_listen(cfg->listen, &ss, err, errlen) < 0)
+        return NULL;
+    sa_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->state = state;
+    s->max_body = cfg->max_body;
+    unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, SA_TLS_PRIORITIES,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 1),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot serve on %s (address in use, or a bad certificate or key)",
+                 cfg->listen);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : 0;
+    return s;
+}
+
+unsigned sa_server_port(const sa_server *s)
+{
+    return s->port;
+}
+
+void sa_server_stop(sa_server *s, unsigned drain_seconds)
+{
+    if (!s)
+        return;
+    atomic_store(&s->draining, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    /* In-flight requests finish; idle kept-alive connections are closed by the stop below. */
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+    for (unsigned waited = 0; atomic_load(&s->in_flight) > 0 && waited < drain_seconds * 100; waited++)
+        nanosleep(&tick, NULL);
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}
