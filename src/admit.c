@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sa_mutate.h"
 #include "sa_policy.h"
 
 /* One row per kind a handler judges, by endpoint and the request's kind group and kind.
@@ -18,6 +19,7 @@ typedef struct sa_route {
 } sa_route;
 
 static const sa_route routes[] = {
+    {SA_ENDPOINT_MUTATE, "", "Pod", sa_mutate_pod},
     {SA_ENDPOINT_COUNT, NULL, NULL, NULL} /* end */
 };
 
