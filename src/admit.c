@@ -8,6 +8,7 @@
 
 #include "sa_mutate.h"
 #include "sa_policy.h"
+#include "sa_validate.h"
 
 /* One row per kind a handler judges, by endpoint and the request's kind group and kind.
  * A kind with no row is allowed unchanged. */
@@ -20,6 +21,12 @@ typedef struct sa_route {
 
 static const sa_route routes[] = {
     {SA_ENDPOINT_MUTATE, "", "Pod", sa_mutate_pod},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "RoleBinding", sa_validate_binding},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "ClusterRoleBinding", sa_validate_binding},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "Role", sa_validate_role},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "ClusterRole", sa_validate_role},
+    {SA_ENDPOINT_VALIDATE, "authentication.k8s.io", "TokenRequest", sa_validate_token_request},
+    {SA_ENDPOINT_VALIDATE, "", "Pod", sa_validate_pod},
     {SA_ENDPOINT_COUNT, NULL, NULL, NULL} /* end */
 };
 
@@ -43,6 +50,36 @@ static const sa_route *route_for(sa_endpoint ep, const sa_review *r)
         if (rt->endpoint == ep && strcmp(rt->group, r->group) == 0 && strcmp(rt->kind, r->kind) == 0)
             return rt;
     return NULL;
+}
+
+/* Whether obj carries every one of the exempt labels with its value. Walks the object's labels,
+ * one hash lookup each, so the cost does not grow with the policy. */
+static int has_exempt_labels(const sa_map *want, const cJSON *obj)
+{
+    size_t n = sa_map_count(want), hits = 0;
+    const cJSON *labels = sa_json_path(obj, "metadata", "labels", NULL);
+    for (const cJSON *l = cJSON_IsObject(labels) ? labels->child : NULL; l && n; l = l->next) {
+        const char *value = sa_map_get(want, l->string);
+        hits += value && sa_json_str(l) && strcmp(value, l->valuestring) == 0;
+    }
+    return n && hits == n; /* label keys are unique: the strict parser refuses duplicates */
+}
+
+/* Validation never judges a removal (DELETE, and CONNECT which changes nothing), nor what the
+ * policy exempts: requests from exempt users and groups, objects in exempt namespaces, and
+ * objects carrying the exempt labels (the API server's own bootstrap roles, which its
+ * aggregation controller keeps rewriting: blocking those is an outage). */
+static int validate_exempt(const sa_policy *p, const sa_review *r)
+{
+    if (strcmp(r->operation, "DELETE") == 0 || strcmp(r->operation, "CONNECT") == 0)
+        return 1;
+    if ((*r->namespace_ && sa_nameset_match(p->exempt_namespaces, r->namespace_)) ||
+        sa_nameset_match(p->exempt.users, r->username))
+        return 1;
+    for (const cJSON *g = r->groups ? r->groups->child : NULL; g; g = g->next)
+        if (sa_nameset_match(p->exempt.groups, g->valuestring))
+            return 1;
+    return has_exempt_labels(p->exempt.object_labels, r->object);
 }
 
 static void copy_field(char *dst, size_t cap, const char *src)
@@ -85,7 +122,7 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
     sa_verdict v;
     sa_verdict_init(&v, snap->policy->modes);
     const sa_route *rt = route_for(ep, &r);
-    if (rt)
+    if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, &r)))
         rt->handler(snap, &r, &v);
 
     sa_buf out = SA_BUF_INIT;

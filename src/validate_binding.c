@@ -1,0 +1,181 @@
+/* validate_binding.c: RoleBinding and ClusterRoleBinding.
+ *
+ * A binding is where a grant reaches an identity, so this is where session identities are held
+ * to the allowed roles in the allowed scope (rbac-session-binding) and to their own namespace
+ * (rbac-cross-namespace), and where roles granting node token audiences are held to the
+ * subjects the audience table names (rbac-token-audience). The webhook cannot read the role a
+ * binding references, so the policy's tables name roles, and the role's own rules are judged
+ * when the role is written (validate_role.c). */
+#include "sa_validate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* RBAC matches a User subject against the username, and a ServiceAccount's username is
+ * system:serviceaccount:<ns>:<name>: such a User subject binds the ServiceAccount itself. */
+#define SA_USERNAME_PREFIX "system:serviceaccount:"
+/* The groups every ServiceAccount is in: system:serviceaccounts and system:serviceaccounts:<ns>. */
+#define SA_GROUP_PREFIX "system:serviceaccounts"
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int sa_validate_session_identity(const sa_policy *p, const cJSON *subject, const char *default_ns,
+                                 sa_identity *id)
+{
+    const char *kind = sa_json_string(subject, "kind");
+    const char *name = sa_json_string(subject, "name");
+    memset(id, 0, sizeof *id);
+    id->kind = kind;
+    id->name = name;
+    if (strcmp(kind, "ServiceAccount") == 0) {
+        const char *ns = sa_json_string(subject, "namespace");
+        id->ns = *ns ? ns : default_ns; /* a RoleBinding's SA subject defaults to its namespace */
+        id->ns_len = strlen(id->ns);
+    } else if (strcmp(kind, "User") == 0 && has_prefix(name, SA_USERNAME_PREFIX)) {
+        const char *ns = name + strlen(SA_USERNAME_PREFIX), *colon = strchr(ns, ':');
+        if (!colon)
+            return 0;
+        id->kind = "ServiceAccount";
+        id->ns = ns;
+        id->ns_len = (size_t)(colon - ns);
+        id->name = colon + 1;
+    } else if (strcmp(kind, "Group") == 0 && has_prefix(name, SA_GROUP_PREFIX)) {
+        const char *rest = name + strlen(SA_GROUP_PREFIX);
+        if (!*rest) {
+            /* Every ServiceAccount, so every session too, unless the policy counts no groups. */
+            id->all_namespaces = 1;
+            return sa_nameset_count(p->bindings.namespace_groups) > 0;
+        }
+        if (*rest != ':' || !rest[1])
+            return 0;
+        id->ns = rest + 1;
+        id->ns_len = strlen(id->ns);
+        return sa_nameset_match(p->bindings.namespace_groups, id->ns);
+    } else {
+        return 0;
+    }
+    id->service_account = 1;
+    return *id->name && sa_nameset_match(p->bindings.session_service_accounts, id->name);
+}
+
+/* "ServiceAccount ns/name", or the subject as written ("Group system:nodes"). */
+static void describe_subject(const cJSON *subject, const sa_identity *id, char *out, size_t cap)
+{
+    if (strcmp(sa_json_string(subject, "kind"), "ServiceAccount") == 0)
+        snprintf(out, cap, "ServiceAccount %.*s/%s", (int)id->ns_len, id->ns, id->name);
+    else
+        snprintf(out, cap, "%s %s", sa_json_string(subject, "kind"), sa_json_string(subject, "name"));
+}
+
+/* What one binding references, read once for all its subjects. */
+typedef struct binding {
+    const char *what;           /* "RoleBinding ns/name" */
+    int cluster;                /* a ClusterRoleBinding */
+    const char *ns;             /* the binding's namespace, "" for a ClusterRoleBinding */
+    const char *ref_kind, *ref_name;
+    const sa_role_row *row;     /* the allowedRoles row of roleRef, or NULL */
+    const sa_audience_list *audiences; /* the audience rows naming roleRef, or NULL */
+} binding;
+
+static const char *const scope_binding[] = {[SA_SCOPE_NAMESPACE] = "RoleBinding",
+                                            [SA_SCOPE_CLUSTER] = "ClusterRoleBinding"};
+static const char *const scope_name[] = {[SA_SCOPE_NAMESPACE] = "namespace",
+                                         [SA_SCOPE_CLUSTER] = "cluster"};
+
+static void judge_session_subject(const binding *b, const sa_identity *id, const char *who,
+                                  sa_verdict *v)
+{
+    unsigned want = b->cluster ? SA_SCOPE_CLUSTER : SA_SCOPE_NAMESPACE;
+    if (!b->row)
+        sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             "%s: roleRef %s/%s is not in allowedRoles (subject %s)", b->what,
+                             b->ref_kind, b->ref_name, who);
+    else if (!(b->row->scope & want))
+        sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             "%s: roleRef %s/%s is allowed only through a %s (allowedRoles scope "
+                             "%s), not a %s (subject %s)",
+                             b->what, b->ref_kind, b->ref_name, scope_binding[b->row->scope],
+                             scope_name[b->row->scope], scope_binding[want], who);
+
+    /* A ClusterRoleBinding has no namespace of its own: its reach is the scope check above. */
+    if (b->cluster || (b->row && b->row->cross_namespace))
+        return;
+    if (id->all_namespaces)
+        sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             "%s: subject %s covers every namespace, not only %s, and roleRef "
+                             "%s/%s does not allow crossNamespace",
+                             b->what, who, b->ns, b->ref_kind, b->ref_name);
+    else if (id->ns_len != strlen(b->ns) || strncmp(id->ns, b->ns, id->ns_len) != 0)
+        sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             "%s: subject %s is from namespace %.*s, not %s, and roleRef %s/%s "
+                             "does not allow crossNamespace",
+                             b->what, who, (int)id->ns_len, id->ns, b->ns, b->ref_kind,
+                             b->ref_name);
+}
+
+/* Whether the audience row lists the subject; a row holds the few subjects of one audience. */
+static int audience_subject_listed(const sa_audience_row *row, const sa_identity *id)
+{
+    for (size_t i = 0; i < row->nsubjects; i++) {
+        const sa_subject *s = &row->subjects[i];
+        if (strcmp(s->kind, id->kind) != 0 || strcmp(s->name, id->name) != 0)
+            continue;
+        if (!id->service_account ||
+            (strlen(s->namespace_) == id->ns_len && strncmp(s->namespace_, id->ns, id->ns_len) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* A role granting several audiences may be bound only to subjects every one of them allows. */
+static void judge_audience_subject(const binding *b, const sa_identity *id, const char *who,
+                                   sa_verdict *v)
+{
+    for (size_t i = 0; i < b->audiences->n; i++) {
+        const sa_audience_row *row = b->audiences->rows[i];
+        if (!audience_subject_listed(row, id))
+            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE,
+                                 "%s: subject %s may not be bound to roleRef %s/%s: it grants "
+                                 "audience %s, which the audiences table allows only for its "
+                                 "listed subjects",
+                                 b->what, who, b->ref_kind, b->ref_name, row->audience);
+    }
+}
+
+void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
+{
+    const sa_policy *p = snap->policy;
+    if (!r->object)
+        return;
+    char what[512];
+    sa_validate_describe(r, what, sizeof what);
+    const cJSON *ref = sa_json_get(r->object, "roleRef");
+    binding b = {
+        .what = what,
+        .cluster = strcmp(r->kind, "ClusterRoleBinding") == 0,
+        .ref_kind = sa_json_string(ref, "kind"),
+        .ref_name = sa_json_string(ref, "name"),
+    };
+    b.ns = b.cluster ? "" : r->namespace_;
+    sa_buf key = SA_BUF_INIT;
+    sa_buf_printf(&key, "%s/%s", b.ref_kind, b.ref_name);
+    b.row = key.oom ? NULL : sa_map_getn(p->bindings.allowed_roles, key.data, key.len);
+    sa_buf_free(&key);
+    b.audiences = sa_map_get(p->audience_roles, b.ref_name);
+
+    for (const cJSON *s = sa_validate_items(sa_json_get(r->object, "subjects")); s; s = s->next) {
+        sa_identity id;
+        int session = sa_validate_session_identity(p, s, b.ns, &id);
+        if (!session && !b.audiences)
+            continue;
+        char who[512];
+        describe_subject(s, &id, who, sizeof who);
+        if (session)
+            judge_session_subject(&b, &id, who, v);
+        if (b.audiences)
+            judge_audience_subject(&b, &id, who, v);
+    }
+}

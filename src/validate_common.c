@@ -1,0 +1,35 @@
+/* validate_common.c: the helpers every validator shares (see sa_validate.h), kept in one place
+ * so messages name objects the same way and audiences are judged by one rule. */
+#include "sa_validate.h"
+
+#include <stdio.h>
+
+const cJSON *sa_validate_items(const cJSON *arr)
+{
+    return cJSON_IsArray(arr) ? arr->child : NULL;
+}
+
+void sa_validate_describe(const sa_review *r, char *out, size_t cap)
+{
+    const cJSON *meta = sa_json_get(r->object, "metadata");
+    const char *name = sa_json_string(meta, "name"), *star = "";
+    if (!*name)
+        name = r->name;
+    if (!*name) {
+        /* A generated name is not known yet: show its prefix so the object can be found. */
+        name = sa_json_string(meta, "generateName");
+        star = "*";
+    }
+    if (*r->namespace_)
+        snprintf(out, cap, "%s %s/%s%s", r->kind, r->namespace_, name, star);
+    else
+        snprintf(out, cap, "%s %s%s", r->kind, name, star);
+}
+
+void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char *what,
+                                  const char *field, const char *aud)
+{
+    if (*aud && !sa_nameset_match(p->sessions.token_audiences, aud))
+        sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE,
+                             "%s: %s \"%s\" is not in sessions.tokenAudiences", what, field, aud);
+}

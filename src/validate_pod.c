@@ -1,0 +1,146 @@
+/* validate_pod.c: Pod on /validate, the check after all mutation (session-pod), and the
+ * projected token volumes of session pods (session-token-audience).
+ *
+ * The mutating webhook sets a session pod's ServiceAccount and key, but another mutating
+ * webhook may run after it, and the mutation can be switched off: this is the guarantee that
+ * what reaches etcd is right. Env is judged by name only: variables hidden behind envFrom
+ * (a ConfigMap or Secret) cannot be seen by a webhook, so forbiddenEnv cannot cover them. */
+#include "sa_validate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sa_keys.h"
+
+/* Which containers must carry the key, as the mutation gives it: the selected ones; init
+ * containers only when the policy says so, or when they are native sidecars (restartPolicy:
+ * Always, running for the pod's life like a container); ephemeral containers never (debug
+ * shells, not session code). All of them are checked for forbidden env. */
+typedef enum key_need { KEY_SELECTED, KEY_IF_INIT, KEY_NEVER } key_need;
+
+static const struct {
+    const char *field;
+    key_need need;
+} container_lists[] = {
+    {"containers", KEY_SELECTED},
+    {"initContainers", KEY_IF_INIT},
+    {"ephemeralContainers", KEY_NEVER},
+};
+
+typedef struct pod_ctx {
+    const sa_snapshot *snap;
+    sa_verdict *v;
+    const char *what;           /* "Pod ns/name" */
+} pod_ctx;
+
+static void judge_service_account(const pod_ctx *c, const cJSON *spec, const char *id)
+{
+    const sa_policy *p = c->snap->policy;
+    sa_buf want = SA_BUF_INIT;
+    if (sa_policy_session_sa(p, id, &want) < 0) {
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+                             "%s: label %s \"%s\" cannot form a ServiceAccount name from the "
+                             "template %s (a DNS-1123 name is needed)",
+                             c->what, p->sessions.label, id, p->sessions.sa_template);
+    } else {
+        /* The deprecated field is checked only when set: the API server fills it from the other. */
+        static const char *const fields[] = {"serviceAccountName", "serviceAccount"};
+        for (size_t i = 0; i < 2; i++) {
+            const cJSON *got = sa_json_get(spec, fields[i]);
+            if ((i == 0 || got) && strcmp(sa_json_string(spec, fields[i]), sa_buf_str(&want)) != 0)
+                sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+                                     "%s: spec.%s \"%s\" is not the session ServiceAccount %s",
+                                     c->what, fields[i], sa_json_string(spec, fields[i]),
+                                     sa_buf_str(&want));
+        }
+    }
+    sa_buf_free(&want);
+}
+
+/* One container: forbidden env names always; the key when it must carry it. Values are never
+ * put in messages: env can hold secrets. */
+static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *where, int needs_key)
+{
+    const sa_policy *p = c->snap->policy;
+    const cJSON *key = NULL;
+    for (const cJSON *e = sa_validate_items(sa_json_get(ctr, "env")); e; e = e->next) {
+        const char *name = sa_json_str(sa_json_get(e, "name"));
+        if (!name)
+            continue;
+        if (strcmp(name, p->sessions.key_env) == 0)
+            key = e; /* the last of duplicates is the one the container sees */
+        if (sa_nameset_match(p->sessions.forbidden_env, name))
+            sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+                                 "%s: %s.env %s is in sessions.forbiddenEnv", c->what, where, name);
+    }
+    if (!needs_key)
+        return;
+    if (!key)
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD, "%s: %s.env %s is missing", c->what,
+                             where, p->sessions.key_env);
+    else if (sa_json_get(key, "valueFrom"))
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+                             "%s: %s.env %s is set with valueFrom, not the current key", c->what,
+                             where, p->sessions.key_env);
+    else if (strcmp(sa_json_string(key, "value"), c->snap->key->pem) != 0)
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+                             "%s: %s.env %s is not the current key (sha256 %.12s...)", c->what,
+                             where, p->sessions.key_env, c->snap->key->fingerprint);
+}
+
+static void judge_containers(const pod_ctx *c, const cJSON *spec)
+{
+    const sa_policy *p = c->snap->policy;
+    for (size_t l = 0; l < sizeof container_lists / sizeof container_lists[0]; l++) {
+        key_need need = container_lists[l].need;
+        for (const cJSON *ctr = sa_validate_items(sa_json_get(spec, container_lists[l].field)); ctr;
+             ctr = ctr->next) {
+            const char *name = sa_json_string(ctr, "name");
+            int wanted = need == KEY_SELECTED ||
+                         (need == KEY_IF_INIT &&
+                          (p->sessions.init_containers ||
+                           strcmp(sa_json_string(ctr, "restartPolicy"), "Always") == 0));
+            char where[320];
+            snprintf(where, sizeof where, "spec.%s[%s]", container_lists[l].field, name);
+            judge_container(c, ctr, where, wanted && sa_nameset_match(p->sessions.containers, name));
+        }
+    }
+}
+
+static void judge_token_volumes(const pod_ctx *c, const cJSON *spec)
+{
+    for (const cJSON *vol = sa_validate_items(sa_json_get(spec, "volumes")); vol; vol = vol->next) {
+        size_t i = 0;
+        for (const cJSON *src = sa_validate_items(sa_json_path(vol, "projected", "sources", NULL));
+             src; src = src->next, i++) {
+            const char *aud = sa_json_str(sa_json_path(src, "serviceAccountToken", "audience", NULL));
+            if (!aud)
+                continue;
+            char field[320];
+            snprintf(field, sizeof field,
+                     "spec.volumes[%s].projected.sources[%zu].serviceAccountToken.audience",
+                     sa_json_string(vol, "name"), i);
+            sa_validate_session_audience(c->snap->policy, c->v, c->what, field, aud);
+        }
+    }
+}
+
+void sa_validate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
+{
+    const sa_policy *p = snap->policy;
+    /* pods/status and pods/resize carry a spec they cannot change the judged parts of; judging
+     * them would only block the kubelet on pods older than the policy. Ephemeral containers are
+     * new containers: judged. */
+    if (!r->object || (*r->sub_resource && strcmp(r->sub_resource, "ephemeralcontainers") != 0))
+        return;
+    const char *id = sa_json_str(sa_json_path(r->object, "metadata", "labels", p->sessions.label, NULL));
+    if (!id)
+        return;
+    char what[512];
+    sa_validate_describe(r, what, sizeof what);
+    pod_ctx c = {snap, v, what};
+    const cJSON *spec = sa_json_get(r->object, "spec");
+    judge_service_account(&c, spec, id);
+    judge_containers(&c, spec);
+    judge_token_volumes(&c, spec);
+}
