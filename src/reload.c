@@ -1,0 +1,330 @@
+/* reload.c: the policy and public key watcher (see sa_reload.h).
+ *
+ * Polling rather than inotify: a ConfigMap update replaces a symlink two directories above the
+ * file, which inotify on the file never sees, and a poll every two seconds costs two stat(2)
+ * calls. Only the watcher thread touches the file identities and the last good policy text;
+ * the lock guards the flags and counters that other threads read or set. */
+#include "sa_reload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sa_buf.h"
+#include "sa_keys.h"
+#include "sa_log.h"
+#include "sa_policy.h"
+
+#define DEFAULT_INTERVAL_MS 2000
+/* The same cap the policy loader applies; a larger file is refused there too. */
+#define POLICY_TEXT_MAX (16u * 1024 * 1024)
+
+/* What stat(2) says about the file behind a path, symlinks followed. */
+typedef struct file_id {
+    int err;                    /* errno of a failed stat, else 0 */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} file_id;
+
+struct sa_reloader {
+    sa_state *st;
+    char *policy_path;          /* owned */
+    char *key_path_flag;        /* owned; NULL: follow the policy's key file */
+    unsigned interval_ms;
+    pthread_t thread;
+
+    pthread_mutex_t lock;       /* guards the fields below */
+    pthread_cond_t wake;
+    int stop, trigger;
+    sa_reload_stats stats;
+
+    /* The watcher thread's own. */
+    file_id policy_id, key_id;
+    char *key_path;             /* owned: where the key in force comes from */
+    sa_buf good_policy;         /* the last policy text that loaded */
+};
+
+static const char *const kind_names[SA_WATCH_KIND_COUNT] = {"policy", "public_key"};
+
+const char *sa_watch_kind_name(sa_watch_kind kind)
+{
+    return (unsigned)kind < SA_WATCH_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+static file_id identify(const char *path)
+{
+    file_id id;
+    struct stat sb;
+    memset(&id, 0, sizeof id);
+    if (stat(path, &sb) != 0) {
+        id.err = errno;
+        return id;
+    }
+    id.dev = sb.st_dev;
+    id.ino = sb.st_ino;
+    id.size = sb.st_size;
+    id.mtime = sb.st_mtim;
+    return id;
+}
+
+static int same_file(const file_id *a, const file_id *b)
+{
+    return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void count_failure(sa_reloader *r, sa_watch_kind kind)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stats.reload_failure[kind]++;
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Reads and checks the policy file. On success the text becomes the last good one. NULL after
+ * logging the refusal in one line: the first error (FILE:LINE:COLUMN: reason) and how many. */
+static sa_policy *load_policy(sa_reloader *r)
+{
+    sa_buf text = SA_BUF_INIT, errors = SA_BUF_INIT;
+    char err[512];
+    sa_policy *p = NULL;
+    if (sa_buf_read_file(&text, r->policy_path, POLICY_TEXT_MAX, err, sizeof err) < 0) {
+        sa_log(SA_LOG_ERROR, "policy refused, the last good one keeps serving", "file",
+               r->policy_path, "error", err, NULL);
+    } else if (!(p = sa_policy_load_text(r->policy_path, sa_buf_str(&text), text.len, &errors))) {
+        const char *all = sa_buf_str(&errors);
+        size_t first = strcspn(all, "\n"), n = 0;
+        for (const char *c = all; *c; c++)
+            n += *c == '\n';
+        char nerr[24];
+        snprintf(nerr, sizeof nerr, "%zu", n);
+        snprintf(err, sizeof err, "%.*s", (int)first, all);
+        sa_log(SA_LOG_ERROR, "policy refused, the last good one keeps serving", "file",
+               r->policy_path, "error", err, "errors", nerr, NULL);
+    } else {
+        sa_buf_free(&r->good_policy);
+        r->good_policy = text;
+        text = (sa_buf)SA_BUF_INIT;
+        sa_buf summary = SA_BUF_INIT;
+        sa_policy_summary(p, &summary);
+        sa_log(SA_LOG_INFO, "policy reloaded", "file", r->policy_path, "tables",
+               sa_buf_str(&summary), NULL);
+        sa_buf_free(&summary);
+    }
+    if (!p)
+        count_failure(r, SA_WATCH_POLICY);
+    sa_buf_free(&text);
+    sa_buf_free(&errors);
+    return p;
+}
+
+static sa_pubkey *load_key(sa_reloader *r)
+{
+    char err[512];
+    sa_pubkey *k = sa_pubkey_load(r->key_path, err, sizeof err);
+    if (k)
+        sa_log(SA_LOG_INFO, "public key reloaded", "file", r->key_path, "fingerprint",
+               k->fingerprint, NULL);
+    else
+        sa_log(SA_LOG_ERROR, "public key refused, the last good one keeps serving", "file",
+               r->key_path, "error", err, NULL);
+    if (!k)
+        count_failure(r, SA_WATCH_PUBLIC_KEY);
+    return k;
+}
+
+/* Points the key at the file a newly taken policy names (unless --public-key fixed it).
+ * Returns non-zero when that is another file, which must then be loaded. */
+static int follow_key_file(sa_reloader *r, const sa_policy *p)
+{
+    if (r->key_path_flag || strcmp(p->sessions.key_file, r->key_path) == 0)
+        return 0;
+    char *path = strdup(p->sessions.key_file);
+    if (!path)
+        return 0;
+    free(r->key_path);
+    r->key_path = path;
+    return 1;
+}
+
+/* One poll: loads what changed (everything when forced) and publishes a new snapshot if any
+ * of it loaded. What did not load keeps its last good version. */
+static void check(sa_reloader *r, int force)
+{
+    sa_policy *policy = NULL;
+    sa_pubkey *key = NULL;
+    file_id pid = identify(r->policy_path);
+    if (force || !same_file(&pid, &r->policy_id)) {
+        r->policy_id = pid; /* a refused file is not retried until it changes again */
+        policy = load_policy(r);
+    }
+    int key_moved = policy && follow_key_file(r, policy);
+    file_id kid = identify(r->key_path);
+    if (force || key_moved || !same_file(&kid, &r->key_id)) {
+        r->key_id = kid;
+        key = load_key(r);
+    }
+    if (!policy && !key)
+        return;
+    /* Successes count once the new version is in force. */
+    int took[SA_WATCH_KIND_COUNT] = {[SA_WATCH_POLICY] = policy != NULL,
+                                     [SA_WATCH_PUBLIC_KEY] = key != NULL};
+
+    /* What did not change is rebuilt from what is in force: the key from its canonical PEM,
+     * the policy from its last good text (a snapshot owns its parts outright). */
+    char err[256];
+    sa_buf errors = SA_BUF_INIT;
+    sa_snapshot *cur = sa_state_acquire(r->st);
+    if (!key && cur && cur->key)
+        key = sa_pubkey_parse(cur->key->pem, cur->key->pem_len, err, sizeof err);
+    sa_snapshot_release(cur);
+    if (!policy)
+        policy = sa_policy_load_text(r->policy_path, sa_buf_str(&r->good_policy),
+                                     r->good_policy.len, &errors);
+    sa_buf_free(&errors);
+    sa_snapshot *snap = policy && key ? sa_snapshot_new(policy, key) : NULL;
+    if (!snap) {
+        if (!policy || !key) {
+            sa_policy_free(policy);
+            sa_pubkey_free(key);
+        }
+        sa_log(SA_LOG_ERROR, "reload failed: could not rebuild the snapshot", NULL);
+        for (int k = 0; k < SA_WATCH_KIND_COUNT; k++)
+            if (took[k])
+                count_failure(r, (sa_watch_kind)k);
+        return;
+    }
+    sa_state_publish(r->st, snap);
+    pthread_mutex_lock(&r->lock);
+    for (int k = 0; k < SA_WATCH_KIND_COUNT; k++)
+        r->stats.reload_success[k] += (unsigned long)took[k];
+    r->stats.last_success_time = time(NULL);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void *watch(void *arg)
+{
+    sa_reloader *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += r->interval_ms / 1000;
+        until.tv_nsec += (long)(r->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!r->stop && !r->trigger &&
+               pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT) {
+        }
+        if (r->stop)
+            break;
+        int force = r->trigger;
+        r->trigger = 0;
+        pthread_mutex_unlock(&r->lock);
+        check(r, force);
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+static void reloader_free(sa_reloader *r)
+{
+    free(r->policy_path);
+    free(r->key_path_flag);
+    free(r->key_path);
+    sa_buf_free(&r->good_policy);
+    pthread_cond_destroy(&r->wake);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *err,
+                               size_t errlen)
+{
+    sa_reloader *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* a wall clock jump must not stall polls */
+    pthread_cond_init(&r->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&r->lock, NULL);
+    r->st = st;
+    r->interval_ms = cfg->interval_ms ? cfg->interval_ms : DEFAULT_INTERVAL_MS;
+    r->policy_path = strdup(cfg->policy_path);
+    r->key_path_flag = cfg->key_path ? strdup(cfg->key_path) : NULL;
+
+    sa_snapshot *cur = sa_state_acquire(st);
+    const char *key_path = cfg->key_path ? cfg->key_path
+                           : cur && cur->policy ? cur->policy->sessions.key_file : NULL;
+    r->key_path = key_path ? strdup(key_path) : NULL;
+    sa_snapshot_release(cur);
+    if (!r->policy_path || !r->key_path || (cfg->key_path && !r->key_path_flag)) {
+        snprintf(err, errlen, "%s", key_path ? "out of memory" : "no snapshot in force to watch");
+        reloader_free(r);
+        return NULL;
+    }
+
+    /* The identities first, then the text: a change in between is seen by the first poll. */
+    r->policy_id = identify(r->policy_path);
+    r->key_id = identify(r->key_path);
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *p = NULL;
+    if (sa_buf_read_file(&r->good_policy, r->policy_path, POLICY_TEXT_MAX, err, errlen) == 0) {
+        p = sa_policy_load_text(r->policy_path, sa_buf_str(&r->good_policy), r->good_policy.len,
+                                &errors);
+        if (!p)
+            snprintf(err, errlen, "%.*s", (int)strcspn(sa_buf_str(&errors), "\n"),
+                     sa_buf_str(&errors));
+    }
+    sa_buf_free(&errors);
+    sa_policy_free(p);
+    if (!p) {
+        reloader_free(r);
+        return NULL;
+    }
+    r->stats.last_success_time = time(NULL);
+    if (pthread_create(&r->thread, NULL, watch, r) != 0) {
+        snprintf(err, errlen, "cannot start the reload thread");
+        reloader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void sa_reloader_trigger(sa_reloader *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->trigger = 1;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void sa_reloader_stats(sa_reloader *r, sa_reload_stats *out)
+{
+    pthread_mutex_lock(&r->lock);
+    *out = r->stats;
+    pthread_mutex_unlock(&r->lock);
+}
+
+void sa_reloader_stop(sa_reloader *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = 1;
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    reloader_free(r);
+}
