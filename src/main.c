@@ -21,6 +21,7 @@
 #include "sa_log.h"
 #include "sa_options.h"
 #include "sa_policy.h"
+#include "sa_reload.h"
 #include "sa_server.h"
 #include "sa_state.h"
 
@@ -43,6 +44,7 @@ typedef struct serve_config {
     unsigned max_connections;
     unsigned idle_timeout;
     unsigned drain_timeout;
+    unsigned reload_interval;
     const char *log_format;
     const char *log_level;
     int dev;
@@ -145,7 +147,7 @@ static int cmd_serve(int argc, char **argv)
 {
     serve_config cfg = {
         .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_connections = 1024,
-        .idle_timeout = 30, .drain_timeout = 10, .log_format = "json", .log_level = "info",
+        .idle_timeout = 30, .drain_timeout = 10, .reload_interval = 2, .log_format = "json", .log_level = "info",
         .dev_ca_out = "session-admission-dev-ca.pem",
     };
     const sa_option opts[] = {
@@ -159,6 +161,7 @@ static int cmd_serve(int argc, char **argv)
         {"--max-connections", "SA_MAX_CONNECTIONS", SA_OPT_UINT, &cfg.max_connections, "N", "open connections at most (default 1024)", 1, 65535},
         {"--idle-timeout", "SA_IDLE_TIMEOUT", SA_OPT_UINT, &cfg.idle_timeout, "SECONDS", "cut connections idle this long (default 30)", 1, 3600},
         {"--drain-timeout", "SA_DRAIN_TIMEOUT", SA_OPT_UINT, &cfg.drain_timeout, "SECONDS", "on SIGTERM, wait this long for in-flight requests (default 10)", 0, 600},
+        {"--reload-interval", "SA_RELOAD_INTERVAL", SA_OPT_UINT, &cfg.reload_interval, "SECONDS", "check the policy and key files for changes this often (default 2; SIGHUP reloads at once)", 1, 3600},
         {"--log-format", "SA_LOG_FORMAT", SA_OPT_STRING, &cfg.log_format, "json|text", "log line format (default json)", 0, 0},
         {"--log-level", "SA_LOG_LEVEL", SA_OPT_STRING, &cfg.log_level, "LEVEL", "debug, info, warn or error (default info)", 0, 0},
         {"--dev", "SA_DEV", SA_OPT_FLAG, &cfg.dev, NULL, "development mode: in-memory CA, certificate and key, built-in policy", 0, 0},
@@ -205,6 +208,20 @@ static int cmd_serve(int argc, char **argv)
     sa_state state;
     sa_state_init(&state);
     sa_state_publish(&state, snap);
+    /* --dev has no files to watch. */
+    sa_reloader *reloader = NULL;
+    if (!cfg.dev) {
+        sa_reload_config rcfg = {cfg.policy, cfg.public_key, cfg.reload_interval * 1000u};
+        reloader = sa_reloader_start(&rcfg, &state, err, sizeof err);
+        if (!reloader) {
+            sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
+            OPENSSL_cleanse(key.data, key.len);
+            sa_buf_free(&key);
+            sa_buf_free(&cert);
+            sa_state_destroy(&state);
+            return 1;
+        }
+    }
 
     sa_server_config scfg = {
         .listen = cfg.listen, .cert_pem = sa_buf_str(&cert), .key_pem = sa_buf_str(&key),
@@ -217,6 +234,7 @@ static int cmd_serve(int argc, char **argv)
     sa_buf_free(&cert);
     if (!server) {
         sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
+        sa_reloader_stop(reloader);
         sa_state_destroy(&state);
         return 1;
     }
@@ -230,12 +248,16 @@ static int cmd_serve(int argc, char **argv)
         int sig = 0;
         if (sigwait(&sigs, &sig) != 0)
             continue;
-        if (sig == SIGHUP)
-            continue; /* reload on SIGHUP is wired with the policy watcher */
+        if (sig == SIGHUP) {
+            if (reloader)
+                sa_reloader_trigger(reloader);
+            continue;
+        }
         sa_log(SA_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
         break;
     }
     sa_server_stop(server, cfg.drain_timeout);
+    sa_reloader_stop(reloader);
     sa_state_destroy(&state);
     sa_log(SA_LOG_INFO, "stopped", NULL);
     return 0;

@@ -864,6 +864,26 @@ static void load_sessions(loader *l, const section *top, sa_policy *p)
                                               "audiences are granted one by one");
 }
 
+/* The value of a key a row must have (its path goes to path), or NULL after reporting it
+ * missing with what was expected. */
+static const node *required(loader *l, const node *row, const char *rpath, const char *key,
+                            const char *what, char *path)
+{
+    join_path(path, rpath, key);
+    const node *n = member(row, key);
+    if (!n)
+        NODE_ERROR(l, row, "%s: missing key '%s' (expected %s)", rpath, key, what);
+    return n;
+}
+
+/* A list a row must have, or NULL after reporting it missing or of another type. */
+static const node *required_list(loader *l, const node *row, const char *rpath, const char *key,
+                                 const char *what, char *path)
+{
+    const node *n = required(l, row, rpath, key, what, path);
+    return n && want_type(l, n, path, NODE_LIST) == 0 ? n : NULL;
+}
+
 static void role_row_free(void *row)
 {
     sa_role_row *r = row;
@@ -886,16 +906,10 @@ static void load_role_row(loader *l, const node *row, const char *rpath, sa_map 
     int kind = -1, scope = SA_SCOPE_NAMESPACE, cross = 0;
     const char *name = NULL;
 
-    join_path(path, rpath, "kind");
-    if ((n = member(row, "kind")))
+    if ((n = required(l, row, rpath, "kind", "Role or ClusterRole", path)))
         kind = want_enum(l, n, path, kinds, 2, "Role or ClusterRole");
-    else
-        NODE_ERROR(l, row, "%s: missing key 'kind' (expected Role or ClusterRole)", rpath);
-    join_path(path, rpath, "name");
-    if ((n = member(row, "name")))
+    if ((n = required(l, row, rpath, "name", "the role's name", path)))
         name = want_exact(l, n, path, "roles are looked up by name");
-    else
-        NODE_ERROR(l, row, "%s: missing key 'name' (expected the role's name)", rpath);
     join_path(path, rpath, "scope");
     if ((n = member(row, "scope"))) {
         scope = want_enum(l, n, path, scopes, 4, "namespace, cluster or any");
@@ -1037,16 +1051,10 @@ static void load_subject(loader *l, const node *n, const char *spath, sa_subject
     char path[PATH_LEN];
     const node *v;
     int kind = -1;
-    join_path(path, spath, "kind");
-    if ((v = member(n, "kind")))
+    if ((v = required(l, n, spath, "kind", "User, Group or ServiceAccount", path)))
         kind = want_enum(l, v, path, kinds, 3, "User, Group or ServiceAccount");
-    else
-        NODE_ERROR(l, n, "%s: missing key 'kind' (expected User, Group or ServiceAccount)", spath);
-    join_path(path, spath, "name");
-    if ((v = member(n, "name")))
+    if ((v = required(l, n, spath, "name", "the subject's name", path)))
         out->name = dup_name(l, v, path);
-    else
-        NODE_ERROR(l, n, "%s: missing key 'name'", spath);
     join_path(path, spath, "namespace");
     v = member(n, "namespace");
     if (kind == 2 && !v)
@@ -1102,8 +1110,7 @@ static void load_audience_row(loader *l, const node *row, const char *rpath, sa_
     char path[PATH_LEN];
     const node *n;
 
-    join_path(path, rpath, "audience");
-    if ((n = member(row, "audience"))) {
+    if ((n = required(l, row, rpath, "audience", "the audience string", path))) {
         const char *aud = want_exact(l, n, path, "each audience is granted by name");
         if (aud && !(a->audience = strdup(aud)))
             NODE_ERROR(l, n, "out of memory");
@@ -1112,16 +1119,10 @@ static void load_audience_row(loader *l, const node *row, const char *rpath, sa_
             NODE_ERROR(l, n, "%s: duplicate row for audience '%s'", path, a->audience);
         else if (rc < 0)
             NODE_ERROR(l, n, "out of memory");
-    } else {
-        NODE_ERROR(l, row, "%s: missing key 'audience'", rpath);
     }
 
-    join_path(path, rpath, "roles");
-    n = member(row, "roles");
-    if (!n)
-        NODE_ERROR(l, row, "%s: missing key 'roles' (expected the roles granting it)", rpath);
-    else if (want_type(l, n, path, NODE_LIST) == 0 &&
-             (a->roles = calloc(n->n ? n->n : 1, sizeof *a->roles)))
+    n = required_list(l, row, rpath, "roles", "the roles granting it", path);
+    if (n && (a->roles = calloc(n->n ? n->n : 1, sizeof *a->roles)))
         for (size_t i = 0; i < n->n; i++) {
             char ipath[PATH_LEN];
             set_path(ipath, "%s[%zu]", path, i);
@@ -1145,12 +1146,8 @@ static void load_audience_row(loader *l, const node *row, const char *rpath, sa_
             a->nroles++;
         }
 
-    join_path(path, rpath, "subjects");
-    n = member(row, "subjects");
-    if (!n)
-        NODE_ERROR(l, row, "%s: missing key 'subjects' (expected who may be bound)", rpath);
-    else if (want_type(l, n, path, NODE_LIST) == 0 &&
-             (a->subjects = calloc(n->n ? n->n : 1, sizeof *a->subjects)))
+    n = required_list(l, row, rpath, "subjects", "who may be bound", path);
+    if (n && (a->subjects = calloc(n->n ? n->n : 1, sizeof *a->subjects)))
         for (size_t i = 0; i < n->n; i++) {
             char ipath[PATH_LEN];
             set_path(ipath, "%s[%zu]", path, i);
