@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""hostile_client.py: raw, badly behaved HTTP/TLS clients for test_hostile.sh.
+
+curl cannot dribble headers, lie about Content-Length, pipeline or speak plain HTTP to a TLS
+port, so these clients are written on the standard library's socket and ssl (Debian's python3,
+no PyPI). Each mode does one thing to a server on 127.0.0.1 and prints one line of key=value
+facts that the shell test asserts on; every wait is bounded by a timeout.
+
+  raw        send bytes (TLS or plain), read until close or timeout, report the statuses seen
+             ({body} {len} {hexlen} in the bytes are the --body file, its length in decimal, hex)
+  slowloris  N connections dribble headers a byte at a time while normal requests are timed
+  flood      hold connections up to the limit, try more, report how each one ended
+  bigbody    stream a huge chunked body, sampling the server's RSS from /proc
+"""
+import argparse
+import codecs
+import re
+import socket
+import ssl
+import threading
+import time
+
+HOST = "127.0.0.1"
+
+
+def tls_context(ca):
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def connect(args, tls=True, timeout=5.0):
+    s = socket.create_connection((HOST, args.port), timeout=timeout)
+    if tls:
+        s = tls_context(args.ca).wrap_socket(s, server_hostname="localhost")
+    return s
+
+
+def read_until_end(s, timeout):
+    """Reads until the peer closes or the deadline; returns (bytes, how it ended)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return data, "timeout"
+        s.settimeout(left)
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return data, "timeout"
+        except (ConnectionResetError, BrokenPipeError):
+            return data, "reset"
+        except ssl.SSLError as e:
+            return data, "tls-error:" + (e.reason or "unknown")
+        if not chunk:
+            return data, "closed"
+        data += chunk
+
+
+def statuses(data):
+    return [m.decode() for m in re.findall(rb"HTTP/1\.[01] (\d{3}) ", data)]
+
+
+def request_bytes(method, path, body, version="HTTP/1.1", extra=""):
+    head = (f"{method} {path} {version}\r\nHost: localhost\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n")
+    return head.encode() + body
+
+
+def mode_raw(args):
+    body = open(args.body, "rb").read() if args.body else b""
+    text = codecs.decode(args.send, "unicode_escape").encode("latin-1")
+    for key, value in ((b"{len}", str(len(body))), (b"{hexlen}", f"{len(body):x}")):
+        text = text.replace(key, value.encode())
+    text = text.replace(b"{body}", body)
+    start = time.monotonic()
+    try:
+        s = connect(args, tls=not args.plain)
+    except (ssl.SSLError, ConnectionResetError, socket.timeout) as e:
+        print(f"statuses= end=handshake-refused:{type(e).__name__} after_s=0.0")
+        return
+    try:
+        s.sendall(text)
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        pass
+    if args.close_after_send:
+        s.close()
+        print("statuses= end=client-closed after_s=0.0")
+        return
+    data, end = read_until_end(s, args.timeout)
+    s.close()
+    uids = re.findall(rb'"uid":"([^"]*)"', data)
+    print(f"statuses={','.join(statuses(data))} end={end} after_s={time.monotonic() - start:.1f} "
+          f"uids={','.join(u.decode() for u in uids)}")
+
+
+def timed_review(args, body):
+    """One normal request on a fresh connection; (status or None, milliseconds)."""
+    start = time.monotonic()
+    try:
+        s = connect(args, timeout=args.request_timeout)
+        s.sendall(request_bytes("POST", "/validate", body, extra="Connection: close\r\n"))
+        data, _ = read_until_end(s, args.request_timeout)
+        s.close()
+        st = statuses(data)
+        return (st[0] if st else None), (time.monotonic() - start) * 1e3
+    except (OSError, ssl.SSLError):
+        return None, (time.monotonic() - start) * 1e3
+
+
+def mode_slowloris(args):
+    body = open(args.body, "rb").read()
+    slow = []
+    for _ in range(args.conns):
+        slow.append(connect(args))
+    header = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
+    normal = []
+    stop = threading.Event()
+
+    def normals():
+        while not stop.is_set():
+            normal.append(timed_review(args, body))
+            stop.wait(0.1)
+
+    t = threading.Thread(target=normals)
+    t.start()
+    cut_early = 0
+    pos = 0
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        for s in slow:
+            if s is None:
+                continue
+            try:
+                s.send(header[pos:pos + 1])
+            except (OSError, ssl.SSLError):
+                cut_early += 1
+                slow[slow.index(s)] = None
+        pos += 1
+        time.sleep(args.interval)
+    stop.set()
+    t.join()
+    # Now they stall: each must be cut by the server within the idle timeout (plus slack).
+    stalled = time.monotonic()
+    cut, cut_max = 0, 0.0
+    for s in slow:
+        if s is None:
+            continue
+        _, how = read_until_end(s, max(0.0, stalled + args.cut_within - time.monotonic()))
+        if how != "timeout":
+            cut += 1
+            cut_max = max(cut_max, time.monotonic() - stalled)
+        s.close()
+    ok = sum(1 for st, _ in normal if st == "200")
+    worst = max((ms for _, ms in normal), default=0.0)
+    print(f"slow={args.conns} dribbled_bytes={pos} cut_while_dribbling={cut_early} "
+          f"normal_ok={ok} normal_total={len(normal)} normal_max_ms={worst:.0f} "
+          f"stalled_cut={cut} stalled_cut_max_s={cut_max:.1f}")
+
+
+def mode_flood(args):
+    """Holds --conns handshaken connections, then tries --extra more and one request."""
+    held, ended = [], {}
+
+    def attempt():
+        start = time.monotonic()
+        try:
+            s = connect(args, timeout=args.request_timeout)
+            held.append(s)
+            return "held", start
+        except socket.timeout:
+            return "timeout", start
+        except OSError:  # ssl.SSLError too: closed or reset during the handshake
+            return "refused", start
+
+    slowest_refusal = 0.0
+    for i in range(args.conns + args.extra):
+        how, start = attempt()
+        key = ("first-" if i < args.conns else "extra-") + how
+        ended[key] = ended.get(key, 0) + 1
+        if how == "refused":
+            slowest_refusal = max(slowest_refusal, time.monotonic() - start)
+    full_status, full_ms = timed_review(args, open(args.body, "rb").read())
+    for s in held:
+        s.close()
+    time.sleep(0.2)
+    after_status, _ = timed_review(args, open(args.body, "rb").read())
+    facts = " ".join(f"{k}={v}" for k, v in sorted(ended.items()))
+    print(f"{facts} slowest_refusal_s={slowest_refusal:.1f} while_full={full_status} "
+          f"while_full_ms={full_ms:.0f} after={after_status}")
+
+
+def rss_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def mode_bigbody(args):
+    s = connect(args)
+    s.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b" " * 65536
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    sent, peak = 0, 0
+    end = "sent-all"
+    start = time.monotonic()
+    try:
+        while sent < args.mib * 1024 * 1024:
+            s.sendall(frame)
+            sent += len(chunk)
+            if sent % (4 * 1024 * 1024) == 0:
+                peak = max(peak, rss_kb(args.pid, "VmRSS"))
+        s.sendall(b"0\r\n\r\n")
+    except (OSError, ssl.SSLError):
+        end = "server-closed"
+    data, how = read_until_end(s, args.timeout)
+    s.close()
+    print(f"statuses={','.join(statuses(data))} end={end}/{how} sent_mib={sent // (1024 * 1024)} "
+          f"peak_rss_kb={peak} hwm_kb={rss_kb(args.pid, 'VmHWM')} "
+          f"seconds={time.monotonic() - start:.1f}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("mode", choices=["raw", "slowloris", "flood", "bigbody"])
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca")
+    p.add_argument("--body", help="a file: the {body} of raw, the review of slowloris")
+    p.add_argument("--send", default="", help="raw: bytes to send, Python escapes, {len} {body}")
+    p.add_argument("--plain", action="store_true", help="raw: no TLS")
+    p.add_argument("--close-after-send", action="store_true")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the end")
+    p.add_argument("--conns", type=int, default=50)
+    p.add_argument("--extra", type=int, default=10, help="flood: connections beyond --conns")
+    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--interval", type=float, default=0.2)
+    p.add_argument("--cut-within", type=float, default=6.0)
+    p.add_argument("--request-timeout", type=float, default=5.0)
+    p.add_argument("--mib", type=int, default=100)
+    p.add_argument("--pid", type=int)
+    args = p.parse_args()
+    {"raw": mode_raw, "slowloris": mode_slowloris, "flood": mode_flood,
+     "bigbody": mode_bigbody}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
