@@ -1,8 +1,8 @@
 /* sa_reload.h: the watcher that reloads the policy and the public key without a restart.
  *
  * A thread polls both files with stat(2), which follows symlinks: a Kubernetes ConfigMap or
- * Secret mount swaps its "..data" symlink, so the resolved file's device, inode, size or mtime
- * changes even though the path does not. On a change (or an explicit trigger: SIGHUP) it loads
+ * Secret mount swaps its "..data" symlink, so the resolved file's device, inode, size, mtime or
+ * ctime changes even though the path does not. On a change (or an explicit trigger: SIGHUP) it loads
  * the new file, builds a new snapshot and publishes it; requests in flight finish on the old
  * one. A broken file is refused, logged in one line (file, line, column, reason) and counted,
  * and the last good policy and key keep serving. */

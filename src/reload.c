@@ -29,6 +29,7 @@ typedef struct file_id {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    struct timespec ctime;      /* catches an in-place write even with the mtime set back */
 } file_id;
 
 struct sa_reloader {
@@ -69,13 +70,15 @@ static file_id identify(const char *path)
     id.ino = sb.st_ino;
     id.size = sb.st_size;
     id.mtime = sb.st_mtim;
+    id.ctime = sb.st_ctim;
     return id;
 }
 
 static int same_file(const file_id *a, const file_id *b)
 {
     return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 static void count_failure(sa_reloader *r, sa_watch_kind kind)
