@@ -1,20 +1,32 @@
-/* sa_server.h: the HTTPS admission server on libmicrohttpd.
+/* sa_server.h: the HTTP servers on libmicrohttpd: the HTTPS admission listener and the
+ * plain-HTTP metrics listener, one module so both share routing, probes, limits and draining.
  *
  * Transport only: it routes paths, enforces methods, content type and the body limit, buffers
  * the body and hands it to the pure core (sa_admit.h) with the snapshot in force. HTTP errors
- * are for transport problems, each with a one-line reason: 404 unknown path, 405 wrong method,
- * 413 body over the limit, 415 not JSON; the core adds 400 for an unusable review. */
+ * are for transport problems, each with a one-line reason and a warning in the log: 404 unknown
+ * path, 405 wrong method, 413 body over the limit, 415 not JSON; the core adds 400 for an
+ * unusable review. */
 #ifndef SA_SERVER_H
 #define SA_SERVER_H
 
 #include <stddef.h>
 
+#include "sa_reload.h"
 #include "sa_state.h"
+#include "sa_tls.h"
+
+typedef enum sa_server_role {
+    SA_SERVER_ADMISSION,        /* HTTPS: POST /mutate, POST /validate, GET /healthz, GET /readyz */
+    SA_SERVER_METRICS           /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
+} sa_server_role;
 
 typedef struct sa_server_config {
+    sa_server_role role;
     const char *listen;         /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
-    const char *cert_pem;       /* serving certificate chain, PEM */
-    const char *key_pem;        /* its private key, PEM */
+    sa_tls *tls;                /* admission: credentials and TLS policy (borrowed: must outlive
+                                 * the server) */
+    sa_reloader *reloader;      /* metrics: the policy and key watcher whose counters /metrics
+                                 * shows, or NULL (borrowed: must outlive the server) */
     unsigned threads;           /* worker threads (a thread pool, one event loop each) */
     size_t max_body;            /* largest request body accepted, bytes */
     unsigned max_connections;

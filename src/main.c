@@ -25,7 +25,6 @@
 #include "sa_server.h"
 #include "sa_state.h"
 
-#define TLS_FILE_MAX (1024 * 1024)
 #define REVIEW_INPUT_MAX (64 * 1024 * 1024)
 
 extern const char sa_example_public_key[];
@@ -45,6 +44,10 @@ typedef struct serve_config {
     unsigned idle_timeout;
     unsigned drain_timeout;
     unsigned reload_interval;
+    const char *metrics_listen;
+    const char *tls_min_version;
+    const char *client_ca;
+    const char *client_cn;
     const char *log_format;
     const char *log_level;
     int dev;
@@ -54,14 +57,15 @@ typedef struct serve_config {
 static const char serve_usage[] =
     "usage: session-admission serve [options]\n"
     "       session-admission serve --dev [--dev-ca-out FILE]\n\n"
-    "Serves POST /mutate, POST /validate, GET /healthz and GET /readyz over HTTPS.\n"
+    "Serves POST /mutate, POST /validate, GET /healthz and GET /readyz over HTTPS, and GET /metrics\n"
+    "(with /healthz and /readyz) over plain HTTP on --metrics-listen. The certificate and key\n"
+    "files are watched like the policy: a changed pair serves new connections without a restart.\n"
     "--dev needs nothing prepared: it mints a CA and a serving certificate for localhost in\n"
     "memory, writes the CA for curl --cacert, makes a stand-in control-plane key, and uses the\n"
     "built-in example policy.";
 
 /* The files behind a production start, loaded in full before anything listens. */
-static int load_files(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
-                      char *err, size_t errlen)
+static int load_files(const serve_config *cfg, sa_snapshot **snap, char *err, size_t errlen)
 {
     if (!cfg->tls_cert || !cfg->tls_key) {
         snprintf(err, errlen, "--tls-cert and --tls-key are required (or use --dev)");
@@ -71,9 +75,6 @@ static int load_files(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_sna
         snprintf(err, errlen, "--policy is required (or use --dev)");
         return -1;
     }
-    if (sa_buf_read_file(cert, cfg->tls_cert, TLS_FILE_MAX, err, errlen) < 0 ||
-        sa_buf_read_file(key, cfg->tls_key, TLS_FILE_MAX, err, errlen) < 0)
-        return -1;
     sa_buf errors = SA_BUF_INIT;
     sa_policy *policy = sa_policy_load_file(cfg->policy, &errors);
     if (!policy) {
@@ -129,18 +130,22 @@ out:
     return rc;
 }
 
-static void log_startup(const serve_config *cfg, unsigned port)
+static void log_startup(const serve_config *cfg, unsigned port, unsigned metrics_port)
 {
-    char threads[16], max_body[32], bound[16];
+    char threads[16], max_body[32], bound[16], metrics_bound[16];
     snprintf(threads, sizeof threads, "%u", cfg->threads);
     snprintf(max_body, sizeof max_body, "%zu", cfg->max_body);
     snprintf(bound, sizeof bound, "%u", port);
+    snprintf(metrics_bound, sizeof metrics_bound, "%u", metrics_port);
     sa_log(SA_LOG_INFO, "session-admission starting", "version", SA_VERSION, "listen", cfg->listen,
            "port", bound, "mode", cfg->dev ? "dev" : "production",
            "tls_cert", cfg->dev ? "<in memory>" : cfg->tls_cert,
            "policy", cfg->dev ? "<built-in>" : cfg->policy,
            "public_key", cfg->dev ? "<in memory>" : (cfg->public_key ? cfg->public_key : "<policy>"),
-           "threads", threads, "max_body", max_body, "log_format", cfg->log_format, NULL);
+           "threads", threads, "max_body", max_body, "log_format", cfg->log_format,
+           "metrics_listen", metrics_port ? cfg->metrics_listen : "off", "metrics_port", metrics_bound,
+           "tls_min_version", cfg->tls_min_version, "client_ca", cfg->client_ca ? cfg->client_ca : "off",
+           "client_cn", cfg->client_cn ? cfg->client_cn : "any", NULL);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -148,6 +153,7 @@ static int cmd_serve(int argc, char **argv)
     serve_config cfg = {
         .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_connections = 1024,
         .idle_timeout = 30, .drain_timeout = 10, .reload_interval = 2, .log_format = "json", .log_level = "info",
+        .metrics_listen = "0.0.0.0:9090", .tls_min_version = "1.2",
         .dev_ca_out = "session-admission-dev-ca.pem",
     };
     const sa_option opts[] = {
@@ -161,7 +167,11 @@ static int cmd_serve(int argc, char **argv)
         {"--max-connections", "SA_MAX_CONNECTIONS", SA_OPT_UINT, &cfg.max_connections, "N", "open connections at most (default 1024)", 1, 65535},
         {"--idle-timeout", "SA_IDLE_TIMEOUT", SA_OPT_UINT, &cfg.idle_timeout, "SECONDS", "cut connections idle this long (default 30)", 1, 3600},
         {"--drain-timeout", "SA_DRAIN_TIMEOUT", SA_OPT_UINT, &cfg.drain_timeout, "SECONDS", "on SIGTERM, wait this long for in-flight requests (default 10)", 0, 600},
-        {"--reload-interval", "SA_RELOAD_INTERVAL", SA_OPT_UINT, &cfg.reload_interval, "SECONDS", "check the policy and key files for changes this often (default 2; SIGHUP reloads at once)", 1, 3600},
+        {"--reload-interval", "SA_RELOAD_INTERVAL", SA_OPT_UINT, &cfg.reload_interval, "SECONDS", "check the policy, key, certificate and TLS key files for changes this often (default 2; SIGHUP reloads the policy and key at once)", 1, 3600},
+        {"--metrics-listen", "SA_METRICS_LISTEN", SA_OPT_STRING, &cfg.metrics_listen, "ADDR:PORT", "plain-HTTP listener for /metrics, /healthz, /readyz (default 0.0.0.0:9090; \"off\" or empty: none)", 0, 0},
+        {"--tls-min-version", "SA_TLS_MIN_VERSION", SA_OPT_STRING, &cfg.tls_min_version, "1.2|1.3", "oldest TLS version accepted (default 1.2)", 0, 0},
+        {"--client-ca", "SA_CLIENT_CA", SA_OPT_STRING, &cfg.client_ca, "FILE", "require a client certificate signed by this CA (PEM)", 0, 0},
+        {"--client-cn", "SA_CLIENT_CN", SA_OPT_STRING, &cfg.client_cn, "NAME", "and require this subject CN in it (needs --client-ca)", 0, 0},
         {"--log-format", "SA_LOG_FORMAT", SA_OPT_STRING, &cfg.log_format, "json|text", "log line format (default json)", 0, 0},
         {"--log-level", "SA_LOG_LEVEL", SA_OPT_STRING, &cfg.log_level, "LEVEL", "debug, info, warn or error (default info)", 0, 0},
         {"--dev", "SA_DEV", SA_OPT_FLAG, &cfg.dev, NULL, "development mode: in-memory CA, certificate and key, built-in policy", 0, 0},
@@ -199,7 +209,7 @@ static int cmd_serve(int argc, char **argv)
     sa_buf cert = SA_BUF_INIT, key = SA_BUF_INIT;
     sa_snapshot *snap = NULL;
     if ((cfg.dev ? make_dev(&cfg, &cert, &key, &snap, err, sizeof err)
-                 : load_files(&cfg, &cert, &key, &snap, err, sizeof err)) < 0) {
+                 : load_files(&cfg, &snap, err, sizeof err)) < 0) {
         sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
         sa_buf_free(&cert);
         sa_buf_free(&key);
@@ -208,37 +218,47 @@ static int cmd_serve(int argc, char **argv)
     sa_state state;
     sa_state_init(&state);
     sa_state_publish(&state, snap);
-    /* --dev has no files to watch. */
+    int status = 1;
     sa_reloader *reloader = NULL;
-    if (!cfg.dev) {
-        sa_reload_config rcfg = {cfg.policy, cfg.public_key, cfg.reload_interval * 1000u};
-        reloader = sa_reloader_start(&rcfg, &state, err, sizeof err);
-        if (!reloader) {
-            sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
-            OPENSSL_cleanse(key.data, key.len);
-            sa_buf_free(&key);
-            sa_buf_free(&cert);
-            sa_state_destroy(&state);
-            return 1;
-        }
-    }
-
-    sa_server_config scfg = {
-        .listen = cfg.listen, .cert_pem = sa_buf_str(&cert), .key_pem = sa_buf_str(&key),
-        .threads = cfg.threads, .max_body = cfg.max_body, .max_connections = cfg.max_connections,
-        .idle_timeout = cfg.idle_timeout,
+    sa_server *server = NULL, *metrics = NULL;
+    /* The serving pair: the files, watched for rotation, or --dev's in memory. */
+    sa_tls_config tcfg = {
+        .cert_file = cfg.dev ? NULL : cfg.tls_cert, .key_file = cfg.dev ? NULL : cfg.tls_key,
+        .cert_pem = sa_buf_str(&cert), .key_pem = sa_buf_str(&key),
+        .min_version = cfg.tls_min_version, .client_ca_file = cfg.client_ca,
+        .client_cn = cfg.client_cn, .poll_ms = cfg.reload_interval * 1000u,
     };
-    sa_server *server = sa_server_start(&scfg, &state, err, sizeof err);
+    sa_tls *tls = sa_tls_new(&tcfg, err, sizeof err);
     OPENSSL_cleanse(key.data, key.len);
     sa_buf_free(&key);
     sa_buf_free(&cert);
-    if (!server) {
-        sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
-        sa_reloader_stop(reloader);
-        sa_state_destroy(&state);
-        return 1;
+    if (!tls)
+        goto out;
+    /* --dev has no files to watch. */
+    if (!cfg.dev) {
+        sa_reload_config rcfg = {cfg.policy, cfg.public_key, cfg.reload_interval * 1000u};
+        if (!(reloader = sa_reloader_start(&rcfg, &state, err, sizeof err)))
+            goto out;
     }
-    log_startup(&cfg, sa_server_port(server));
+    {
+        sa_server_config scfg = {
+            .role = SA_SERVER_ADMISSION, .listen = cfg.listen, .tls = tls, .threads = cfg.threads,
+            .max_body = cfg.max_body, .max_connections = cfg.max_connections,
+            .idle_timeout = cfg.idle_timeout,
+        };
+        if (!(server = sa_server_start(&scfg, &state, err, sizeof err)))
+            goto out;
+    }
+    /* One thread is plenty for a scrape every few seconds. */
+    if (*cfg.metrics_listen && strcmp(cfg.metrics_listen, "off") != 0) {
+        sa_server_config mcfg = {
+            .role = SA_SERVER_METRICS, .listen = cfg.metrics_listen, .reloader = reloader,
+            .threads = 1, .max_connections = 64, .idle_timeout = cfg.idle_timeout,
+        };
+        if (!(metrics = sa_server_start(&mcfg, &state, err, sizeof err)))
+            goto out;
+    }
+    log_startup(&cfg, sa_server_port(server), metrics ? sa_server_port(metrics) : 0);
     if (cfg.dev)
         printf("session-admission: dev server ready; try: curl --cacert %s https://localhost:%u/readyz\n",
                cfg.dev_ca_out, sa_server_port(server));
@@ -256,11 +276,19 @@ static int cmd_serve(int argc, char **argv)
         sa_log(SA_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
         break;
     }
+    status = 0;
+out:
+    if (status)
+        sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
+    /* Admission first, so scrapes see the drain; the watchers outlive the servers using them. */
     sa_server_stop(server, cfg.drain_timeout);
+    sa_server_stop(metrics, 1);
     sa_reloader_stop(reloader);
+    sa_tls_free(tls);
     sa_state_destroy(&state);
-    sa_log(SA_LOG_INFO, "stopped", NULL);
-    return 0;
+    if (!status)
+        sa_log(SA_LOG_INFO, "stopped", NULL);
+    return status;
 }
 
 /* ---- review ------------------------------------------------------------------------ */

@@ -1,4 +1,7 @@
-/* server.c: the HTTPS admission server (see sa_server.h). */
+/* server.c: the admission (HTTPS) and metrics (plain HTTP) listeners (see sa_server.h).
+ *
+ * One request path for both roles: a role only decides which paths exist, whether TLS is on,
+ * and whether requests feed the admission metrics (scrapes and probes do not). */
 #include "sa_server.h"
 
 #include <arpa/inet.h>
@@ -6,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +20,18 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
+#include "sa_keys.h"
 #include "sa_log.h"
+#include "sa_metrics.h"
 
-/* TLS 1.2 and 1.3 only, the server's cipher order, no compression (GnuTLS has none by default). */
-#define SA_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
+#define PATH_LOG_MAX 128 /* a refused path is logged cut to this */
 
 struct sa_server {
     struct MHD_Daemon *daemon;
+    sa_server_role role;
     sa_state *state;
+    sa_tls *tls;
+    sa_reloader *reloader;
     size_t max_body;
     unsigned port;
     atomic_int in_flight;       /* requests accepted and not yet answered */
@@ -34,23 +42,30 @@ typedef enum route_kind {
     ROUTE_MUTATE,
     ROUTE_VALIDATE,
     ROUTE_HEALTHZ,
-    ROUTE_READYZ
+    ROUTE_READYZ,
+    ROUTE_METRICS
 } route_kind;
+
+#define ON_ADMISSION (1u << SA_SERVER_ADMISSION)
+#define ON_METRICS (1u << SA_SERVER_METRICS)
 
 static const struct {
     const char *path;
     route_kind kind;
     const char *method;         /* the one method allowed (HEAD goes with GET) */
+    unsigned roles;             /* the listeners that serve it */
 } paths[] = {
-    {"/mutate", ROUTE_MUTATE, "POST"},
-    {"/validate", ROUTE_VALIDATE, "POST"},
-    {"/healthz", ROUTE_HEALTHZ, "GET"},
-    {"/readyz", ROUTE_READYZ, "GET"},
+    {"/mutate", ROUTE_MUTATE, "POST", ON_ADMISSION},
+    {"/validate", ROUTE_VALIDATE, "POST", ON_ADMISSION},
+    {"/healthz", ROUTE_HEALTHZ, "GET", ON_ADMISSION | ON_METRICS},
+    {"/readyz", ROUTE_READYZ, "GET", ON_ADMISSION | ON_METRICS},
+    {"/metrics", ROUTE_METRICS, "GET", ON_METRICS},
 };
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
 typedef struct request {
     route_kind route;
+    int review;                 /* POST /mutate or /validate: a body follows; else answered at once */
     sa_buf body;
     int too_large;
     struct timespec start;
@@ -70,24 +85,17 @@ static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned st
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     if (atomic_load(&s->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (s->role == SA_SERVER_ADMISSION && status != MHD_HTTP_OK)
+        sa_metrics_http_error(status);
     enum MHD_Result rc = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return rc;
 }
 
 /* A one-line plain-text answer. */
-static enum MHD_Result reply_text(sa_server *s, struct MHD_Connection *c, unsigned status,
-                                  const char *allow, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static enum MHD_Result reply_text(sa_server *s, struct MHD_Connection *c, unsigned status,
-                                  const char *allow, const char *fmt, ...)
+static enum MHD_Result reply_line(sa_server *s, struct MHD_Connection *c, unsigned status,
+                                  const char *allow, const char *line)
 {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     sa_buf b = SA_BUF_INIT;
     sa_buf_puts(&b, line);
     sa_buf_putc(&b, '\n');
@@ -98,10 +106,38 @@ static enum MHD_Result reply_text(sa_server *s, struct MHD_Connection *c, unsign
     return reply(s, c, status, "text/plain; charset=utf-8", text, len, allow);
 }
 
-static enum MHD_Result reply_too_large(sa_server *s, struct MHD_Connection *c)
+/* A transport refusal: the one-line reason goes to the client and, with the method and path
+ * (never the body), to the log as a warning. */
+static enum MHD_Result refuse(sa_server *s, struct MHD_Connection *c, const char *method,
+                              const char *url, unsigned status, const char *allow,
+                              const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static enum MHD_Result refuse(sa_server *s, struct MHD_Connection *c, const char *method,
+                              const char *url, unsigned status, const char *allow,
+                              const char *fmt, ...)
 {
-    return reply_text(s, c, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
-                      "request body is over the limit of %zu bytes", s->max_body);
+    char line[512], code[8], path[PATH_LOG_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    snprintf(code, sizeof code, "%u", status);
+    snprintf(path, sizeof path, "%s", url);
+    sa_log(SA_LOG_WARN, "request refused", "status", code, "method", method, "path", path,
+           "reason", line, NULL);
+    return reply_line(s, c, status, allow, line);
+}
+
+static enum MHD_Result refuse_too_large(sa_server *s, struct MHD_Connection *c, const char *method,
+                                        const char *url)
+{
+    return refuse(s, c, method, url, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
+                  "request body is over the limit of %zu bytes", s->max_body);
+}
+
+static sa_endpoint endpoint_of(route_kind route)
+{
+    return route == ROUTE_MUTATE ? SA_ENDPOINT_MUTATE : SA_ENDPOINT_VALIDATE;
 }
 
 static int is_json_content_type(const char *ct)
@@ -115,14 +151,14 @@ static int is_json_content_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static double elapsed_ms(const struct timespec *start)
+static double elapsed_seconds(const struct timespec *start)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void log_review(sa_endpoint ep, const sa_admit_result *res, double ms)
+static void log_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
 {
     if (!sa_log_enabled(SA_LOG_INFO))
         return;
@@ -134,47 +170,75 @@ static void log_review(sa_endpoint ep, const sa_admit_result *res, double ms)
             sa_buf_putc(&rules, ',');
         sa_buf_puts(&rules, sa_rule_id((sa_rule)i));
     }
-    char duration[32], status[8];
-    snprintf(duration, sizeof duration, "%.3f", ms);
+    char duration[32], status[8], reason[256] = "";
+    snprintf(duration, sizeof duration, "%.3f", seconds * 1e3);
     snprintf(status, sizeof status, "%d", res->http_status);
+    if (res->http_status != 200 && res->body) /* the core's one-line reason, never the review */
+        snprintf(reason, sizeof reason, "%.*s", (int)strcspn(res->body, "\n"), res->body);
     sa_log(res->decision == SA_DECISION_ERROR ? SA_LOG_WARN : SA_LOG_INFO, "review",
            "endpoint", sa_endpoint_name(ep), "uid", res->uid, "kind", res->kind,
            "operation", res->operation, "namespace", res->namespace_, "name", res->name,
            "user", res->username, "decision", sa_decision_name(res->decision),
            "rules", sa_buf_str(&rules), "status", status, "dry_run", res->dry_run ? "true" : "false",
-           "duration_ms", duration, NULL);
+           "duration_ms", duration, *reason ? "reason" : NULL, reason, NULL);
     sa_buf_free(&rules);
 }
 
-static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, request *rq)
+static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, request *rq,
+                                     const char *method, const char *url)
 {
-    if (rq->too_large)
-        return reply_too_large(s, c);
-    sa_endpoint ep = rq->route == ROUTE_MUTATE ? SA_ENDPOINT_MUTATE : SA_ENDPOINT_VALIDATE;
+    sa_endpoint ep = endpoint_of(rq->route);
+    if (rq->too_large) {
+        sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
+        return refuse_too_large(s, c, method, url);
+    }
     sa_snapshot *snap = sa_state_acquire(s->state);
     sa_admit_result res;
     sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
     sa_snapshot_release(snap);
-    log_review(ep, &res, elapsed_ms(&rq->start));
+    double seconds = elapsed_seconds(&rq->start);
+    sa_metrics_review(ep, &res, seconds);
+    log_review(ep, &res, seconds);
     const char *ct = res.http_status == 200 ? "application/json" : "text/plain; charset=utf-8";
     char *body = res.body;
     res.body = NULL; /* handed to the response */
     return reply(s, c, (unsigned)res.http_status, ct, body, res.body_len, NULL);
 }
 
-static enum MHD_Result answer_probe(sa_server *s, struct MHD_Connection *c, route_kind route)
+static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
 {
+    sa_snapshot *snap = sa_state_acquire(s->state);
+    sa_reload_stats stats;
+    if (s->reloader)
+        sa_reloader_stats(s->reloader, &stats);
+    sa_metrics_sources src = {snap && snap->key ? snap->key->fingerprint : NULL,
+                              s->reloader ? &stats : NULL};
+    sa_buf out = SA_BUF_INIT;
+    sa_metrics_render(&out, &src, time(NULL));
+    sa_snapshot_release(snap);
+    size_t len;
+    char *text = sa_buf_steal(&out, &len);
+    if (!text)
+        return MHD_NO;
+    return reply(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len, NULL);
+}
+
+/* GETs answered as soon as the headers are in. */
+static enum MHD_Result answer_get(sa_server *s, struct MHD_Connection *c, route_kind route)
+{
+    if (route == ROUTE_METRICS)
+        return answer_metrics(s, c);
     if (route == ROUTE_HEALTHZ)
-        return reply_text(s, c, MHD_HTTP_OK, NULL, "ok");
+        return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
     if (atomic_load(&s->draining))
-        return reply_text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "not ready: shutting down");
+        return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "not ready: shutting down");
     sa_snapshot *snap = sa_state_acquire(s->state);
     int ready = snap && snap->policy && snap->key;
     sa_snapshot_release(snap);
     if (!ready)
-        return reply_text(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+        return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
                           "not ready: no policy and public key loaded yet");
-    return reply_text(s, c, MHD_HTTP_OK, NULL, "ok");
+    return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
 }
 
 /* First call for a request: headers are in, the body is not. Checks everything that can be
@@ -183,28 +247,27 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
                       enum MHD_Result *rc)
 {
     size_t i, n = sizeof paths / sizeof paths[0];
-    for (i = 0; i < n && strcmp(paths[i].path, url) != 0; i++)
+    for (i = 0; i < n && !((paths[i].roles & (1u << s->role)) && strcmp(paths[i].path, url) == 0); i++)
         ;
     if (i == n) {
-        *rc = reply_text(s, c, MHD_HTTP_NOT_FOUND, NULL, "no such path: %s", url);
+        *rc = refuse(s, c, method, url, MHD_HTTP_NOT_FOUND, NULL, "no such path: %s", url);
         return NULL;
     }
     int get = strcmp(paths[i].method, "GET") == 0;
     if (strcmp(method, paths[i].method) != 0 && !(get && strcmp(method, "HEAD") == 0)) {
-        *rc = reply_text(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, paths[i].method,
-                         "method not allowed, use %s", paths[i].method);
+        *rc = refuse(s, c, method, url, MHD_HTTP_METHOD_NOT_ALLOWED, paths[i].method,
+                     "method not allowed, use %s", paths[i].method);
         return NULL;
     }
     if (!get) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (!is_json_content_type(ct)) {
-            *rc = reply_text(s, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
-                             "content type must be application/json, got %s", ct ? ct : "none");
-            return NULL;
-        }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->max_body) {
-            *rc = reply_too_large(s, c);
+        int json = is_json_content_type(ct);
+        if (!json || (cl && strtoull(cl, NULL, 10) > s->max_body)) {
+            sa_metrics_review(endpoint_of(paths[i].kind), NULL, 0);
+            *rc = json ? refuse_too_large(s, c, method, url)
+                       : refuse(s, c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+                                "content type must be application/json, got %s", ct ? ct : "none");
             return NULL;
         }
     }
@@ -214,8 +277,11 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         return NULL;
     }
     rq->route = paths[i].kind;
+    rq->review = !get;
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     atomic_fetch_add(&s->in_flight, 1);
+    if (s->role == SA_SERVER_ADMISSION)
+        sa_metrics_in_flight(1);
     *rc = MHD_YES;
     return rq;
 }
@@ -233,8 +299,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq)
             return rc;
         *ctx = rq;
-        if (rq->route == ROUTE_HEALTHZ || rq->route == ROUTE_READYZ)
-            return answer_probe(s, c, rq->route);
+        if (!rq->review)
+            return answer_get(s, c, rq->route);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -249,9 +315,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return rq->body.oom ? MHD_NO : MHD_YES;
     }
-    if (rq->route == ROUTE_HEALTHZ || rq->route == ROUTE_READYZ)
+    if (!rq->review)
         return MHD_YES; /* already answered */
-    return answer_review(s, c, rq);
+    return answer_review(s, c, rq, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
@@ -267,6 +333,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
     free(rq);
     *ctx = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
+    if (s->role == SA_SERVER_ADMISSION)
+        sa_metrics_in_flight(-1);
+}
+
+/* Admission listener only: counts connections, and hands each new one to the TLS module
+ * before its handshake. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    sa_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        sa_metrics_connections(1);
+        sa_tls_connection_started(s->tls, c, socket_context);
+    } else {
+        sa_metrics_connections(-1);
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -333,27 +415,50 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->role = cfg->role;
     s->state = state;
+    s->tls = cfg->tls;
+    s->reloader = cfg->reloader;
     s->max_body = cfg->max_body;
-    unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (cfg->role == SA_SERVER_ADMISSION && !cfg->tls) {
+        snprintf(err, errlen, "the admission listener needs TLS credentials");
+        free(s);
+        return NULL;
+    }
+    /* Options that depend on the role and configuration. A pool of one would be a warning:
+     * one thread is the internal polling thread itself. */
+    struct MHD_OptionItem opts[8];
+    size_t n = 0;
+    if (cfg->threads > 1)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
+    if (cfg->role == SA_SERVER_ADMISSION) {
+        /* The certificate comes from the per-handshake callback, so a rotated pair needs no
+         * restart; the client CA, when given, is the trust list client certificates are
+         * verified against. */
+        const char *client_ca = sa_tls_client_ca(cfg->tls);
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)sa_tls_retrieve_cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sa_tls_priorities(cfg->tls)};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
+        if (client_ca)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)client_ca};
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    /* The logger first, so whatever libmicrohttpd says about the rest is a log line too. */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
-        MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem,
-        MHD_OPTION_HTTPS_PRIORITIES, SA_TLS_PRIORITIES,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 1),
+        MHD_OPTION_ARRAY, opts,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(err, errlen, "cannot serve on %s (address in use, or a bad certificate or key)",
-                 cfg->listen);
+        snprintf(err, errlen, "cannot serve on %s (address in use?)", cfg->listen);
         free(s);
         return NULL;
     }

@@ -1,0 +1,304 @@
+/* metrics.c: lock-free counters and the Prometheus text exposition (see sa_metrics.h).
+ *
+ * Atomics rather than per-thread slots: the pool is a handful of threads, and one relaxed
+ * fetch_add per counter costs far less than the TLS record it rides on, while a scrape stays a
+ * plain read of each slot. */
+#include "sa_metrics.h"
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sa_verdict.h"
+
+#define PREFIX "session_admission_"
+
+/* The kinds /mutate and /validate route; any other is "other", an unread one "unknown". */
+static const char *const kinds[] = {"Pod", "RoleBinding", "ClusterRoleBinding", "Role",
+                                    "ClusterRole", "TokenRequest", "other", "unknown"};
+#define KIND_COUNT (sizeof kinds / sizeof kinds[0])
+static const char *const operations[] = {"CREATE", "UPDATE", "DELETE", "CONNECT", "other", "unknown"};
+#define OP_COUNT (sizeof operations / sizeof operations[0])
+/* The statuses the server answers with; anything else lands in the last slot. */
+static const unsigned codes[] = {400, 403, 404, 405, 413, 415, 500, 503, 0};
+static const char *const code_names[] = {"400", "403", "404", "405", "413", "415", "500", "503", "other"};
+#define CODE_COUNT (sizeof codes / sizeof codes[0])
+/* Seconds; sub-millisecond first, since a review is judged in microseconds when all is well. */
+static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define BUCKET_COUNT (sizeof bounds / sizeof bounds[0])
+
+/* Static storage: every atomic starts at zero, which is a valid state. */
+static struct {
+    atomic_ullong requests[SA_ENDPOINT_COUNT][KIND_COUNT][OP_COUNT][SA_DECISION_COUNT];
+    atomic_ullong buckets[SA_ENDPOINT_COUNT][BUCKET_COUNT + 1]; /* last: above 10 s */
+    atomic_ullong duration_ns[SA_ENDPOINT_COUNT];
+    atomic_ullong violations[SA_RULE_COUNT][SA_MODE_COUNT];
+    atomic_ullong http_errors[CODE_COUNT];
+    atomic_ullong cert_loads[2];    /* reloads: [0] taken, [1] refused */
+    atomic_llong cert_loaded_at;
+    atomic_llong in_flight;
+    atomic_llong connections;
+    atomic_ullong client_cert_rejected;
+    atomic_llong cert_not_after;
+} m;
+
+/* The serial is a string: set on reload, read on scrape, never touched by a request. */
+static pthread_mutex_t cert_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cert_serial[80];
+
+static size_t index_of(const char *const *names, size_t n, const char *v)
+{
+    if (!v || !*v)
+        return n - 1; /* "unknown" */
+    for (size_t i = 0; i + 2 < n; i++)
+        if (strcmp(names[i], v) == 0)
+            return i;
+    return n - 2; /* "other" */
+}
+
+static void inc(atomic_ullong *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+void sa_metrics_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
+{
+    if ((unsigned)ep >= SA_ENDPOINT_COUNT)
+        return;
+    size_t k = index_of(kinds, KIND_COUNT, res ? res->kind : NULL);
+    size_t o = index_of(operations, OP_COUNT, res ? res->operation : NULL);
+    sa_decision d = res && (unsigned)res->decision < SA_DECISION_COUNT ? res->decision
+                                                                     : SA_DECISION_ERROR;
+    inc(&m.requests[ep][k][o][d]);
+    size_t b = 0;
+    while (b < BUCKET_COUNT && seconds > bounds[b])
+        b++;
+    inc(&m.buckets[ep][b]);
+    atomic_fetch_add_explicit(&m.duration_ns[ep], seconds > 0 ? (unsigned long long)(seconds * 1e9) : 0,
+                              memory_order_relaxed);
+    for (unsigned r = 0; res && r < SA_RULE_COUNT; r++)
+        for (unsigned mode = 0; (res->rules_hit & (1u << r)) && mode < SA_MODE_COUNT; mode++)
+            if (res->modes_hit[r] & (1u << mode))
+                inc(&m.violations[r][mode]);
+}
+
+void sa_metrics_http_error(unsigned status)
+{
+    size_t i = 0;
+    while (i + 1 < CODE_COUNT && codes[i] != status)
+        i++;
+    inc(&m.http_errors[i]);
+}
+
+void sa_metrics_in_flight(int delta)
+{
+    atomic_fetch_add_explicit(&m.in_flight, delta, memory_order_relaxed);
+}
+
+void sa_metrics_connections(int delta)
+{
+    atomic_fetch_add_explicit(&m.connections, delta, memory_order_relaxed);
+}
+
+void sa_metrics_client_cert_rejected(void)
+{
+    inc(&m.client_cert_rejected);
+}
+
+void sa_metrics_certificate_loaded(int reloaded, time_t now, time_t not_after, const char *serial)
+{
+    if (reloaded)
+        inc(&m.cert_loads[0]);
+    pthread_mutex_lock(&cert_lock);
+    snprintf(cert_serial, sizeof cert_serial, "%s", serial);
+    atomic_store_explicit(&m.cert_not_after, (long long)not_after, memory_order_relaxed);
+    atomic_store_explicit(&m.cert_loaded_at, (long long)now, memory_order_relaxed);
+    pthread_mutex_unlock(&cert_lock);
+}
+
+void sa_metrics_certificate_refused(void)
+{
+    inc(&m.cert_loads[1]);
+}
+
+/* ---- exposition ---------------------------------------------------------------------- */
+
+void sa_metrics_label_value(sa_buf *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\')
+            sa_buf_puts(out, "\\\\");
+        else if (*v == '"')
+            sa_buf_puts(out, "\\\"");
+        else if (*v == '\n')
+            sa_buf_puts(out, "\\n");
+        else
+            sa_buf_putc(out, *v);
+    }
+}
+
+static void family(sa_buf *out, const char *name, const char *type, const char *help)
+{
+    sa_buf_printf(out, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
+}
+
+/* A sample's name and labels, up to the space before the value; labels are NULL-terminated
+ * key/value pairs. */
+static void series(sa_buf *out, const char *name, const char *const *labels)
+{
+    sa_buf_printf(out, PREFIX "%s", name);
+    for (size_t i = 0; labels && labels[i]; i += 2) {
+        sa_buf_printf(out, "%s%s=\"", i ? "," : "{", labels[i]);
+        sa_metrics_label_value(out, labels[i + 1]);
+        sa_buf_putc(out, '"');
+        if (!labels[i + 2])
+            sa_buf_putc(out, '}');
+    }
+}
+
+static void counter(sa_buf *out, const char *name, const char *const *labels, unsigned long long v)
+{
+    series(out, name, labels);
+    sa_buf_printf(out, " %llu\n", v);
+}
+
+static void gauge(sa_buf *out, const char *name, const char *const *labels, long long v)
+{
+    series(out, name, labels);
+    sa_buf_printf(out, " %lld\n", v);
+}
+
+static unsigned long long get(atomic_ullong *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static void render_requests(sa_buf *out)
+{
+    family(out, "requests_total", "counter",
+           "AdmissionReview requests answered, by endpoint, object kind, operation and decision.");
+    for (unsigned e = 0; e < SA_ENDPOINT_COUNT; e++)
+        for (size_t k = 0; k < KIND_COUNT; k++)
+            for (size_t o = 0; o < OP_COUNT; o++)
+                for (unsigned d = 0; d < SA_DECISION_COUNT; d++) {
+                    unsigned long long v = get(&m.requests[e][k][o][d]);
+                    if (!v)
+                        continue; /* 384 combinations; only the ones seen are shown */
+                    const char *l[] = {"endpoint", sa_endpoint_name((sa_endpoint)e), "kind", kinds[k],
+                                       "operation", operations[o], "decision",
+                                       sa_decision_name((sa_decision)d), NULL};
+                    counter(out, "requests_total", l, v);
+                }
+
+    family(out, "request_duration_seconds", "histogram",
+           "Time from the request's headers to its answer, by endpoint.");
+    for (unsigned e = 0; e < SA_ENDPOINT_COUNT; e++) {
+        const char *ep = sa_endpoint_name((sa_endpoint)e);
+        unsigned long long cumulative = 0;
+        char le[32];
+        for (size_t b = 0; b <= BUCKET_COUNT; b++) {
+            cumulative += get(&m.buckets[e][b]);
+            if (b < BUCKET_COUNT)
+                snprintf(le, sizeof le, "%g", bounds[b]);
+            else
+                snprintf(le, sizeof le, "+Inf");
+            const char *l[] = {"endpoint", ep, "le", le, NULL};
+            counter(out, "request_duration_seconds_bucket", l, cumulative);
+        }
+        const char *l[] = {"endpoint", ep, NULL};
+        series(out, "request_duration_seconds_sum", l);
+        sa_buf_printf(out, " %.9f\n", (double)get(&m.duration_ns[e]) / 1e9);
+        counter(out, "request_duration_seconds_count", l, cumulative);
+    }
+
+    family(out, "violations_total", "counter",
+           "Reviews in which a rule fired, by rule id and the mode it was applied in.");
+    for (unsigned r = 0; r < SA_RULE_COUNT; r++)
+        for (unsigned mode = 0; mode < SA_MODE_COUNT; mode++) {
+            const char *l[] = {"rule", sa_rule_id((sa_rule)r), "mode", sa_mode_name((sa_mode)mode), NULL};
+            counter(out, "violations_total", l, get(&m.violations[r][mode]));
+        }
+
+    family(out, "http_errors_total", "counter",
+           "Answers on the admission listener with a status other than 200, by status code.");
+    for (size_t c = 0; c < CODE_COUNT; c++) {
+        const char *l[] = {"code", code_names[c], NULL};
+        counter(out, "http_errors_total", l, get(&m.http_errors[c]));
+    }
+}
+
+static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
+{
+    char serial[sizeof cert_serial];
+    pthread_mutex_lock(&cert_lock);
+    memcpy(serial, cert_serial, sizeof serial);
+    long long not_after = atomic_load_explicit(&m.cert_not_after, memory_order_relaxed);
+    long long cert_at = atomic_load_explicit(&m.cert_loaded_at, memory_order_relaxed);
+    pthread_mutex_unlock(&cert_lock);
+
+    /* The watcher counts policy and key separately but loads them into one snapshot. */
+    const sa_reload_stats *r = src->reload;
+    family(out, "reloads_total", "counter",
+           "Changes on disk of the policy, public key or serving certificate, by whether they were "
+           "taken (success) or refused with the last good one kept (failure).");
+    for (unsigned k = 0; k < SA_WATCH_KIND_COUNT; k++) {
+        const char *ok[] = {"target", sa_watch_kind_name((sa_watch_kind)k), "result", "success", NULL};
+        const char *bad[] = {"target", sa_watch_kind_name((sa_watch_kind)k), "result", "failure", NULL};
+        counter(out, "reloads_total", ok, r ? r->reload_success[k] : 0);
+        counter(out, "reloads_total", bad, r ? r->reload_failure[k] : 0);
+    }
+    const char *cert_ok[] = {"target", "certificate", "result", "success", NULL};
+    const char *cert_bad[] = {"target", "certificate", "result", "failure", NULL};
+    counter(out, "reloads_total", cert_ok, get(&m.cert_loads[0]));
+    counter(out, "reloads_total", cert_bad, get(&m.cert_loads[1]));
+    family(out, "last_successful_load_timestamp_seconds", "gauge",
+           "When what is in force was loaded: the policy and public key snapshot, or the serving "
+           "certificate (0: not watched).");
+    const char *snap[] = {"target", "policy_and_key", NULL};
+    const char *cert[] = {"target", "certificate", NULL};
+    gauge(out, "last_successful_load_timestamp_seconds", snap, r ? (long long)r->last_success_time : 0);
+    gauge(out, "last_successful_load_timestamp_seconds", cert, cert_at);
+
+    family(out, "public_key_info", "gauge",
+           "The control plane public key in force, by the SHA-256 fingerprint of its SubjectPublicKeyInfo.");
+    if (src->key_fingerprint) {
+        const char *l[] = {"fingerprint", src->key_fingerprint, NULL};
+        gauge(out, "public_key_info", l, 1);
+    }
+
+    family(out, "tls_certificate_expiry_timestamp_seconds", "gauge",
+           "notAfter of the serving certificate in force.");
+    gauge(out, "tls_certificate_expiry_timestamp_seconds", NULL, not_after);
+    family(out, "tls_certificate_expiring_soon", "gauge",
+           "1 when the serving certificate in force expires within 7 days.");
+    gauge(out, "tls_certificate_expiring_soon", NULL,
+          not_after && not_after - (long long)now < SA_CERT_EXPIRY_WARNING_SECONDS);
+    family(out, "tls_certificate_info", "gauge", "The serving certificate in force, by serial number.");
+    if (*serial) {
+        const char *l[] = {"serial", serial, NULL};
+        gauge(out, "tls_certificate_info", l, 1);
+    }
+    family(out, "client_certificate_rejections_total", "counter",
+           "TLS handshakes refused because the client certificate failed --client-ca or --client-cn.");
+    counter(out, "client_certificate_rejections_total", NULL, get(&m.client_cert_rejected));
+}
+
+void sa_metrics_render(sa_buf *out, const sa_metrics_sources *src, time_t now)
+{
+    render_requests(out);
+    render_loads(out, src, now);
+    family(out, "in_flight_requests", "gauge", "Requests read and not yet answered on the admission listener.");
+    gauge(out, "in_flight_requests", NULL, atomic_load_explicit(&m.in_flight, memory_order_relaxed));
+    family(out, "open_connections", "gauge", "Connections open on the admission listener.");
+    gauge(out, "open_connections", NULL, atomic_load_explicit(&m.connections, memory_order_relaxed));
+    family(out, "build_info", "gauge", "The version of session-admission and the libraries it runs on.");
+    const char *l[] = {"version", SA_VERSION, "libmicrohttpd", MHD_get_version(),
+                       "gnutls", gnutls_check_version(NULL), "openssl",
+                       OpenSSL_version(OPENSSL_VERSION_STRING), NULL};
+    gauge(out, "build_info", l, 1);
+}
