@@ -113,7 +113,9 @@ void sa_policy_free(sa_policy *p);
 void sa_policy_summary(const sa_policy *p, sa_buf *out);
 
 /* The session ServiceAccount name for a session id, per the template: appended to out.
- * Returns 0, or -1 when the result is not a valid DNS-1123 subdomain name (the caller denies). */
+ * Returns 0, or -1 when the id is empty or the result is not a valid DNS-1123 subdomain name
+ * (the caller denies). Nothing is trimmed: a cut that leaves the name ending in '-' is refused,
+ * since the name must be the one the control plane created. */
 int sa_policy_session_sa(const sa_policy *p, const char *session_id, sa_buf *out);
 
 #endif
