@@ -79,7 +79,8 @@ void sa_metrics_review(sa_endpoint ep, const sa_admit_result *res, double second
     while (b < BUCKET_COUNT && seconds > bounds[b])
         b++;
     inc(&m.buckets[ep][b]);
-    atomic_fetch_add_explicit(&m.duration_ns[ep], seconds > 0 ? (unsigned long long)(seconds * 1e9) : 0,
+    atomic_fetch_add_explicit(&m.duration_ns[ep],
+                              seconds > 0 ? (unsigned long long)(seconds * 1e9 + 0.5) : 0,
                               memory_order_relaxed);
     for (unsigned r = 0; res && r < SA_RULE_COUNT; r++)
         for (unsigned mode = 0; (res->rules_hit & (1u << r)) && mode < SA_MODE_COUNT; mode++)

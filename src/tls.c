@@ -32,15 +32,15 @@
 
 #define PEM_FILE_MAX (1024 * 1024)
 
-/* ECDHE and AEAD only: no CBC, no RSA key exchange, no static DH, no SHA-1 MACs. GnuTLS 3.7
- * has no TLS compression at all. %SAFE_RENEGOTIATION refuses peers without RFC 5746; and
- * libmicrohttpd closes a connection on any renegotiation attempt (GNUTLS_E_REHANDSHAKE is a
- * TLS error to it), so no renegotiation ever happens. */
+/* ECDHE and AEAD only: no CBC, no RSA key exchange, no finite-field DH, no SHA-1 MACs; the
+ * server's order. GnuTLS 3.7 has no TLS compression at all. Renegotiation cannot happen: a TLS 1.2
+ * client's renegotiation attempt surfaces as GNUTLS_E_REHANDSHAKE, which libmicrohttpd treats as
+ * a fatal TLS error and closes the connection (TLS 1.3 has none). %SAFE_RENEGOTIATION would add
+ * nothing but refusing initial handshakes from clients that omit RFC 5746's extension. */
 #define PRIORITIES_FMT                                                                         \
     "SECURE128:-VERS-ALL:%s:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"        \
     "-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                                           \
-    "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"                               \
-    "%%SERVER_PRECEDENCE:%%SAFE_RENEGOTIATION"
+    "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:%%SERVER_PRECEDENCE"
 
 /* A checked certificate chain and key, immutable once made, freed by its last reference. */
 typedef struct creds {
@@ -300,6 +300,8 @@ static int check_client(const sa_tls *t, gnutls_session_t session, char *why, si
         else
             snprintf(why, len, "verification status %#x", status);
         gnutls_free(text.data);
+        for (size_t n = strlen(why); n && why[n - 1] == ' '; n--)
+            why[n - 1] = '\0'; /* GnuTLS ends each sentence with a space */
         return -1;
     }
     if (!t->client_cn)

@@ -5,6 +5,9 @@ set -euo pipefail
 
 SA_BIN=${SA_BIN:?SA_BIN must name the session-admission binary}
 SA_SRC=${SA_SRC:?SA_SRC must name the repository root}
+# Servers bind no metrics listener unless a test asks (--metrics-listen): the default 0.0.0.0:9090
+# would collide between tests running in parallel.
+export SA_METRICS_LISTEN=${SA_METRICS_LISTEN:-off}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sa-test.XXXXXX")
 PIDS=()
 FAILS=0
