@@ -25,7 +25,7 @@
 #define POLICY_MAX_BYTES (16u * 1024 * 1024)
 /* A policy nests five levels; anything deeper is a mistake or an attack. */
 #define POLICY_MAX_DEPTH 32
-/* A "{id}"-free template is refused, so the fixed part is at most 253 - 1 characters. */
+/* Kubernetes' limit on a DNS-1123 subdomain, such as a ServiceAccount name. */
 #define DNS1123_SUBDOMAIN_MAX 253
 #define LABEL_NAME_MAX 63
 
