@@ -36,6 +36,8 @@ struct sa_server {
     unsigned port;
     atomic_int in_flight;       /* requests accepted and not yet answered */
     atomic_int draining;        /* shutting down: say Connection: close, readyz fails */
+    unsigned max_connections;
+    atomic_uint connections;    /* admission connections open (on_connection) */
 };
 
 typedef enum route_kind {
@@ -344,11 +346,26 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 {
     sa_server *s = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&s->connections, 1);
         sa_metrics_connections(1);
         sa_tls_connection_started(s->tls, c, socket_context);
     } else {
+        atomic_fetch_sub(&s->connections, 1);
         sa_metrics_connections(-1);
     }
+}
+
+/* At its own connection limit libmicrohttpd stops accepting, so connections past it wait in the
+ * listen backlog, the client hanging until a slot frees or its timeout. The admission listener
+ * refuses them at once instead (accepted and closed: the API server sees the failure now and its
+ * failurePolicy decides); libmicrohttpd's limit is set where no worker reaches it. Concurrent
+ * accepts on different workers may overshoot --max-connections by at most threads - 1. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)addr;
+    (void)len;
+    sa_server *s = cls;
+    return atomic_load(&s->connections) < s->max_connections ? MHD_YES : MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -420,6 +437,9 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     s->tls = cfg->tls;
     s->reloader = cfg->reloader;
     s->max_body = cfg->max_body;
+    s->max_connections = cfg->max_connections;
+    unsigned mhd_limit = cfg->max_connections;
+    MHD_AcceptPolicyCallback accept_policy = NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -443,17 +463,19 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)sa_tls_retrieve_cert};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sa_tls_priorities(cfg->tls)};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
+        accept_policy = on_accept;
+        mhd_limit = cfg->max_connections * (cfg->threads > 1 ? cfg->threads : 1) + 1;
         if (client_ca)
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)client_ca};
     }
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     /* The logger first, so whatever libmicrohttpd says about the rest is a log line too. */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s,
+        flags, 0, accept_policy, s, on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_ARRAY, opts,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_END);
