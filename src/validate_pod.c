@@ -43,15 +43,18 @@ static void judge_service_account(const pod_ctx *c, const cJSON *spec, const cha
                              "template %s (a DNS-1123 name is needed)",
                              c->what, p->sessions.label, id, p->sessions.sa_template);
     } else {
-        /* The deprecated field is checked only when set: the API server fills it from the other. */
-        static const char *const fields[] = {"serviceAccountName", "serviceAccount"};
-        for (size_t i = 0; i < 2; i++) {
-            const cJSON *got = sa_json_get(spec, fields[i]);
-            if ((i == 0 || got) && strcmp(sa_json_string(spec, fields[i]), sa_buf_str(&want)) != 0)
+        /* The deprecated serviceAccount is judged only when present: it may be left out. */
+        static const struct {
+            const char *field;
+            int required;
+        } fields[] = {{"serviceAccountName", 1}, {"serviceAccount", 0}};
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            const char *got = sa_json_string(spec, fields[i].field);
+            if ((fields[i].required || sa_json_get(spec, fields[i].field)) &&
+                strcmp(got, sa_buf_str(&want)) != 0)
                 sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
                                      "%s: spec.%s \"%s\" is not the session ServiceAccount %s",
-                                     c->what, fields[i], sa_json_string(spec, fields[i]),
-                                     sa_buf_str(&want));
+                                     c->what, fields[i].field, got, sa_buf_str(&want));
         }
     }
     sa_buf_free(&want);
