@@ -40,7 +40,9 @@ int sa_mode_from_name(const char *name);
 /* The longest warning the API server shows whole; longer ones are cut with "...". */
 #define SA_WARNING_MAX 120
 
-typedef struct sa_verdict {
+typedef struct sa_verdict sa_verdict;
+
+struct sa_verdict {
     sa_patch patch;              /* mutations; count 0 means no patch at all */
     sa_buf denial;               /* enforce-mode messages, "; "-joined */
     sa_buf warnings;             /* warn-mode messages, each NUL-terminated, back to back */
@@ -49,12 +51,16 @@ typedef struct sa_verdict {
     unsigned rules_hit;          /* bit (1u << rule) for every rule that fired, any mode */
     unsigned modes_hit[SA_RULE_COUNT]; /* bit (1u << mode) per rule, for metrics */
     const sa_mode *modes;        /* the policy's mode per rule; NULL = all enforce */
-} sa_verdict;
+    int collect;                 /* only record messages in seen, decide nothing */
+    sa_buf seen;                 /* with collect: every message, each NUL-terminated */
+    const sa_verdict *baseline;  /* messages it has seen are not violations here */
+};
 
 /* modes: an array of SA_RULE_COUNT modes, borrowed for the verdict's lifetime, or NULL. */
 void sa_verdict_init(sa_verdict *v, const sa_mode *modes);
 void sa_verdict_free(sa_verdict *v);
-/* Records one violation of rule in the rule's mode; the message is printf-formatted. */
+/* Records one violation of rule in the rule's mode; the message is printf-formatted.
+ * A message the baseline has already seen is dropped: an UPDATE is judged on what it adds. */
 void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int sa_verdict_denied(const sa_verdict *v);

@@ -82,6 +82,28 @@ static int validate_exempt(const sa_policy *p, const sa_review *r)
     return has_exempt_labels(p->exempt.object_labels, r->object);
 }
 
+/* Runs the handler. A validated UPDATE is judged on what it adds: violations its oldObject
+ * already had are not held against it, so a label change on an object that predates the policy
+ * (or the removal of a finalizer from such a pod) is not blocked, while any widening is. */
+static void judge(const sa_route *rt, const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
+{
+    if (rt->endpoint != SA_ENDPOINT_VALIDATE || strcmp(r->operation, "UPDATE") != 0 || !r->old_object) {
+        rt->handler(snap, r, v);
+        return;
+    }
+    sa_review before = *r;
+    before.object = r->old_object;
+    before.old_object = NULL;
+    sa_verdict old;
+    sa_verdict_init(&old, NULL);
+    old.collect = 1;
+    rt->handler(snap, &before, &old);
+    v->baseline = &old;
+    rt->handler(snap, r, v);
+    v->baseline = NULL;
+    sa_verdict_free(&old);
+}
+
 static void copy_field(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
@@ -123,7 +145,7 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
     sa_verdict_init(&v, snap->policy->modes);
     const sa_route *rt = route_for(ep, &r);
     if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, &r)))
-        rt->handler(snap, &r, &v);
+        judge(rt, snap, &r, &v);
 
     sa_buf out = SA_BUF_INIT;
     sa_review_encode(&r, &v, &out);

@@ -59,6 +59,16 @@ void sa_verdict_free(sa_verdict *v)
     sa_buf_free(&v->warnings);
     for (int i = 0; i < SA_RULE_COUNT; i++)
         sa_buf_free(&v->audit[i]);
+    sa_buf_free(&v->seen);
+}
+
+/* Whether msg is one of the NUL-terminated messages in list. */
+static int seen_before(const sa_buf *list, const char *msg)
+{
+    for (const char *s = sa_buf_str(list); s < sa_buf_str(list) + list->len; s += strlen(s) + 1)
+        if (strcmp(s, msg) == 0)
+            return 1;
+    return 0;
 }
 
 static void join(sa_buf *b, const char *msg)
@@ -77,6 +87,12 @@ void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     sa_buf_printf(&msg, "%s: %s", sa_rule_id(rule), text);
+    if (v->collect || (v->baseline && seen_before(&v->baseline->seen, sa_buf_str(&msg)))) {
+        if (v->collect)
+            sa_buf_append(&v->seen, sa_buf_str(&msg), msg.len + 1);
+        sa_buf_free(&msg);
+        return;
+    }
 
     sa_mode mode = v->modes ? v->modes[rule] : SA_MODE_ENFORCE;
     v->rules_hit |= 1u << rule;
