@@ -1,51 +1,38 @@
 /* reload.c: the policy and public key watcher (see sa_reload.h).
  *
- * Polling rather than inotify: a ConfigMap update replaces a symlink two directories above the
- * file, which inotify on the file never sees, and a poll every two seconds costs two stat(2)
- * calls. Only the watcher thread touches the file identities and the last good policy text;
- * the lock guards the flags and counters that other threads read or set. */
+ * Polling (sa_poll.h) rather than inotify: a ConfigMap update replaces a symlink two directories
+ * above the file, which inotify on the file never sees, and a poll every two seconds costs two
+ * stat(2) calls. Only the poller thread touches the file identities and the last good policy
+ * text; the lock guards the counters that other threads read. */
 #include "sa_reload.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "sa_buf.h"
 #include "sa_keys.h"
 #include "sa_log.h"
 #include "sa_policy.h"
+#include "sa_poll.h"
 
 #define DEFAULT_INTERVAL_MS 2000
 /* The same cap the policy loader applies; a larger file is refused there too. */
 #define POLICY_TEXT_MAX (16u * 1024 * 1024)
-
-/* What stat(2) says about the file behind a path, symlinks followed. */
-typedef struct file_id {
-    int err;                    /* errno of a failed stat, else 0 */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    struct timespec ctime;      /* catches an in-place write even with the mtime set back */
-} file_id;
 
 struct sa_reloader {
     sa_state *st;
     char *policy_path;          /* owned */
     char *key_path_flag;        /* owned; NULL: follow the policy's key file */
     unsigned interval_ms;
-    pthread_t thread;
+    sa_poller *poller;
 
-    pthread_mutex_t lock;       /* guards the fields below */
-    pthread_cond_t wake;
-    int stop, trigger;
+    pthread_mutex_t lock;       /* guards the stats */
     sa_reload_stats stats;
 
-    /* The watcher thread's own. */
-    file_id policy_id, key_id;
+    /* The poller thread's own. */
+    sa_file_id policy_id, key_id;
     char *key_path;             /* owned: where the key in force comes from */
     sa_buf good_policy;         /* the last policy text that loaded */
 };
@@ -55,30 +42,6 @@ static const char *const kind_names[SA_WATCH_KIND_COUNT] = {"policy", "public_ke
 const char *sa_watch_kind_name(sa_watch_kind kind)
 {
     return (unsigned)kind < SA_WATCH_KIND_COUNT ? kind_names[kind] : "unknown";
-}
-
-static file_id identify(const char *path)
-{
-    file_id id;
-    struct stat sb;
-    memset(&id, 0, sizeof id);
-    if (stat(path, &sb) != 0) {
-        id.err = errno;
-        return id;
-    }
-    id.dev = sb.st_dev;
-    id.ino = sb.st_ino;
-    id.size = sb.st_size;
-    id.mtime = sb.st_mtim;
-    id.ctime = sb.st_ctim;
-    return id;
-}
-
-static int same_file(const file_id *a, const file_id *b)
-{
-    return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
-           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 static void count_failure(sa_reloader *r, sa_watch_kind kind)
@@ -156,18 +119,19 @@ static int follow_key_file(sa_reloader *r, const sa_policy *p)
 
 /* One poll: loads what changed (everything when forced) and publishes a new snapshot if any
  * of it loaded. What did not load keeps its last good version. */
-static void check(sa_reloader *r, int force)
+static void check(void *arg, int force)
 {
+    sa_reloader *r = arg;
     sa_policy *policy = NULL;
     sa_pubkey *key = NULL;
-    file_id pid = identify(r->policy_path);
-    if (force || !same_file(&pid, &r->policy_id)) {
+    sa_file_id pid = sa_file_identify(r->policy_path);
+    if (force || !sa_file_same(&pid, &r->policy_id)) {
         r->policy_id = pid; /* a refused file is not retried until it changes again */
         policy = load_policy(r);
     }
     int key_moved = policy && follow_key_file(r, policy);
-    file_id kid = identify(r->key_path);
-    if (force || key_moved || !same_file(&kid, &r->key_id)) {
+    sa_file_id kid = sa_file_identify(r->key_path);
+    if (force || key_moved || !sa_file_same(&kid, &r->key_id)) {
         r->key_id = kid;
         key = load_key(r);
     }
@@ -209,41 +173,12 @@ static void check(sa_reloader *r, int force)
     pthread_mutex_unlock(&r->lock);
 }
 
-static void *watch(void *arg)
-{
-    sa_reloader *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += r->interval_ms / 1000;
-        until.tv_nsec += (long)(r->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!r->stop && !r->trigger &&
-               pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT) {
-        }
-        if (r->stop)
-            break;
-        int force = r->trigger;
-        r->trigger = 0;
-        pthread_mutex_unlock(&r->lock);
-        check(r, force);
-        pthread_mutex_lock(&r->lock);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
-}
-
 static void reloader_free(sa_reloader *r)
 {
     free(r->policy_path);
     free(r->key_path_flag);
     free(r->key_path);
     sa_buf_free(&r->good_policy);
-    pthread_cond_destroy(&r->wake);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -256,11 +191,6 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* a wall clock jump must not stall polls */
-    pthread_cond_init(&r->wake, &attr);
-    pthread_condattr_destroy(&attr);
     pthread_mutex_init(&r->lock, NULL);
     r->st = st;
     r->interval_ms = cfg->interval_ms ? cfg->interval_ms : DEFAULT_INTERVAL_MS;
@@ -279,8 +209,8 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
     }
 
     /* The identities first, then the text: a change in between is seen by the first poll. */
-    r->policy_id = identify(r->policy_path);
-    r->key_id = identify(r->key_path);
+    r->policy_id = sa_file_identify(r->policy_path);
+    r->key_id = sa_file_identify(r->key_path);
     sa_buf errors = SA_BUF_INIT;
     sa_policy *p = NULL;
     if (sa_buf_read_file(&r->good_policy, r->policy_path, POLICY_TEXT_MAX, err, errlen) == 0) {
@@ -297,7 +227,7 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
         return NULL;
     }
     r->stats.last_success_time = time(NULL);
-    if (pthread_create(&r->thread, NULL, watch, r) != 0) {
+    if (!(r->poller = sa_poller_start(r->interval_ms, check, r))) {
         snprintf(err, errlen, "cannot start the reload thread");
         reloader_free(r);
         return NULL;
@@ -307,10 +237,7 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
 
 void sa_reloader_trigger(sa_reloader *r)
 {
-    pthread_mutex_lock(&r->lock);
-    r->trigger = 1;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
+    sa_poller_trigger(r->poller);
 }
 
 void sa_reloader_stats(sa_reloader *r, sa_reload_stats *out)
@@ -324,10 +251,6 @@ void sa_reloader_stop(sa_reloader *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = 1;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
+    sa_poller_stop(r->poller);
     reloader_free(r);
 }

@@ -14,7 +14,6 @@
  * DER again costs microseconds against the milliseconds of the handshake's own signature. */
 #include "sa_tls.h"
 
-#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
@@ -23,12 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "sa_buf.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
+#include "sa_poll.h"
 
 #define PEM_FILE_MAX (1024 * 1024)
 
@@ -53,15 +52,6 @@ typedef struct creds {
     char subject[256];
 } creds;
 
-/* What stat says of a file; a change in any field means the file was replaced or rewritten. */
-typedef struct file_stamp {
-    int err;                    /* errno of a failed stat, else 0 */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-} file_stamp;
-
 struct sa_tls {
     char priorities[512];
     char *client_ca;            /* PEM, or NULL */
@@ -69,15 +59,12 @@ struct sa_tls {
     char *cert_file, *key_file; /* NULL for in-memory (--dev) credentials */
     unsigned poll_ms;
 
-    pthread_mutex_t lock;       /* guards current (the pointer and taking a reference) and stop */
-    pthread_cond_t wake;
+    pthread_mutex_t lock;       /* guards current: the pointer, and taking a reference */
     creds *current;
-    int stop;
-    pthread_t watcher;
-    int watching;
+    sa_poller *poller;          /* NULL for in-memory credentials */
 
-    /* The watcher thread's own: the files as last seen, and as last tried. */
-    file_stamp seen[2], tried[2];
+    /* The poller thread's own: the files (certificate, key) as last seen, and as last tried. */
+    sa_file_id seen[2], tried[2];
     int warned_soon, warned_expired;
 };
 
@@ -357,28 +344,15 @@ const char *sa_tls_client_ca(const sa_tls *t)
 
 /* ---- watching the files -------------------------------------------------------------- */
 
-static void stamp(const char *path, file_stamp *s)
+static void identify_pair(const sa_tls *t, sa_file_id *ids)
 {
-    struct stat st;
-    memset(s, 0, sizeof *s);
-    if (stat(path, &st) != 0) { /* stat follows symlinks: a `..data` swap changes the inode */
-        s->err = errno ? errno : EIO;
-        return;
-    }
-    s->dev = st.st_dev;
-    s->ino = st.st_ino;
-    s->size = st.st_size;
-    s->mtime = st.st_mtim;
+    ids[0] = sa_file_identify(t->cert_file);
+    ids[1] = sa_file_identify(t->key_file);
 }
 
-static int same_stamps(const file_stamp *a, const file_stamp *b)
+static int same_pair(const sa_file_id *a, const sa_file_id *b)
 {
-    for (int i = 0; i < 2; i++)
-        if (a[i].err != b[i].err || a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
-            a[i].size != b[i].size || a[i].mtime.tv_sec != b[i].mtime.tv_sec ||
-            a[i].mtime.tv_nsec != b[i].mtime.tv_nsec)
-            return 0;
-    return 1;
+    return sa_file_same(&a[0], &b[0]) && sa_file_same(&a[1], &b[1]);
 }
 
 static creds *load_files(const sa_tls *t, time_t now, char *err, size_t errlen)
@@ -428,15 +402,16 @@ static void check_expiry(sa_tls *t, time_t now)
 /* One poll. A change is tried once the files have looked the same for a whole interval, so a
  * writer that replaces the certificate and then the key is not caught halfway; a refused pair
  * is not tried again until the files change once more. */
-static void poll_files(sa_tls *t)
+static void poll_files(void *arg, int forced)
 {
-    file_stamp now_seen[2];
-    stamp(t->cert_file, &now_seen[0]);
-    stamp(t->key_file, &now_seen[1]);
+    (void)forced; /* never triggered: rotation is on disk, not by signal */
+    sa_tls *t = arg;
+    sa_file_id now_seen[2];
+    identify_pair(t, now_seen);
     time_t now = time(NULL);
-    int settled = same_stamps(now_seen, t->seen);
+    int settled = same_pair(now_seen, t->seen);
     memcpy(t->seen, now_seen, sizeof t->seen);
-    if (settled && !same_stamps(now_seen, t->tried)) {
+    if (settled && !same_pair(now_seen, t->tried)) {
         memcpy(t->tried, now_seen, sizeof t->tried);
         char err[512];
         creds *c = load_files(t, now, err, sizeof err);
@@ -451,31 +426,6 @@ static void poll_files(sa_tls *t)
         }
     }
     check_expiry(t, now);
-}
-
-static void *watch(void *arg)
-{
-    sa_tls *t = arg;
-    pthread_mutex_lock(&t->lock);
-    while (!t->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += t->poll_ms / 1000;
-        until.tv_nsec += (long)(t->poll_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock, &until) != ETIMEDOUT)
-            ;
-        if (t->stop)
-            break;
-        pthread_mutex_unlock(&t->lock);
-        poll_files(t);
-        pthread_mutex_lock(&t->lock);
-    }
-    pthread_mutex_unlock(&t->lock);
-    return NULL;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
@@ -519,11 +469,6 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
     }
     snprintf(t->priorities, sizeof t->priorities, PRIORITIES_FMT, versions);
     pthread_mutex_init(&t->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->wake, &ca);
-    pthread_condattr_destroy(&ca);
     t->poll_ms = cfg->poll_ms ? cfg->poll_ms : 1000;
 
     time_t now = time(NULL);
@@ -536,9 +481,8 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        /* Stamped before reading, so a change during the read is seen at the first poll. */
-        stamp(t->cert_file, &t->seen[0]);
-        stamp(t->key_file, &t->seen[1]);
+        /* Identified before reading, so a change during the read is seen at the first poll. */
+        identify_pair(t, t->seen);
         memcpy(t->tried, t->seen, sizeof t->tried);
         c = load_files(t, now, why, sizeof why);
     } else {
@@ -571,12 +515,9 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     gnutls_priority_deinit(prio);
-    if (t->cert_file) {
-        if (pthread_create(&t->watcher, NULL, watch, t) != 0) {
-            snprintf(err, errlen, "cannot start the certificate watcher");
-            goto fail;
-        }
-        t->watching = 1;
+    if (t->cert_file && !(t->poller = sa_poller_start(t->poll_ms, poll_files, t))) {
+        snprintf(err, errlen, "cannot start the certificate watcher");
+        goto fail;
     }
     return t;
 fail:
@@ -588,15 +529,8 @@ void sa_tls_free(sa_tls *t)
 {
     if (!t)
         return;
-    if (t->watching) {
-        pthread_mutex_lock(&t->lock);
-        t->stop = 1;
-        pthread_cond_signal(&t->wake);
-        pthread_mutex_unlock(&t->lock);
-        pthread_join(t->watcher, NULL);
-    }
+    sa_poller_stop(t->poller);
     creds_release(t->current);
-    pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
     free(t->client_ca);
     free(t->client_cn);
