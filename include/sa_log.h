@@ -2,8 +2,9 @@
  *
  * Events carry string fields given as key/value pairs ending in NULL, so every log line has the
  * same shape and can be parsed. Callers must never pass key material, Secret content or request
- * bodies: log lines name things, they do not carry them. Thread-safe: each line is formatted in
- * its own buffer and written with one write(2). */
+ * bodies: log lines name things, they do not carry them (and a value holding PEM armour is
+ * written as "<redacted: PEM block>" all the same). Thread-safe: each line is formatted in its
+ * own buffer and written with one write(2). */
 #ifndef SA_LOG_H
 #define SA_LOG_H
 

@@ -42,6 +42,16 @@ int sa_log_enabled(sa_log_level level)
     return level >= log_min;
 }
 
+/* The last line of defence for "never key material in the logs": callers pass names, not
+ * content, but a value carrying PEM armour (a key or certificate echoed by some error path) is
+ * replaced whole rather than written. */
+static const char *loggable(const char *value)
+{
+    if (!value)
+        return "";
+    return strstr(value, "-----BEGIN ") ? "<redacted: PEM block>" : value;
+}
+
 void sa_log(sa_log_level level, const char *msg, ...)
 {
     if (!sa_log_enabled(level))
@@ -62,23 +72,23 @@ void sa_log(sa_log_level level, const char *msg, ...)
         sa_buf_json_string(&line, msg);
         const char *key;
         while ((key = va_arg(ap, const char *)) != NULL) {
-            const char *value = va_arg(ap, const char *);
+            const char *value = loggable(va_arg(ap, const char *));
             sa_buf_putc(&line, ',');
             sa_buf_json_string(&line, key);
             sa_buf_putc(&line, ':');
-            sa_buf_json_string(&line, value ? value : "");
+            sa_buf_json_string(&line, value);
         }
         sa_buf_puts(&line, "}\n");
     } else {
         sa_buf_printf(&line, "%s %-5s %s", when, level_names[level], msg);
         const char *key;
         while ((key = va_arg(ap, const char *)) != NULL) {
-            const char *value = va_arg(ap, const char *);
+            const char *value = loggable(va_arg(ap, const char *));
             sa_buf_printf(&line, " %s=", key);
-            if (value && *value && !strpbrk(value, " \"=\n"))
+            if (*value && !strpbrk(value, " \"=\n"))
                 sa_buf_puts(&line, value);
             else
-                sa_buf_json_string(&line, value ? value : "");
+                sa_buf_json_string(&line, value);
         }
         sa_buf_putc(&line, '\n');
     }
