@@ -2,9 +2,23 @@
 #include "sa_json.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* True when the 8 bytes at p are all plain ASCII: no high bit, no NUL, no backslash. Most of a
+ * review is, and testing a word at a time makes the check below several times cheaper (it was
+ * the biggest cost of sa_admit that is ours rather than cJSON's). (x - ones) & ~x has a byte's
+ * high bit set iff x has a zero byte (Mycroft). */
+static int plain_ascii8(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    uint64_t bs = v ^ (ones * '\\');
+    return ((v | ((v - ones) & ~v) | ((bs - ones) & ~bs)) & highs) == 0;
+}
 
 /* Checks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and refuses NUL,
  * raw or as the escape \u0000 (cJSON would cut the string there). Returns the offset of the
@@ -13,6 +27,10 @@ static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
 {
     size_t i = 0;
     while (i < len) {
+        if (len - i >= 8 && plain_ascii8(s + i)) {
+            i += 8;
+            continue;
+        }
         unsigned char c = s[i];
         if (c == '\\' && i + 1 < len) {
             if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0) {

@@ -1,0 +1,72 @@
+/* test_json.c: the strict JSON check where its word-at-a-time fast path could go wrong.
+ *
+ * json.c skips 8 plain ASCII bytes at a time before checking UTF-8, NUL and the \u0000 escape
+ * byte by byte. A bad byte, an escape or a multi-byte character must be found, with the same
+ * offset, wherever it falls relative to those 8-byte blocks: every offset is tried. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sa_json.h"
+#include "sa_test.h"
+
+/* {"k":"<pad><insert>"} with pad bytes of 'a' before insert; the insert starts at 6 + pad. */
+static int parse_with(size_t pad, const char *insert, size_t insert_len, char *err, size_t errlen)
+{
+    char text[128];
+    size_t n = 0;
+    memcpy(text, "{\"k\":\"", 6);
+    n = 6;
+    memset(text + n, 'a', pad);
+    n += pad;
+    memcpy(text + n, insert, insert_len);
+    n += insert_len;
+    memcpy(text + n, "\"}", 2);
+    n += 2;
+    cJSON *doc = NULL;
+    int rc = sa_json_parse(text, n, &doc, err, errlen);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+static void test_bad_bytes_at_every_offset(void)
+{
+    static const struct {
+        const char *insert;
+        size_t len;
+        const char *why;
+    } bad[] = {
+        {"\x80", 1, "body is not valid UTF-8"},
+        {"\xc0\xaf", 2, "body is not valid UTF-8"},
+        {"\xed\xa0\x80", 3, "body is not valid UTF-8"},
+        {"\0", 1, "body contains a NUL byte"},
+        {"\\u0000", 6, "body contains the escape \\u0000"},
+    };
+    for (size_t pad = 0; pad < 24; pad++) {
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            char err[128], want[128];
+            snprintf(want, sizeof want, "%s at byte %zu", bad[i].why, 6 + pad);
+            SA_CHECK_INT(parse_with(pad, bad[i].insert, bad[i].len, err, sizeof err), -1);
+            SA_CHECK_STR(err, want);
+        }
+    }
+}
+
+static void test_good_text_at_every_offset(void)
+{
+    static const char *good[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\\"", "\\\\",
+                                 "\\u00e9", "\\n"};
+    for (size_t pad = 0; pad < 24; pad++) {
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+            char err[128] = "";
+            SA_CHECK_INT(parse_with(pad, good[i], strlen(good[i]), err, sizeof err), 0);
+        }
+    }
+}
+
+int main(void)
+{
+    SA_RUN(test_bad_bytes_at_every_offset);
+    SA_RUN(test_good_text_at_every_offset);
+    SA_TEST_END();
+}
