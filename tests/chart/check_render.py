@@ -121,7 +121,9 @@ def check_deployment(objs, v, ns, fn):
     check(ports == {"https": v["server"]["port"], "metrics": v["server"]["metricsPort"]}, f"container ports {ports}")
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = c.get(probe, {}).get("httpGet", {})
-        check(get == {"path": path, "port": "https", "scheme": "HTTPS"}, f"{probe} {get}")
+        # With client certificates required, the kubelet (no certificate) probes the metrics port.
+        port, scheme = ("metrics", "HTTP") if v["clientAuth"]["enabled"] else ("https", "HTTPS")
+        check(get == {"path": path, "port": port, "scheme": scheme}, f"{probe} {get}")
         want = v["probes"]["liveness" if probe == "livenessProbe" else "readiness"]
         for k, val in want.items():
             check(c[probe].get(k) == val, f"{probe}.{k} {c[probe].get(k)} != {val}")
@@ -318,17 +320,22 @@ def check_test_pod(objs, v, fn, ns, tls_secret):
     check(p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test", "test pod hook annotation")
     c = p["spec"]["containers"][0]
     argv = c.get("command", []) + c.get("args", [])
-    url = f"https://{fn}.{ns}.svc:{v['service']['port']}/readyz"
-    check(argv[:1] == ["curl"] and url in argv and "--fail" in argv, f"test pod must curl --fail {url}: {argv}")
-    check("-k" not in argv and "--insecure" not in argv, "test pod must verify the certificate")
-    cacert = argv[argv.index("--cacert") + 1] if "--cacert" in argv else ""
-    vol = {x["name"]: x for x in p["spec"].get("volumes", [])}
-    mount = [m for m in c.get("volumeMounts", []) if cacert.startswith(m["mountPath"] + "/")]
-    check(len(mount) == 1, f"--cacert {cacert!r} is not a mounted file")
-    if mount:
-        sec = vol[mount[0]["name"]].get("secret", {})
-        check(sec.get("secretName") == tls_secret and sec.get("items") == [{"key": "ca.crt", "path": "ca.crt"}],
-              f"test pod must mount only ca.crt of {tls_secret}: {sec}")
+    if v["clientAuth"]["enabled"]:
+        # No client certificate to present: the test asks the plain metrics port.
+        url = f"http://{fn}.{ns}.svc:{v['service']['metricsPort']}/readyz"
+        check(argv[:1] == ["curl"] and url in argv and "--fail" in argv, f"test pod must curl --fail {url}: {argv}")
+    else:
+        url = f"https://{fn}.{ns}.svc:{v['service']['port']}/readyz"
+        check(argv[:1] == ["curl"] and url in argv and "--fail" in argv, f"test pod must curl --fail {url}: {argv}")
+        check("-k" not in argv and "--insecure" not in argv, "test pod must verify the certificate")
+        cacert = argv[argv.index("--cacert") + 1] if "--cacert" in argv else ""
+        vol = {x["name"]: x for x in p["spec"].get("volumes", [])}
+        mount = [m for m in c.get("volumeMounts", []) if cacert.startswith(m["mountPath"] + "/")]
+        check(len(mount) == 1, f"--cacert {cacert!r} is not a mounted file")
+        if mount:
+            sec = vol[mount[0]["name"]].get("secret", {})
+            check(sec.get("secretName") == tls_secret and sec.get("items") == [{"key": "ca.crt", "path": "ca.crt"}],
+                  f"test pod must mount only ca.crt of {tls_secret}: {sec}")
     check(p["spec"].get("securityContext", {}).get("runAsNonRoot") is True, "test pod runAsNonRoot")
     check_pod_volumes(p["spec"], "test pod")
 

@@ -110,3 +110,18 @@ namespaceSelector:
       operator: NotIn
       values: {{ concat (list "kube-system" .Release.Namespace) .Values.webhook.excludedNamespaces | uniq | toJson }}
 {{- end }}
+
+{{/*
+Where the kubelet probes: the webhook port over TLS, which checks the very path the API server
+uses; but when client certificates are required the kubelet (which presents none) would be
+refused, so then the plain-HTTP metrics listener, which serves /healthz and /readyz too.
+*/}}
+{{- define "session-admission.probeEndpoint" -}}
+{{- if .Values.clientAuth.enabled -}}
+port: metrics
+scheme: HTTP
+{{- else -}}
+port: https
+scheme: HTTPS
+{{- end -}}
+{{- end -}}
