@@ -15,6 +15,8 @@
 typedef struct sa_pubkey {
     char *pem;                  /* canonical PEM re-encoded from the parsed key (what pods get) */
     size_t pem_len;
+    char *pem_json;             /* the same as a JSON string literal, quotes included: escaped once
+                                 * per load, not once per container on every request */
     char fingerprint[65];       /* lower-case hex SHA-256 of the DER SubjectPublicKeyInfo */
     int bits;
 } sa_pubkey;

@@ -124,7 +124,9 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
     memset(res, 0, sizeof *res);
     char err[256];
     sa_review r;
+    sa_json_arena_begin();
     if (sa_review_parse(&r, body, len, err, sizeof err) < 0) {
+        sa_json_arena_end();
         fail(res, 400, SA_DECISION_ERROR, err);
         return;
     }
@@ -137,6 +139,7 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
     res->dry_run = r.dry_run;
     if (!snap || !snap->policy || !snap->key) {
         sa_review_free(&r);
+        sa_json_arena_end();
         fail(res, 503, SA_DECISION_ERROR, "not ready: no policy and public key loaded yet");
         return;
     }
@@ -160,6 +163,7 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
         fail(res, 500, SA_DECISION_ERROR, "out of memory");
     sa_verdict_free(&v);
     sa_review_free(&r);
+    sa_json_arena_end();
 }
 
 void sa_admit_result_free(sa_admit_result *res)

@@ -1,7 +1,10 @@
 /* json.c: strict JSON parsing and accessors (see sa_json.h). */
 #include "sa_json.h"
 
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +169,85 @@ int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t e
     }
     *out = doc;
     return 0;
+}
+
+/* ---- the per-request arena behind cJSON's allocation hooks ---------------------------- */
+
+#define ARENA_FIRST_CHUNK (64 * 1024)
+
+/* Under AddressSanitizer the arena stays closed, so every cJSON node is its own allocation and an
+ * overrun or a use after free is still caught (in the tests and the fuzzers). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ENABLED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ENABLED 0
+#endif
+#endif
+#ifndef ARENA_ENABLED
+#define ARENA_ENABLED 1
+#endif
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t cap, used;
+    alignas(max_align_t) unsigned char data[];
+} arena_chunk;
+
+static _Thread_local arena_chunk *arena;   /* newest chunk first; NULL when no arena is open */
+static _Thread_local int arena_open;
+
+static void *arena_malloc(size_t n)
+{
+    if (!arena_open)
+        return malloc(n);
+    n = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    if (!arena || arena->cap - arena->used < n) {
+        size_t cap = arena ? arena->cap * 2 : ARENA_FIRST_CHUNK;
+        while (cap < n)
+            cap *= 2;
+        arena_chunk *c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = arena;
+        c->cap = cap;
+        c->used = 0;
+        arena = c;
+    }
+    void *p = arena->data + arena->used;
+    arena->used += n;
+    return p;
+}
+
+static void arena_free(void *p)
+{
+    for (const arena_chunk *c = arena_open ? arena : NULL; c; c = c->next)
+        if ((unsigned char *)p >= c->data && (unsigned char *)p < c->data + c->cap)
+            return; /* freed with the whole arena */
+    free(p);
+}
+
+static void install_hooks(void)
+{
+    cJSON_Hooks hooks = {arena_malloc, arena_free};
+    cJSON_InitHooks(&hooks);
+}
+
+void sa_json_arena_begin(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_hooks);
+    arena_open = ARENA_ENABLED;
+}
+
+void sa_json_arena_end(void)
+{
+    arena_open = 0;
+    while (arena) {
+        arena_chunk *next = arena->next;
+        free(arena);
+        arena = next;
+    }
 }
 
 const cJSON *sa_json_get(const cJSON *obj, const char *key)

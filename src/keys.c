@@ -37,6 +37,13 @@ static char *bio_string(BIO *bio, size_t *len)
     return s;
 }
 
+static char *json_literal(const char *s)
+{
+    sa_buf b = SA_BUF_INIT;
+    sa_buf_json_string(&b, s);
+    return sa_buf_steal(&b, NULL);
+}
+
 sa_pubkey *sa_pubkey_parse(const char *pem, size_t len, char *err, size_t errlen)
 {
     /* Refuse private keys before parsing anything: the webhook must never hold one. The check
@@ -64,9 +71,10 @@ sa_pubkey *sa_pubkey_parse(const char *pem, size_t len, char *err, size_t errlen
                  SA_PUBKEY_MIN_BITS);
     } else if ((derlen = i2d_PUBKEY(pkey, &der)) <= 0 || !PEM_write_bio_PUBKEY(out, pkey)) {
         snprintf(err, errlen, "cannot encode the key");
-    } else if (!(k = calloc(1, sizeof *k)) || !(k->pem = bio_string(out, &k->pem_len))) {
+    } else if (!(k = calloc(1, sizeof *k)) || !(k->pem = bio_string(out, &k->pem_len)) ||
+               !(k->pem_json = json_literal(k->pem))) {
         snprintf(err, errlen, "out of memory");
-        free(k);
+        sa_pubkey_free(k);
         k = NULL;
     } else {
         unsigned char md[32];
@@ -106,6 +114,7 @@ void sa_pubkey_free(sa_pubkey *k)
     if (!k)
         return;
     free(k->pem);
+    free(k->pem_json);
     free(k);
 }
 

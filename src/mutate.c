@@ -51,7 +51,7 @@ static void env_entry(const sa_policy *p, const sa_pubkey *key, sa_buf *out)
     sa_buf_puts(out, "{\"name\":");
     sa_buf_json_string(out, p->sessions.key_env);
     sa_buf_puts(out, ",\"value\":");
-    sa_buf_json_string(out, key->pem);
+    sa_buf_puts(out, key->pem_json);
     sa_buf_putc(out, '}');
 }
 

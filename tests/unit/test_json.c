@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sa_buf.h"
 #include "sa_json.h"
 #include "sa_test.h"
 
@@ -64,9 +65,36 @@ static void test_good_text_at_every_offset(void)
     }
 }
 
+/* A document far larger than the arena's first chunk parses whole inside the arena (so chunks are
+ * chained), reads back right, survives cJSON_Delete inside the window, and the arena can be
+ * opened again afterwards; outside it, cJSON allocates as usual. */
+static void test_arena(void)
+{
+    sa_buf doc = SA_BUF_INIT;
+    sa_buf_putc(&doc, '{');
+    for (int i = 0; i < 20000; i++)
+        sa_buf_printf(&doc, "%s\"key-%d\":{\"name\":\"n%d\",\"value\":[%d,true,null]}", i ? "," : "", i, i, i);
+    sa_buf_putc(&doc, '}');
+    for (int round = 0; round < 2; round++) {
+        sa_json_arena_begin();
+        cJSON *root;
+        char err[256];
+        SA_CHECK_INT(sa_json_parse(doc.data, doc.len, &root, err, sizeof err), 0);
+        SA_CHECK_STR(sa_json_string(sa_json_path(root, "key-19999", NULL), "name"), "n19999");
+        SA_CHECK_INT(cJSON_GetArraySize(sa_json_path(root, "key-7", "value", NULL)), 3);
+        cJSON_Delete(root);
+        sa_json_arena_end();
+    }
+    cJSON *outside = cJSON_Parse("{\"a\":[1,2,3]}");
+    SA_CHECK(outside != NULL);
+    cJSON_Delete(outside);
+    sa_buf_free(&doc);
+}
+
 int main(void)
 {
     SA_RUN(test_bad_bytes_at_every_offset);
     SA_RUN(test_good_text_at_every_offset);
+    SA_RUN(test_arena);
     SA_TEST_END();
 }

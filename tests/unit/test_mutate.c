@@ -9,7 +9,7 @@
 #include "sa_policy.h"
 #include "sa_test.h"
 
-static sa_pubkey test_key = {"PEM\n", 4, "ab01", 2048};
+static sa_pubkey test_key = {.pem = "PEM\n", .pem_len = 4, .pem_json = "\"PEM\\n\"", .fingerprint = "ab01", .bits = 2048};
 
 /* Mutates the pod (JSON text) in namespace ns under policy text (NULL: the built-in) and
  * returns the patch ops text; *denial gets the denial message. */
