@@ -24,6 +24,9 @@ int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t e
  * path's instructions. Nothing cJSON allocates inside the window may outlive it. Not nested. */
 void sa_json_arena_begin(void);
 void sa_json_arena_end(void);
+/* Frees a parsed document: cJSON_Delete, or nothing inside an open arena, whose end frees the
+ * whole document at once instead of node by node. */
+void sa_json_delete(cJSON *doc);
 
 /* Member key of obj, case-sensitive, or NULL (also when obj is not an object). */
 const cJSON *sa_json_get(const cJSON *obj, const char *key);

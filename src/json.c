@@ -159,12 +159,12 @@ int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t e
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
             snprintf(err, errlen, "body has data after the JSON document (at byte %zu)",
                      (size_t)(p - text));
-            cJSON_Delete(doc);
+            sa_json_delete(doc);
             return -1;
         }
     }
     if (walk(doc, 1, err, errlen) < 0) {
-        cJSON_Delete(doc);
+        sa_json_delete(doc);
         return -1;
     }
     *out = doc;
@@ -248,6 +248,12 @@ void sa_json_arena_end(void)
         free(arena);
         arena = next;
     }
+}
+
+void sa_json_delete(cJSON *doc)
+{
+    if (!arena_open)
+        cJSON_Delete(doc);
 }
 
 const cJSON *sa_json_get(const cJSON *obj, const char *key)

@@ -130,7 +130,7 @@ int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_
         return -1;
     if (parse_envelope(r, doc, err, errlen) < 0 ||
         parse_request(r, sa_json_get(doc, "request"), err, errlen) < 0) {
-        cJSON_Delete(doc);
+        sa_json_delete(doc);
         memset(r, 0, sizeof *r);
         return -1;
     }
@@ -140,7 +140,7 @@ int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_
 
 void sa_review_free(sa_review *r)
 {
-    cJSON_Delete(r->doc);
+    sa_json_delete(r->doc);
     memset(r, 0, sizeof *r);
 }
 
