@@ -182,27 +182,14 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
     return cert;
 }
 
-static char *cert_pem(X509 *cert)
+/* The PEM text of whichever one is given: a certificate, a private key or a public key. */
+static char *pem_of(X509 *cert, EVP_PKEY *private_key, EVP_PKEY *public_key)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    char *s = b && PEM_write_bio_X509(b, cert) ? bio_string(b, NULL) : NULL;
-    BIO_free(b);
-    return s;
-}
-
-static char *private_pem(EVP_PKEY *key)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *s = b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) ? bio_string(b, NULL)
-                                                                              : NULL;
-    BIO_free(b);
-    return s;
-}
-
-static char *public_pem(EVP_PKEY *key)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *s = b && PEM_write_bio_PUBKEY(b, key) ? bio_string(b, NULL) : NULL;
+    int ok = b && (cert          ? PEM_write_bio_X509(b, cert)
+                   : private_key ? PEM_write_bio_PrivateKey(b, private_key, NULL, NULL, 0, NULL, NULL)
+                                 : PEM_write_bio_PUBKEY(b, public_key));
+    char *s = ok ? bio_string(b, NULL) : NULL;
     BIO_free(b);
     return s;
 }
@@ -218,10 +205,10 @@ int sa_dev_pki_make(sa_dev_pki *pki, char *err, size_t errlen)
     X509 *srv = ca && srv_key ? make_cert(srv_key, "localhost", ca, ca_key, 0, 30) : NULL;
     int rc = -1;
     if (srv && cp_key) {
-        pki->ca_cert_pem = cert_pem(ca);
-        pki->server_cert_pem = cert_pem(srv);
-        pki->server_key_pem = private_pem(srv_key);
-        pki->cp_public_pem = public_pem(cp_key);
+        pki->ca_cert_pem = pem_of(ca, NULL, NULL);
+        pki->server_cert_pem = pem_of(srv, NULL, NULL);
+        pki->server_key_pem = pem_of(NULL, srv_key, NULL);
+        pki->cp_public_pem = pem_of(NULL, NULL, cp_key);
         if (pki->ca_cert_pem && pki->server_cert_pem && pki->server_key_pem && pki->cp_public_pem)
             rc = 0;
     }
