@@ -101,6 +101,10 @@ typedef struct sa_policy {
     sa_mode modes[SA_RULE_COUNT];       /* default enforce */
 } sa_policy;
 
+/* The largest policy file accepted, bytes: far above any ConfigMap (1 MiB), and it bounds the
+ * loader's memory (its node tree is about 25 times the text). */
+#define SA_POLICY_MAX_BYTES (16u * 1024 * 1024)
+
 /* Loads and checks a policy. On failure returns NULL and appends one line per error to errors,
  * each "FILE:LINE:COLUMN: what was expected". name is used in messages (a path, "<built-in>"). */
 sa_policy *sa_policy_load_file(const char *path, sa_buf *errors);

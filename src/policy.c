@@ -20,9 +20,6 @@
 
 #include <yaml.h>
 
-/* A policy file larger than this is refused before parsing: the largest real table (100,000
- * names) is a few MiB. */
-#define POLICY_MAX_BYTES (16u * 1024 * 1024)
 /* A policy nests five levels; anything deeper is a mistake or an attack. */
 #define POLICY_MAX_DEPTH 32
 /* Kubernetes' limit on a DNS-1123 subdomain, such as a ServiceAccount name. */
@@ -1268,8 +1265,8 @@ static node *defaults_tree(sa_buf *errors)
 /* Parses and checks; every error is recorded in l. */
 static sa_policy *load(loader *l, sa_buf *errors)
 {
-    if (l->len > POLICY_MAX_BYTES) {
-        error_at(l, 1, 1, "the policy is larger than %u bytes", POLICY_MAX_BYTES);
+    if (l->len > SA_POLICY_MAX_BYTES) {
+        error_at(l, 1, 1, "the policy is larger than %u bytes", SA_POLICY_MAX_BYTES);
         return NULL;
     }
     node *root = NULL;
@@ -1309,7 +1306,7 @@ sa_policy *sa_policy_load_file(const char *path, sa_buf *errors)
 {
     sa_buf text = SA_BUF_INIT;
     char err[512];
-    if (sa_buf_read_file(&text, path, POLICY_MAX_BYTES, err, sizeof err) < 0) {
+    if (sa_buf_read_file(&text, path, SA_POLICY_MAX_BYTES, err, sizeof err) < 0) {
         /* err starts with the path already; keep the FILE:LINE:COLUMN shape of all errors. */
         size_t plen = strlen(path);
         const char *why = strncmp(err, path, plen) == 0 && err[plen] == ':' ? err + plen + 2 : err;

@@ -18,8 +18,6 @@
 #include "sa_poll.h"
 
 #define DEFAULT_INTERVAL_MS 2000
-/* The same cap the policy loader applies; a larger file is refused there too. */
-#define POLICY_TEXT_MAX (16u * 1024 * 1024)
 
 struct sa_reloader {
     sa_state *st;
@@ -58,7 +56,7 @@ static sa_policy *load_policy(sa_reloader *r)
     sa_buf text = SA_BUF_INIT, errors = SA_BUF_INIT;
     char err[512];
     sa_policy *p = NULL;
-    if (sa_buf_read_file(&text, r->policy_path, POLICY_TEXT_MAX, err, sizeof err) < 0) {
+    if (sa_buf_read_file(&text, r->policy_path, SA_POLICY_MAX_BYTES, err, sizeof err) < 0) {
         sa_log(SA_LOG_ERROR, "policy refused, the last good one keeps serving", "file",
                r->policy_path, "error", err, NULL);
     } else if (!(p = sa_policy_load_text(r->policy_path, sa_buf_str(&text), text.len, &errors))) {
@@ -213,7 +211,7 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
     r->key_id = sa_file_identify(r->key_path);
     sa_buf errors = SA_BUF_INIT;
     sa_policy *p = NULL;
-    if (sa_buf_read_file(&r->good_policy, r->policy_path, POLICY_TEXT_MAX, err, errlen) == 0) {
+    if (sa_buf_read_file(&r->good_policy, r->policy_path, SA_POLICY_MAX_BYTES, err, errlen) == 0) {
         p = sa_policy_load_text(r->policy_path, sa_buf_str(&r->good_policy), r->good_policy.len,
                                 &errors);
         if (!p)
