@@ -24,6 +24,8 @@ void sa_metrics_review(sa_endpoint ep, const sa_admit_result *res, double second
 void sa_metrics_http_error(unsigned status);
 void sa_metrics_in_flight(int delta);
 void sa_metrics_connections(int delta);
+/* A connection was closed on arrival because --max-connections were open. */
+void sa_metrics_connection_refused(void);
 /* A client certificate failed verification (--client-ca, --client-cn). */
 void sa_metrics_client_cert_rejected(void);
 

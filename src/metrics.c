@@ -44,6 +44,7 @@ static struct {
     atomic_llong in_flight;
     atomic_llong connections;
     atomic_ullong client_cert_rejected;
+    atomic_ullong connections_refused;
     atomic_llong cert_not_after;
 } m;
 
@@ -104,6 +105,11 @@ void sa_metrics_in_flight(int delta)
 void sa_metrics_connections(int delta)
 {
     atomic_fetch_add_explicit(&m.connections, delta, memory_order_relaxed);
+}
+
+void sa_metrics_connection_refused(void)
+{
+    inc(&m.connections_refused);
 }
 
 void sa_metrics_client_cert_rejected(void)
@@ -287,6 +293,9 @@ static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
     family(out, "client_certificate_rejections_total", "counter",
            "TLS handshakes refused because the client certificate failed --client-ca or --client-cn.");
     counter(out, "client_certificate_rejections_total", NULL, get(&m.client_cert_rejected));
+    family(out, "connections_refused_total", "counter",
+           "Connections closed on arrival because --max-connections were open.");
+    counter(out, "connections_refused_total", NULL, get(&m.connections_refused));
 }
 
 void sa_metrics_render(sa_buf *out, const sa_metrics_sources *src, time_t now)

@@ -365,7 +365,10 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     (void)addr;
     (void)len;
     sa_server *s = cls;
-    return atomic_load(&s->connections) < s->max_connections ? MHD_YES : MHD_NO;
+    if (atomic_load(&s->connections) < s->max_connections)
+        return MHD_YES;
+    sa_metrics_connection_refused();
+    return MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -126,9 +126,10 @@ stop_server "main server after every hostile client" "$MAIN_PID"
 # --- connection flood: with --max-connections 16 held, 10 more connections are refused at once
 # (not left hanging in the listen backlog), and the server serves again as soon as they close.
 FPORT=$(free_port)
+FMPORT=$(free_port)
 start_server flood --listen 127.0.0.1:$FPORT --tls-cert "$TMP/certs/tls.crt" --tls-key "$TMP/certs/tls.key" \
   --policy "$SA_SRC/examples/policy.yaml" --public-key "$SA_SRC/examples/example-public.pem" \
-  --max-connections 16 --idle-timeout 60
+  --max-connections 16 --idle-timeout 60 --metrics-listen 127.0.0.1:$FMPORT
 wait_ready "https://localhost:$FPORT" "$CA"
 line=$("${HOSTILE[@]}" flood --port "$FPORT" --ca "$CA" --body "$FIX/rolebinding-v1.json" --conns 16 --extra 10 --request-timeout 2)
 echo "# flood: $line"
@@ -138,6 +139,8 @@ check "flood: each refusal is immediate" [ "$(fact "$line" slowest_refusal_s | c
 expect_eq "flood: a review while full is refused, not left hanging" "$(fact "$line" while_full)" "None"
 check "flood: ... within a second ($(fact "$line" while_full_ms) ms)" [ "$(fact "$line" while_full_ms)" -lt 1000 ]
 expect_eq "flood: served again once they close" "$(fact "$line" after)" "200"
+refused=$(curl -sS "http://127.0.0.1:$FMPORT/metrics" | sed -n 's/^session_admission_connections_refused_total //p')
+check "flood: the refusals are counted on /metrics ($refused)" [ "${refused:-0}" -ge 11 ]
 stop_server "flood server" "$SERVER_PID"
 
 finish
