@@ -264,11 +264,11 @@ static void test_malformed_objects(void)
     static const char *const shapes[] = {
         "null", "{}", "[]", "\"x\"", "5",
         "{\"metadata\":5,\"spec\":[],\"rules\":{},\"subjects\":\"x\",\"roleRef\":[]}",
-        "{\"metadata\":{\"labels\":{\"ambient-code.io/session-id\":\"x\"}},\"spec\":{\"containers\":"
-        "[5,null,{\"env\":[1,{\"name\":5},{\"name\":\"GITHUB_TOKEN\"}]}],\"volumes\":[{\"projected\":"
-        "{\"sources\":[{\"serviceAccountToken\":{\"audience\":5}},7]}}],\"initContainers\":{}}}",
-        "{\"rules\":[{\"verbs\":[\"*\"],\"apiGroups\":[\"\"],\"resources\":[null,5,[]],"
-        "\"resourceNames\":{}}],\"spec\":{\"audiences\":[5,null,\"\"]}}",
+        ("{\"metadata\":{\"labels\":{\"ambient-code.io/session-id\":\"x\"}},\"spec\":{\"containers\":"
+         "[5,null,{\"env\":[1,{\"name\":5},{\"name\":\"GITHUB_TOKEN\"}]}],\"volumes\":[{\"projected\":"
+         "{\"sources\":[{\"serviceAccountToken\":{\"audience\":5}},7]}}],\"initContainers\":{}}}"),
+        ("{\"rules\":[{\"verbs\":[\"*\"],\"apiGroups\":[\"\"],\"resources\":[null,5,[]],"
+         "\"resourceNames\":{}}],\"spec\":{\"audiences\":[5,null,\"\"]}}"),
     };
     static const struct {
         const char *group, *kind;
