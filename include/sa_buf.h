@@ -6,6 +6,7 @@
 #ifndef SA_BUF_H
 #define SA_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct sa_buf {
@@ -24,6 +25,7 @@ char *sa_buf_extend(sa_buf *b, size_t n);
 void sa_buf_puts(sa_buf *b, const char *s);
 void sa_buf_putc(sa_buf *b, char c);
 void sa_buf_printf(sa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sa_buf_vprintf(sa_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, quotes included. */
 void sa_buf_json_string(sa_buf *b, const char *s);
 /* The bytes as a C string ("" when empty); valid until the next append or free. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "sa_buf.h"
+#include "sa_map.h"
 #include "sa_patch.h"
 
 /* Rule ids are part of the interface: policies, logs, metrics and audit annotations name them. */
@@ -39,30 +40,44 @@ int sa_mode_from_name(const char *name);
 
 /* The longest warning the API server shows whole; longer ones are cut with "...". */
 #define SA_WARNING_MAX 120
+/* At most this many messages are listed per denial, per rule's audit annotation, and as
+ * warnings; the rest are counted ("and N more"), so an object with thousands of violations
+ * cannot make the answer (or the work to build it) grow without bound. */
+#define SA_VERDICT_LIST_MAX 50
 
 typedef struct sa_verdict sa_verdict;
 
+/* A list of messages: the first SA_VERDICT_LIST_MAX joined in text, all of them counted. */
+typedef struct sa_verdict_list {
+    sa_buf text;                 /* "; "-joined (warnings: each NUL-terminated, back to back) */
+    size_t count;                /* every message, listed or not */
+} sa_verdict_list;
+
 struct sa_verdict {
     sa_patch patch;              /* mutations; count 0 means no patch at all */
-    sa_buf denial;               /* enforce-mode messages, "; "-joined */
-    sa_buf warnings;             /* warn-mode messages, each NUL-terminated, back to back */
-    size_t nwarnings;
-    sa_buf audit[SA_RULE_COUNT]; /* audit-mode messages per rule, "; "-joined: one annotation each */
+    sa_verdict_list denial;      /* enforce-mode messages */
+    sa_verdict_list warnings;    /* warn-mode messages, each cut to SA_WARNING_MAX */
+    sa_verdict_list audit[SA_RULE_COUNT]; /* audit-mode messages: one annotation per rule */
     unsigned rules_hit;          /* bit (1u << rule) for every rule that fired, any mode */
     unsigned modes_hit[SA_RULE_COUNT]; /* bit (1u << mode) per rule, for metrics */
+    int oom;                     /* a message could not be recorded: the verdict denies */
     const sa_mode *modes;        /* the policy's mode per rule; NULL = all enforce */
     int collect;                 /* only record messages in seen, decide nothing */
-    sa_buf seen;                 /* with collect: every message, each NUL-terminated */
+    sa_map *seen;                /* with collect: every message, a hash set */
     const sa_verdict *baseline;  /* messages it has seen are not violations here */
 };
 
 /* modes: an array of SA_RULE_COUNT modes, borrowed for the verdict's lifetime, or NULL. */
 void sa_verdict_init(sa_verdict *v, const sa_mode *modes);
 void sa_verdict_free(sa_verdict *v);
-/* Records one violation of rule in the rule's mode; the message is printf-formatted.
- * A message the baseline has already seen is dropped: an UPDATE is judged on what it adds. */
+/* Records one violation of rule in the rule's mode; the message is printf-formatted, whole
+ * (only a warning is cut, when it is shown). A message the baseline has already seen is
+ * dropped: an UPDATE is judged on what it adds. */
 void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Denied: an enforce-mode violation, or one that could not even be recorded. */
 int sa_verdict_denied(const sa_verdict *v);
+/* Appends a list's text, then "; and N more" when some were not listed. */
+void sa_verdict_list_text(const sa_verdict_list *l, sa_buf *out);
 
 #endif

@@ -61,26 +61,28 @@ void sa_buf_putc(sa_buf *b, char c)
     sa_buf_append(b, &c, 1);
 }
 
+void sa_buf_vprintf(sa_buf *b, const char *fmt, va_list ap)
+{
+    char small[256];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= 0 && (size_t)n < sizeof small) {
+        sa_buf_append(b, small, (size_t)n);
+    } else if (n >= 0) {
+        char *at = sa_buf_extend(b, (size_t)n);
+        if (at)
+            vsnprintf(at, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+}
+
 void sa_buf_printf(sa_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char small[256];
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    sa_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        va_end(ap2);
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        sa_buf_append(b, small, (size_t)n);
-    } else if (buf_reserve(b, (size_t)n) == 0) {
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
-    }
-    va_end(ap2);
 }
 
 void sa_buf_json_string(sa_buf *b, const char *s)

@@ -147,14 +147,18 @@ void sa_review_free(sa_review *r)
 void sa_review_encode(const sa_review *r, const sa_verdict *v, sa_buf *out)
 {
     int denied = sa_verdict_denied(v);
+    sa_buf text = SA_BUF_INIT; /* scratch for each list's text */
     sa_buf_puts(out, "{\"apiVersion\":");
     sa_buf_json_string(out, api_versions[r->version]);
     sa_buf_puts(out, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
     sa_buf_json_string(out, r->uid);
     sa_buf_puts(out, denied ? ",\"allowed\":false" : ",\"allowed\":true");
     if (denied) {
+        sa_verdict_list_text(&v->denial, &text);
+        if (!text.len) /* nothing could be recorded, which is itself a reason to deny */
+            sa_buf_puts(&text, "session-admission: out of memory while judging this request");
         sa_buf_puts(out, ",\"status\":{\"code\":403,\"reason\":\"Forbidden\",\"message\":");
-        sa_buf_json_string(out, sa_buf_str(&v->denial));
+        sa_buf_json_string(out, sa_buf_str(&text));
         sa_buf_putc(out, '}');
     } else if (v->patch.count > 0) {
         /* The API server refuses a patch on a denial, so only an allowed response carries one. */
@@ -162,28 +166,34 @@ void sa_review_encode(const sa_review *r, const sa_verdict *v, sa_buf *out)
         sa_patch_base64(&v->patch, out);
         sa_buf_putc(out, '"');
     }
-    if (v->nwarnings) {
+    if (v->warnings.count) {
         sa_buf_puts(out, ",\"warnings\":[");
-        const char *w = sa_buf_str(&v->warnings);
-        for (size_t i = 0; i < v->nwarnings; i++) {
+        const char *w = sa_buf_str(&v->warnings.text);
+        size_t listed = v->warnings.count < SA_VERDICT_LIST_MAX ? v->warnings.count : SA_VERDICT_LIST_MAX;
+        for (size_t i = 0; i < listed; i++) {
             if (i)
                 sa_buf_putc(out, ',');
             sa_buf_json_string(out, w);
             w += strlen(w) + 1;
         }
+        if (v->warnings.count > listed)
+            sa_buf_printf(out, ",\"and %zu more warnings\"", v->warnings.count - listed);
         sa_buf_putc(out, ']');
     }
     int first = 1;
     for (int i = 0; i < SA_RULE_COUNT; i++) {
-        if (!v->audit[i].len)
+        if (!v->audit[i].count)
             continue;
         sa_buf_puts(out, first ? ",\"auditAnnotations\":{" : ",");
         first = 0;
         sa_buf_json_string(out, sa_rule_id((sa_rule)i));
         sa_buf_putc(out, ':');
-        sa_buf_json_string(out, sa_buf_str(&v->audit[i]));
+        sa_buf_reset(&text);
+        sa_verdict_list_text(&v->audit[i], &text);
+        sa_buf_json_string(out, sa_buf_str(&text));
     }
     if (!first)
         sa_buf_putc(out, '}');
+    sa_buf_free(&text);
     sa_buf_puts(out, "}}");
 }

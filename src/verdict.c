@@ -2,7 +2,6 @@
 #include "sa_verdict.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 static const char *const rule_ids[SA_RULE_COUNT] = {
@@ -52,44 +51,71 @@ void sa_verdict_init(sa_verdict *v, const sa_mode *modes)
     v->modes = modes;
 }
 
+static void list_free(sa_verdict_list *l)
+{
+    sa_buf_free(&l->text);
+    l->count = 0;
+}
+
 void sa_verdict_free(sa_verdict *v)
 {
     sa_patch_free(&v->patch);
-    sa_buf_free(&v->denial);
-    sa_buf_free(&v->warnings);
+    list_free(&v->denial);
+    list_free(&v->warnings);
     for (int i = 0; i < SA_RULE_COUNT; i++)
-        sa_buf_free(&v->audit[i]);
-    sa_buf_free(&v->seen);
+        list_free(&v->audit[i]);
+    sa_map_free(v->seen, NULL);
+    v->seen = NULL;
 }
 
-/* Whether msg is one of the NUL-terminated messages in list. */
-static int seen_before(const sa_buf *list, const char *msg)
+/* Adds msg (n bytes) to a list; sep "; " joins, NULL keeps each message NUL-terminated. */
+static void list_add(sa_verdict_list *l, const char *msg, size_t n, const char *sep)
 {
-    for (const char *s = sa_buf_str(list); s < sa_buf_str(list) + list->len; s += strlen(s) + 1)
-        if (strcmp(s, msg) == 0)
-            return 1;
-    return 0;
+    if (l->count++ >= SA_VERDICT_LIST_MAX)
+        return;
+    if (sep && l->text.len)
+        sa_buf_puts(&l->text, sep);
+    sa_buf_append(&l->text, msg, n);
+    if (!sep)
+        sa_buf_putc(&l->text, '\0');
 }
 
-static void join(sa_buf *b, const char *msg)
+void sa_verdict_list_text(const sa_verdict_list *l, sa_buf *out)
 {
-    if (b->len)
-        sa_buf_puts(b, "; ");
-    sa_buf_puts(b, msg);
+    sa_buf_append(out, sa_buf_str(&l->text), l->text.len);
+    if (l->count > SA_VERDICT_LIST_MAX)
+        sa_buf_printf(out, "; and %zu more", l->count - SA_VERDICT_LIST_MAX);
+}
+
+/* Records msg in the set of messages seen; the map's values only mark presence. */
+static void remember(sa_verdict *v, const char *msg)
+{
+    if (!v->seen)
+        v->seen = sa_map_new();
+    if (!v->seen || sa_map_put(v->seen, msg, v) < 0)
+        v->oom = 1;
 }
 
 void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
 {
     sa_buf msg = SA_BUF_INIT;
-    char text[1024];
+    sa_buf_printf(&msg, "%s: ", sa_rule_id(rule));
+    size_t prefix = msg.len;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    sa_buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    sa_buf_printf(&msg, "%s: %s", sa_rule_id(rule), text);
-    if (v->collect || (v->baseline && seen_before(&v->baseline->seen, sa_buf_str(&msg)))) {
-        if (v->collect)
-            sa_buf_append(&v->seen, sa_buf_str(&msg), msg.len + 1);
+    if (msg.oom) {
+        v->oom = 1;
+        sa_buf_free(&msg);
+        return;
+    }
+    if (v->collect) {
+        remember(v, msg.data);
+        sa_buf_free(&msg);
+        return;
+    }
+    if (v->baseline && v->baseline->seen && sa_map_get(v->baseline->seen, msg.data)) {
         sa_buf_free(&msg);
         return;
     }
@@ -99,28 +125,31 @@ void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
     v->modes_hit[rule] |= 1u << mode;
     switch (mode) {
     case SA_MODE_ENFORCE:
-        join(&v->denial, sa_buf_str(&msg));
+        list_add(&v->denial, msg.data, msg.len, "; ");
         break;
-    case SA_MODE_WARN:
-        if (msg.len > SA_WARNING_MAX && !msg.oom) {
-            size_t cut = SA_WARNING_MAX - 3;
-            while (cut > 0 && (msg.data[cut] & 0xC0) == 0x80) /* not inside a UTF-8 sequence */
-                cut--;
-            msg.len = cut;
-            sa_buf_puts(&msg, "...");
+    case SA_MODE_WARN: {
+        size_t n = msg.len;
+        if (n > SA_WARNING_MAX) {
+            n = SA_WARNING_MAX - 3;
+            while (n > 0 && (msg.data[n] & 0xC0) == 0x80) /* not inside a UTF-8 sequence */
+                n--;
+            memcpy(msg.data + n, "...", 3);
+            n += 3;
         }
-        sa_buf_append(&v->warnings, sa_buf_str(&msg), msg.len + 1);
-        v->nwarnings++;
-        break;
-    case SA_MODE_AUDIT:
-    default:
-        join(&v->audit[rule], text);
+        list_add(&v->warnings, msg.data, n, NULL);
         break;
     }
+    case SA_MODE_AUDIT:
+    default:
+        list_add(&v->audit[rule], msg.data + prefix, msg.len - prefix, "; ");
+        break;
+    }
+    if (v->denial.text.oom || v->warnings.text.oom || v->audit[rule].text.oom)
+        v->oom = 1;
     sa_buf_free(&msg);
 }
 
 int sa_verdict_denied(const sa_verdict *v)
 {
-    return v->denial.len > 0;
+    return v->denial.count > 0 || v->oom;
 }

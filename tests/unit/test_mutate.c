@@ -37,7 +37,7 @@ static void mutate(const char *policy_text, const char *ns, const char *pod, sa_
         sa_verdict_init(&v, p->modes);
         sa_mutate_pod(&snap, &r, &v);
         sa_buf_puts(ops, sa_buf_str(&v.patch.ops));
-        sa_buf_puts(denial, sa_buf_str(&v.denial));
+        sa_verdict_list_text(&v.denial, denial);
         sa_verdict_free(&v);
         sa_review_free(&r);
     }

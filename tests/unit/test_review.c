@@ -140,7 +140,7 @@ static void test_modes(void)
     sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "one");
     sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "two \"quoted\"");
     SA_CHECK(!sa_verdict_denied(&v));
-    SA_CHECK_INT(v.nwarnings, 2);
+    SA_CHECK_INT(v.warnings.count, 2);
     SA_CHECK_INT(v.rules_hit, (1u << SA_RULE_RBAC_IMPERSONATION) | (1u << SA_RULE_RBAC_TOKEN_AUDIENCE));
     SA_CHECK_INT(v.modes_hit[SA_RULE_RBAC_TOKEN_AUDIENCE], 1u << SA_MODE_AUDIT);
 
@@ -310,6 +310,72 @@ static void test_json_string_escapes(void)
     sa_buf_free(&b);
 }
 
+/* A violation longer than any fixed buffer is kept whole (only a warning is cut when shown), and
+ * an UPDATE baseline tells two long messages apart by their ends. */
+static void test_long_messages_and_baseline(void)
+{
+    char name[3000];
+    memset(name, 'r', sizeof name - 1);
+    name[sizeof name - 1] = 0;
+    sa_verdict old, v;
+    sa_verdict_init(&old, NULL);
+    old.collect = 1;
+    sa_verdict_violation(&old, SA_RULE_RBAC_SESSION_BINDING, "roleRef %s (subject a)", name);
+    sa_verdict_init(&v, NULL);
+    v.baseline = &old;
+    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, "roleRef %s (subject a)", name);
+    SA_CHECK(!sa_verdict_denied(&v)); /* seen before the UPDATE */
+    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, "roleRef %s (subject b)", name);
+    SA_CHECK(sa_verdict_denied(&v));   /* new: differs only after 3000 characters */
+    sa_buf text = SA_BUF_INIT;
+    sa_verdict_list_text(&v.denial, &text);
+    SA_CHECK_INT(text.len, strlen("rbac-session-binding: roleRef  (subject b)") + strlen(name));
+    sa_buf_free(&text);
+    sa_verdict_free(&v);
+    sa_verdict_free(&old);
+}
+
+/* Thousands of violations: each counted, the first SA_VERDICT_LIST_MAX listed, the rest summed. */
+static void test_list_cap(void)
+{
+    sa_mode modes[SA_RULE_COUNT] = {0};
+    modes[SA_RULE_RBAC_TOKEN_AUDIENCE] = SA_MODE_WARN;
+    modes[SA_RULE_SESSION_POD] = SA_MODE_AUDIT;
+    sa_verdict v;
+    sa_verdict_init(&v, modes);
+    for (int i = 0; i < 5000; i++) {
+        sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, "name %d", i);
+        sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "aud %d", i);
+        sa_verdict_violation(&v, SA_RULE_SESSION_POD, "env %d", i);
+    }
+    SA_CHECK_INT(v.denial.count, 5000);
+    sa_buf text = SA_BUF_INIT;
+    sa_verdict_list_text(&v.denial, &text);
+    SA_CHECK(strstr(sa_buf_str(&text), "rbac-impersonation: name 49; and 4950 more") != NULL);
+    SA_CHECK(strstr(sa_buf_str(&text), "name 50;") == NULL);
+    sa_buf_reset(&text);
+    sa_verdict_list_text(&v.audit[SA_RULE_SESSION_POD], &text);
+    SA_CHECK(strstr(sa_buf_str(&text), "env 49; and 4950 more") != NULL);
+
+    sa_review r;
+    char err[256];
+    SA_CHECK_INT(parse(v1_pod, &r, err), 0);
+    sa_verdict_free(&v);
+    sa_verdict_init(&v, modes); /* now only warnings: an allowed answer */
+    for (int i = 0; i < 70; i++)
+        sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "aud %d", i);
+    char *out = encode(&r, &v);
+    cJSON *doc = cJSON_Parse(out);
+    cJSON *warnings = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "response"), "warnings");
+    SA_CHECK_INT(cJSON_GetArraySize(warnings), SA_VERDICT_LIST_MAX + 1);
+    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(warnings, SA_VERDICT_LIST_MAX)), "and 20 more warnings");
+    cJSON_Delete(doc);
+    free(out);
+    sa_buf_free(&text);
+    sa_verdict_free(&v);
+    sa_review_free(&r);
+}
+
 int main(void)
 {
     SA_RUN(test_v1_fields);
@@ -321,5 +387,7 @@ int main(void)
     SA_RUN(test_admit_without_snapshot);
     SA_RUN(test_base64);
     SA_RUN(test_json_string_escapes);
+    SA_RUN(test_long_messages_and_baseline);
+    SA_RUN(test_list_cap);
     SA_TEST_END();
 }
