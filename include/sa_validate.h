@@ -49,7 +49,8 @@ typedef struct sa_identity {
     const char *kind;       /* "ServiceAccount" for both forms below, else the subject's kind */
     int service_account;    /* a ServiceAccount subject, or a User subject named
                              * system:serviceaccount:<ns>:<name> (RBAC matches it the same) */
-    int all_namespaces;     /* group system:serviceaccounts: every ServiceAccount of the cluster */
+    int all_namespaces;     /* group system:serviceaccounts or system:authenticated: every
+                             * ServiceAccount of the cluster */
     const char *ns;         /* the namespace it lives in (not NUL-terminated), when known */
     size_t ns_len;
     const char *name;       /* the ServiceAccount's name, or the subject's name otherwise */
@@ -58,7 +59,8 @@ typedef struct sa_identity {
 /* Reads subject (one element of a binding's subjects) into id. default_ns fills a
  * ServiceAccount subject's missing namespace (a RoleBinding's own). Returns 1 when the subject
  * is a session identity by the policy: a session ServiceAccount, the group
- * system:serviceaccounts:<ns> of a namespace in namespaceGroups, or system:serviceaccounts
+ * system:serviceaccounts:<ns> of a namespace in namespaceGroups, or system:serviceaccounts (or
+ * system:authenticated, which holds every ServiceAccount too)
  * itself while namespaceGroups is not empty; 0 otherwise, also for a malformed subject. */
 int sa_validate_session_identity(const sa_policy *p, const cJSON *subject, const char *default_ns,
                                  sa_identity *id);

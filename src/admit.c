@@ -67,8 +67,11 @@ static int has_exempt_labels(const sa_map *want, const cJSON *obj)
 
 /* Validation never judges a removal (DELETE, and CONNECT which changes nothing), nor what the
  * policy exempts: requests from exempt users and groups, objects in exempt namespaces, and
- * objects carrying the exempt labels (the API server's own bootstrap roles, which its
- * aggregation controller keeps rewriting: blocking those is an outage). */
+ * ClusterRoles and ClusterRoleBindings carrying the exempt labels (the API server's own bootstrap
+ * roles, which its aggregation controller keeps rewriting: blocking those is an outage). The
+ * labels exempt only those cluster-scoped kinds: anyone who may write a Pod, a TokenRequest or a
+ * RoleBinding can put a label on it, and the API server's own namespaced bootstrap objects live
+ * in exempt namespaces anyway. */
 static int validate_exempt(const sa_policy *p, const sa_review *r)
 {
     if (strcmp(r->operation, "DELETE") == 0 || strcmp(r->operation, "CONNECT") == 0)
@@ -79,7 +82,9 @@ static int validate_exempt(const sa_policy *p, const sa_review *r)
     for (const cJSON *g = r->groups ? r->groups->child : NULL; g; g = g->next)
         if (sa_nameset_match(p->exempt.groups, g->valuestring))
             return 1;
-    return has_exempt_labels(p->exempt.object_labels, r->object);
+    int cluster_rbac = strcmp(r->group, "rbac.authorization.k8s.io") == 0 &&
+                       (strcmp(r->kind, "ClusterRole") == 0 || strcmp(r->kind, "ClusterRoleBinding") == 0);
+    return cluster_rbac && has_exempt_labels(p->exempt.object_labels, r->object);
 }
 
 /* Runs the handler. A validated UPDATE is judged on what it adds: violations its oldObject

@@ -5,7 +5,8 @@
  *   immutable afterwards, and ephemeral containers (added later through a subresource) are
  *   neither visible nor patchable here.
  * - "default" or no ServiceAccount is always replaced; any other name that is not the session's
- *   own (another session's SA included) is a mismatch, overridden or denied per onMismatch.
+ *   own (another session's SA included) is a mismatch, overridden or denied per onMismatch
+ *   (denied only in enforce mode: in warn or audit mode it is reported and overridden).
  *   The deprecated spec.serviceAccount is set too when present, and left absent when absent.
  * - automountServiceAccountToken is left alone: whether the runner needs an API token is the
  *   control plane's decision, not this webhook's.
@@ -166,7 +167,10 @@ static int mutate_service_account(const sa_policy *p, const sa_review *r, const 
                              sa_buf_str(&ref), SHOWN_MAX, current, want, p->sessions.label,
                              SHOWN_MAX, id);
         sa_buf_free(&ref);
-        return -1;
+        if (sa_verdict_denied(v))
+            return -1;
+        /* session-pod in warn or audit mode: reported, and the pod still gets its session
+         * identity, as with onMismatch: override, rather than going unmutated. */
     }
     if (strcmp(name, want) != 0)
         sa_patch_op_string(&v->patch, name_item ? "replace" : "add", "/spec/serviceAccountName",

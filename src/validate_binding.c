@@ -16,6 +16,8 @@
 #define SA_USERNAME_PREFIX "system:serviceaccount:"
 /* The groups every ServiceAccount is in: system:serviceaccounts and system:serviceaccounts:<ns>. */
 #define SA_GROUP_PREFIX "system:serviceaccounts"
+/* Every authenticated identity, so every session ServiceAccount too. */
+#define AUTHENTICATED_GROUP "system:authenticated"
 
 static int has_prefix(const char *s, const char *prefix)
 {
@@ -42,8 +44,9 @@ int sa_validate_session_identity(const sa_policy *p, const cJSON *subject, const
         id->ns = ns;
         id->ns_len = (size_t)(colon - ns);
         id->name = colon + 1;
-    } else if (strcmp(kind, "Group") == 0 && has_prefix(name, SA_GROUP_PREFIX)) {
-        const char *rest = name + strlen(SA_GROUP_PREFIX);
+    } else if (strcmp(kind, "Group") == 0 &&
+               (has_prefix(name, SA_GROUP_PREFIX) || strcmp(name, AUTHENTICATED_GROUP) == 0)) {
+        const char *rest = has_prefix(name, SA_GROUP_PREFIX) ? name + strlen(SA_GROUP_PREFIX) : "";
         if (!*rest) {
             /* Every ServiceAccount, so every session too, unless the policy counts no groups. */
             id->all_namespaces = 1;

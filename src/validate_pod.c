@@ -137,12 +137,23 @@ void sa_validate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
     if (!r->object || (*r->sub_resource && strcmp(r->sub_resource, "ephemeralcontainers") != 0))
         return;
     const char *id = sa_json_str(sa_json_path(r->object, "metadata", "labels", p->sessions.label, NULL));
-    if (!id)
-        return;
+    const cJSON *spec = sa_json_get(r->object, "spec");
     char what[512];
     sa_validate_describe(r, what, sizeof what);
+    if (!id) {
+        /* Not a session pod, so it must not run as a session's identity either: that would give
+         * it the session's grants without the session's checks. */
+        const char *sa = sa_json_string(spec, "serviceAccountName");
+        if (!*sa)
+            sa = sa_json_string(spec, "serviceAccount");
+        if (*sa && sa_nameset_match(p->bindings.session_service_accounts, sa))
+            sa_verdict_violation(v, SA_RULE_SESSION_POD,
+                                 "%s: spec.serviceAccountName \"%s\" is a session ServiceAccount "
+                                 "but the pod has no %s label",
+                                 what, sa, p->sessions.label);
+        return;
+    }
     pod_ctx c = {snap, v, what};
-    const cJSON *spec = sa_json_get(r->object, "spec");
     judge_service_account(&c, spec, id);
     judge_containers(&c, spec);
     judge_token_volumes(&c, spec);

@@ -125,9 +125,24 @@ static int role_grants(const sa_policy *p, const char *role, const sa_audience_r
     return 0;
 }
 
+/* Whether a resource string can only be an audience: API resource names are lower-case DNS
+ * labels with at most one "/" (a subresource), while audiences are URIs or host names
+ * ("api://AzureADTokenExchange", "sts.amazonaws.com"). */
+static int only_an_audience(const char *s)
+{
+    const char *slash = strchr(s, '/');
+    if (slash && strchr(slash + 1, '/'))
+        return 1;
+    for (; *s; s++)
+        if (*s == ':' || *s == '.' || (*s >= 'A' && *s <= 'Z'))
+            return 1;
+    return 0;
+}
+
 /* explicit: the rule names the verb itself. With only "*" verbs, a resource is judged as an
- * audience when it is one the table lists (or "*"); anything else is taken for an API
- * resource, since a wildcard verb on "pods" is not an audience grant anyone relies on. */
+ * audience when the table lists it, when it is "*", or when it cannot be an API resource name;
+ * a plain name like "pods" is taken for an API resource, since a wildcard verb on "pods" is
+ * not an audience grant anyone relies on. */
 static void judge_audiences(const rule_ctx *c, int explicit)
 {
     for (const cJSON *res = sa_validate_items(sa_json_get(c->rule, "resources")); res; res = res->next) {
@@ -140,7 +155,7 @@ static void judge_audiences(const rule_ctx *c, int explicit)
                                  "%s: %s.resources \"*\"%s grants " VERB_AUDIENCE
                                  " for every audience",
                                  c->what, c->where, c->star_note);
-        else if (!row && explicit)
+        else if (!row && (explicit || only_an_audience(aud)))
             sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE,
                                  "%s: %s.resources \"%s\" is not an audience in the audiences table",
                                  c->what, c->where, aud);

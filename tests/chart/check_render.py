@@ -231,20 +231,27 @@ def check_webhooks(objs, v, ns, fn, ca_bundle):
                               "operations": ["CREATE"], "scope": "Namespaced"}], f"mutating rules {m.get('rules')}")
 
     byname = {w["name"].split(".")[0]: w for w in vwc.get("webhooks", [])}
-    want = {"validate-pods"} | ({"validate-rbac"} if v["webhook"]["rbac"]["enabled"] else set()) \
+    want = {"validate-pods"} | ({"validate-rbac", "validate-cluster-rbac"} if v["webhook"]["rbac"]["enabled"] else set()) \
         | ({"validate-tokens"} if v["webhook"]["tokens"]["enabled"] else set())
     check(set(byname) == want, f"validating webhooks {sorted(byname)} != {sorted(want)}")
     for w in byname.values():
         check("reinvocationPolicy" not in w, f"{w['name']}: reinvocationPolicy on a validating webhook")
     if "validate-rbac" in byname:
+        # Namespaced RBAC: all of it judged; a label is no exemption (any namespace admin sets one).
         w = byname["validate-rbac"]
         common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"])
         check(w.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
-                                  "resources": ["rolebindings", "clusterrolebindings", "roles", "clusterroles"],
-                                  "operations": ["CREATE", "UPDATE"], "scope": "*"}], f"rbac rules {w.get('rules')}")
+                                  "resources": ["rolebindings", "roles"],
+                                  "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}], f"rbac rules {w.get('rules')}")
+        check("objectSelector" not in w, f"namespaced rbac must have no objectSelector: {w.get('objectSelector')}")
+        w = byname["validate-cluster-rbac"]
+        common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"])
+        check(w.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
+                                  "resources": ["clusterrolebindings", "clusterroles"],
+                                  "operations": ["CREATE", "UPDATE"], "scope": "Cluster"}], f"cluster rbac rules {w.get('rules')}")
         check(w.get("objectSelector") == {"matchExpressions": [{"key": "kubernetes.io/bootstrapping", "operator": "NotIn",
                                                                 "values": ["rbac-defaults"]}]},
-              f"rbac objectSelector must skip rbac-defaults: {w.get('objectSelector')}")
+              f"cluster rbac objectSelector must skip rbac-defaults: {w.get('objectSelector')}")
     if "validate-tokens" in byname:
         w = byname["validate-tokens"]
         common(w, "/validate", v["webhook"]["tokens"]["failurePolicy"])

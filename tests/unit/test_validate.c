@@ -203,16 +203,19 @@ static void test_exemptions(void)
     sa_snapshot *s = snapshot(base_policy);
     const char *none = "\"labels\":{}";
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]", binding_with(none), NULL), DENIED);
-    /* Every exempt label, with its value, is needed. */
+    /* Every exempt label, with its value, is needed; and the labels exempt only cluster-scoped
+     * RBAC objects: a RoleBinding (or a Pod, a TokenRequest) can be labelled by its author. */
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
+                       binding_with("\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
                            binding_with("\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"), NULL), ALLOWED);
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
                           binding_with("\"labels\":{\"a\":\"1\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
                           binding_with("\"labels\":{\"a\":\"1\",\"b\":\"3\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
                           binding_with("\"labels\":{\"a\":\"1\",\"b\":2}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
                           binding_with("\"labels\":[\"a\",\"b\"]"), NULL), DENIED);
     /* Users and groups (globs), exempt namespaces (kube-system by default). */
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "root", "[]", binding_with(none), NULL), ALLOWED);
