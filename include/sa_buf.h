@@ -19,6 +19,9 @@ typedef struct sa_buf {
 #define SA_BUF_INIT {NULL, 0, 0, 0}
 
 void sa_buf_append(sa_buf *b, const char *s, size_t n);
+/* Makes room for exactly n more bytes when there is not room already (no doubling: for a size
+ * known in advance, such as a request's Content-Length). Returns 0, or -1 and sets oom. */
+int sa_buf_reserve(sa_buf *b, size_t n);
 /* Grows the buffer by n bytes and returns where they start, for the caller to fill;
  * NULL (and oom set) if it cannot. */
 char *sa_buf_extend(sa_buf *b, size_t n);

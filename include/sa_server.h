@@ -29,6 +29,7 @@ typedef struct sa_server_config {
                                  * shows, or NULL (borrowed: must outlive the server) */
     unsigned threads;           /* worker threads (a thread pool, one event loop each) */
     size_t max_body;            /* largest request body accepted, bytes */
+    size_t max_buffered;        /* all request bodies being buffered at once, bytes (0: no cap) */
     unsigned max_connections;
     unsigned idle_timeout;      /* seconds a connection may sit idle (or dribble) before it is cut */
 } sa_server_config;
@@ -40,6 +41,9 @@ typedef struct sa_server sa_server;
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 unsigned sa_server_port(const sa_server *s);
+/* Marks the server as shutting down: /readyz answers 503 and responses say Connection: close.
+ * sa_server_stop does it too; this is for a listener that must report the drain of another. */
+void sa_server_draining(sa_server *s);
 /* Graceful stop: stop accepting, let in-flight requests finish (at most drain_seconds), close
  * every connection and free the server. */
 void sa_server_stop(sa_server *s, unsigned drain_seconds);

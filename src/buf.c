@@ -41,6 +41,28 @@ void sa_buf_append(sa_buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+int sa_buf_reserve(sa_buf *b, size_t n)
+{
+    if (b->oom)
+        return -1;
+    if (b->len + n + 1 <= b->cap)
+        return 0;
+    if (n > ((size_t)-1) - b->len - 1) {
+        b->oom = 1;
+        return -1;
+    }
+    char *p = realloc(b->data, b->len + n + 1);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    if (!b->data)
+        p[0] = '\0';
+    b->data = p;
+    b->cap = b->len + n + 1;
+    return 0;
+}
+
 char *sa_buf_extend(sa_buf *b, size_t n)
 {
     if (buf_reserve(b, n) < 0)

@@ -40,6 +40,7 @@ typedef struct serve_config {
     const char *public_key;
     unsigned threads;
     size_t max_body;
+    size_t max_buffered;
     unsigned max_connections;
     unsigned idle_timeout;
     unsigned drain_timeout;
@@ -105,10 +106,11 @@ static int make_dev(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snaps
         return -1;
     int rc = -1;
     FILE *f = fopen(cfg->dev_ca_out, "w");
-    if (!f || fputs(pki.ca_cert_pem, f) < 0 || fclose(f) != 0) {
+    int written = f && fputs(pki.ca_cert_pem, f) >= 0;
+    if (f && fclose(f) != 0) /* closed once, whatever happened: a failed close still frees it */
+        written = 0;
+    if (!written) {
         snprintf(err, errlen, "cannot write the dev CA to %s", cfg->dev_ca_out);
-        if (f)
-            fclose(f);
         goto out;
     }
     sa_buf_puts(cert, pki.server_cert_pem);
@@ -151,7 +153,8 @@ static void log_startup(const serve_config *cfg, unsigned port, unsigned metrics
 static int cmd_serve(int argc, char **argv)
 {
     serve_config cfg = {
-        .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_connections = 1024,
+        .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_buffered = 64u << 20,
+        .max_connections = 1024,
         .idle_timeout = 30, .drain_timeout = 10, .reload_interval = 2, .log_format = "json", .log_level = "info",
         .metrics_listen = "0.0.0.0:9090", .tls_min_version = "1.2",
         .dev_ca_out = "session-admission-dev-ca.pem",
@@ -164,6 +167,7 @@ static int cmd_serve(int argc, char **argv)
         {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &cfg.public_key, "FILE", "control plane public key (default: the policy's sessions.publicKey.file)", 0, 0},
         {"--threads", "SA_THREADS", SA_OPT_UINT, &cfg.threads, "N", "worker threads (default 2)", 1, 256},
         {"--max-body", "SA_MAX_BODY", SA_OPT_SIZE, &cfg.max_body, "BYTES", "largest request body, K/M suffixes (default 8M)", 1024, 1ULL << 30},
+        {"--max-buffered", "SA_MAX_BUFFERED", SA_OPT_SIZE, &cfg.max_buffered, "BYTES", "request bodies buffered at once, all connections together; more is answered 503 (default 64M)", 1024, 1ULL << 40},
         {"--max-connections", "SA_MAX_CONNECTIONS", SA_OPT_UINT, &cfg.max_connections, "N", "open connections at most (default 1024)", 1, 65535},
         {"--idle-timeout", "SA_IDLE_TIMEOUT", SA_OPT_UINT, &cfg.idle_timeout, "SECONDS", "cut connections idle this long (default 30)", 1, 3600},
         {"--drain-timeout", "SA_DRAIN_TIMEOUT", SA_OPT_UINT, &cfg.drain_timeout, "SECONDS", "on SIGTERM, wait this long for in-flight requests (default 10)", 0, 600},
@@ -243,7 +247,8 @@ static int cmd_serve(int argc, char **argv)
     {
         sa_server_config scfg = {
             .role = SA_SERVER_ADMISSION, .listen = cfg.listen, .tls = tls, .threads = cfg.threads,
-            .max_body = cfg.max_body, .max_connections = cfg.max_connections,
+            .max_body = cfg.max_body, .max_buffered = cfg.max_buffered,
+            .max_connections = cfg.max_connections,
             .idle_timeout = cfg.idle_timeout,
         };
         if (!(server = sa_server_start(&scfg, &state, err, sizeof err)))
@@ -280,7 +285,10 @@ static int cmd_serve(int argc, char **argv)
 out:
     if (status)
         sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
-    /* Admission first, so scrapes see the drain; the watchers outlive the servers using them. */
+    /* Admission first, so scrapes see the drain, and the metrics listener's /readyz (which the
+     * kubelet probes when client certificates are required) fails from the start of it; the
+     * watchers outlive the servers using them. */
+    sa_server_draining(metrics);
     sa_server_stop(server, cfg.drain_timeout);
     sa_server_stop(metrics, 1);
     sa_reloader_stop(reloader);

@@ -33,6 +33,8 @@ struct sa_server {
     sa_tls *tls;
     sa_reloader *reloader;
     size_t max_body;
+    size_t max_buffered;
+    atomic_size_t buffered;     /* bytes held by request bodies of all connections */
     unsigned port;
     atomic_int in_flight;       /* requests accepted and not yet answered */
     atomic_int draining;        /* shutting down: say Connection: close, readyz fails */
@@ -69,7 +71,10 @@ typedef struct request {
     route_kind route;
     int review;                 /* POST /mutate or /validate: a body follows; else answered at once */
     sa_buf body;
-    int too_large;
+    size_t charged;             /* bytes of the body's buffer counted in buffered */
+    size_t content_length;      /* as declared (at most max_body), or 0 */
+    int too_large;              /* over --max-body: discard the rest, answer 413 */
+    int busy;                   /* over --max-buffered: discard the rest, answer 503 */
     struct timespec start;
 } request;
 
@@ -194,6 +199,12 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
         sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
         return refuse_too_large(s, c, method, url);
     }
+    if (rq->busy) {
+        sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
+        return refuse(s, c, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                      "busy: request bodies over %zu bytes are being buffered; retry",
+                      s->max_buffered);
+    }
     sa_snapshot *snap = sa_state_acquire(s->state);
     sa_admit_result res;
     sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
@@ -280,12 +291,38 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
     }
     rq->route = paths[i].kind;
     rq->review = !get;
+    if (rq->review) {
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        rq->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0; /* <= max_body, checked above */
+    }
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     atomic_fetch_add(&s->in_flight, 1);
     if (s->role == SA_SERVER_ADMISSION)
         sa_metrics_in_flight(1);
     *rc = MHD_YES;
     return rq;
+}
+
+/* Counts n more bytes of body buffer against --max-buffered; 0 when that would go over it.
+ * Every connection may send --max-body, so without a cap shared by all of them a few dozen
+ * connections could hold more memory than the pod has. */
+static int charge(sa_server *s, request *rq, size_t n)
+{
+    size_t before = atomic_fetch_add(&s->buffered, n);
+    if (s->max_buffered && before + n > s->max_buffered) {
+        atomic_fetch_sub(&s->buffered, n);
+        return 0;
+    }
+    rq->charged += n;
+    return 1;
+}
+
+/* Frees a request's body buffer and gives its bytes back to the shared count. */
+static void release_body(sa_server *s, request *rq)
+{
+    sa_buf_free(&rq->body);
+    atomic_fetch_sub(&s->buffered, rq->charged);
+    rq->charged = 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -306,15 +343,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (rq->too_large || rq->busy)
+            return MHD_YES; /* discarding the rest of a refused body */
         /* A body without Content-Length (chunked) can still grow past the limit: stop
          * buffering at once and answer 413 when it ends. */
-        if (!rq->too_large && rq->body.len + *upload_size > s->max_body) {
+        if (rq->body.len + n > s->max_body) {
             rq->too_large = 1;
-            sa_buf_free(&rq->body);
+            release_body(s, rq);
+            return MHD_YES;
         }
-        if (!rq->too_large)
-            sa_buf_append(&rq->body, upload, *upload_size);
-        *upload_size = 0;
+        /* A declared length is reserved whole, once; a chunked body grows as it comes. */
+        size_t want = rq->body.len + n > rq->content_length ? rq->body.len + n : rq->content_length;
+        if (want + 1 > rq->body.cap && !charge(s, rq, want + 1 - rq->body.cap)) {
+            rq->busy = 1;
+            release_body(s, rq);
+            return MHD_YES;
+        }
+        sa_buf_reserve(&rq->body, want - rq->body.len);
+        sa_buf_append(&rq->body, upload, n);
         return rq->body.oom ? MHD_NO : MHD_YES;
     }
     if (!rq->review)
@@ -331,7 +379,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
     request *rq = *ctx;
     if (!rq)
         return;
-    sa_buf_free(&rq->body);
+    release_body(s, rq);
     free(rq);
     *ctx = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
@@ -442,6 +490,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     s->tls = cfg->tls;
     s->reloader = cfg->reloader;
     s->max_body = cfg->max_body;
+    s->max_buffered = cfg->max_buffered;
     s->max_connections = cfg->max_connections;
     unsigned mhd_limit = cfg->max_connections;
     MHD_AcceptPolicyCallback accept_policy = NULL;
@@ -499,11 +548,17 @@ unsigned sa_server_port(const sa_server *s)
     return s->port;
 }
 
+void sa_server_draining(sa_server *s)
+{
+    if (s)
+        atomic_store(&s->draining, 1);
+}
+
 void sa_server_stop(sa_server *s, unsigned drain_seconds)
 {
     if (!s)
         return;
-    atomic_store(&s->draining, 1);
+    sa_server_draining(s);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

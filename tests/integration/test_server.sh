@@ -8,10 +8,11 @@ FIX=$SA_SRC/tests/fixtures
 make_certs "$TMP/certs"
 CA=$TMP/certs/ca.crt
 PORT=$(free_port)
+MPORT=$(free_port)
 URL=https://localhost:$PORT
 start_server main --listen 127.0.0.1:$PORT --tls-cert "$TMP/certs/tls.crt" --tls-key "$TMP/certs/tls.key" \
   --policy "$SA_SRC/examples/policy.yaml" --public-key "$SA_SRC/examples/example-public.pem" \
-  --max-body 1M --drain-timeout 20
+  --max-body 1M --max-buffered 1M --drain-timeout 20 --metrics-listen 127.0.0.1:$MPORT
 wait_ready "$URL" "$CA"
 
 # --- probes and routing
@@ -34,6 +35,20 @@ head -c 1100000 /dev/zero | tr '\0' ' ' > "$TMP/big.json"
 expect_eq "body over --max-body is 413" "$(code -H 'Content-Type: application/json' --data-binary @"$TMP/big.json" "$URL/validate")" "413"
 expect_eq "413 reason" "$(cat "$TMP/body")" "request body is over the limit of 1048576 bytes"
 expect_eq "chunked body over the limit is 413" "$(code -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big.json" "$URL/validate")" "413"
+
+# --- 503: request bodies buffered by all connections together are capped (--max-buffered 1M):
+# two slow 700 KB uploads at once, the first reserves its declared length, the second is refused
+{ cat "$FIX/rolebinding-v1.json"; head -c 700000 /dev/zero | tr '\0' ' '; } > "$TMP/700k.json"
+slow_post() { curl -sS --cacert "$CA" -H 'Content-Type: application/json' --limit-rate 200K \
+  --data-binary @"$TMP/700k.json" -o "$TMP/$1.body" -w '%{http_code}' "$URL/validate" > "$TMP/$1.code"; }
+slow_post first & P1=$!
+sleep 0.5
+slow_post second & P2=$!
+wait $P1 $P2
+expect_eq "first of two big bodies is served" "$(cat "$TMP/first.code")" "200"
+expect_eq "second, past --max-buffered, is 503" "$(cat "$TMP/second.code")" "503"
+expect_eq "503 reason" "$(cat "$TMP/second.body")" "busy: request bodies over 1048576 bytes are being buffered; retry"
+expect_eq "the budget is given back: a big body is served again" "$(slow_post third; cat "$TMP/third.code")" "200"
 
 # --- 400: unusable reviews, each with its one-line reason
 bad() { printf '%s' "$1" > "$TMP/bad.json"; code -H 'Content-Type: application/json' --data-binary @"$TMP/bad.json" "$URL/validate"; }
@@ -79,7 +94,10 @@ curl -sS --cacert "$CA" -H 'Content-Type: application/json' --limit-rate 150K --
   -o "$TMP/slow.body" -w '%{http_code}' "$URL/validate" > "$TMP/slow.code" &
 CURL_PID=$!
 sleep 1.5
+expect_eq "metrics /readyz is 200 before the drain" "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")" "200"
 kill -TERM "$SERVER_PID"
+sleep 0.3
+expect_eq "metrics /readyz is 503 while admission drains" "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")" "503"
 wait "$CURL_PID" || true
 wait "$SERVER_PID"; rc=$?
 expect_eq "in-flight request finished with 200" "$(cat "$TMP/slow.code")" "200"
@@ -102,6 +120,10 @@ check "bad flag value: reason" grep -q -- "--threads: expected a number from 1 t
 SA_THREADS=abc "$SA_BIN" serve 2>"$TMP/env.log" && rc=0 || rc=$?
 expect_eq "bad env value: exit 2" "$rc" "2"
 check "bad env value: reason names the variable" grep -q "SA_THREADS: expected a number" "$TMP/env.log"
+
+"$SA_BIN" serve --dev --dev-ca-out /dev/full --listen 127.0.0.1:0 2>"$TMP/devfull.log" && rc=0 || rc=$?
+expect_eq "--dev with an unwritable CA file: exit 1" "$rc" "1"
+check "--dev with an unwritable CA file: reason" grep -q "cannot write the dev CA to /dev/full" "$TMP/devfull.log"
 
 # --- serve --dev: nothing prepared, reachable with the CA it writes
 DPORT=$(free_port)
