@@ -29,6 +29,8 @@ void sa_buf_puts(sa_buf *b, const char *s);
 void sa_buf_putc(sa_buf *b, char c);
 void sa_buf_printf(sa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sa_buf_vprintf(sa_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends n bytes of s escaped for the inside of a JSON string (no quotes). */
+void sa_buf_json_escape(sa_buf *b, const char *s, size_t n);
 /* Appends s as a JSON string literal, quotes included. */
 void sa_buf_json_string(sa_buf *b, const char *s);
 /* The bytes as a C string ("" when empty); valid until the next append or free. */

@@ -28,6 +28,9 @@ void sa_json_arena_end(void);
  * whole document at once instead of node by node. */
 void sa_json_delete(cJSON *doc);
 
+/* How many leading bytes of text are valid UTF-8 (len when all are). */
+size_t sa_utf8_valid_prefix(const char *text, size_t len);
+
 /* Member key of obj, case-sensitive, or NULL (also when obj is not an object). */
 const cJSON *sa_json_get(const cJSON *obj, const char *key);
 /* A member by a path of keys ending in NULL: sa_json_path(pod, "metadata", "labels", NULL). */

@@ -107,12 +107,11 @@ void sa_buf_printf(sa_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void sa_buf_json_string(sa_buf *b, const char *s)
+void sa_buf_json_escape(sa_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    sa_buf_putc(b, '"');
-    const char *run = s;
-    for (; *s; s++) {
+    const char *run = s, *end = s + n;
+    for (; s < end; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -131,6 +130,12 @@ void sa_buf_json_string(sa_buf *b, const char *s)
         }
     }
     sa_buf_append(b, run, (size_t)(s - run));
+}
+
+void sa_buf_json_string(sa_buf *b, const char *s)
+{
+    sa_buf_putc(b, '"');
+    sa_buf_json_escape(b, s, strlen(s));
     sa_buf_putc(b, '"');
 }
 

@@ -23,9 +23,51 @@ static int plain_ascii8(const unsigned char *p)
     return ((v | ((v - ones) & ~v) | ((bs - ones) & ~bs)) & highs) == 0;
 }
 
-/* Checks UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) and refuses NUL,
- * raw or as the escape \u0000 (cJSON would cut the string there). Returns the offset of the
- * first bad byte, or len when all is well. */
+/* The length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing above
+ * U+10FFFF) that starts with the non-ASCII byte at s, avail bytes being there; 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned min, cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1; min = 0x80; cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2; min = 0x800; cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3; min = 0x10000; cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n >= avail)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n + 1;
+}
+
+size_t sa_utf8_valid_prefix(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, n;
+    while (i < len) {
+        if (s[i] < 0x80)
+            i++;
+        else if ((n = utf8_sequence(s + i, len - i)) != 0)
+            i += n;
+        else
+            break;
+    }
+    return i;
+}
+
+/* Checks UTF-8 and refuses NUL, raw or as the escape \u0000 (cJSON would cut the string
+ * there). Returns the offset of the first bad byte, or len when all is well. */
 static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
 {
     size_t i = 0;
@@ -51,35 +93,15 @@ static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
             i++;
             continue;
         }
-        size_t n;
-        unsigned min;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1; min = 0x80; cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2; min = 0x800; cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3; min = 0x10000; cp = c & 0x07;
-        } else {
-            *why = "is not valid UTF-8";
+        size_t n = utf8_sequence(s + i, len - i);
+        if (!n) {
+            /* A lead byte whose sequence would run past the end: the body was cut short. */
+            size_t want = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+            *why = want && i + want > len ? "is not valid UTF-8 (truncated sequence)"
+                                          : "is not valid UTF-8";
             return i;
         }
-        if (i + n >= len) {
-            *why = "is not valid UTF-8 (truncated sequence)";
-            return i;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) {
-                *why = "is not valid UTF-8";
-                return i;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            *why = "is not valid UTF-8";
-            return i;
-        }
-        i += n + 1;
+        i += n;
     }
     return len;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sa_buf.h"
+#include "sa_json.h"
 
 static sa_log_format log_format = SA_LOG_JSON;
 static sa_log_level log_min = SA_LOG_INFO;
@@ -52,6 +53,36 @@ static const char *loggable(const char *value)
     return strstr(value, "-----BEGIN ") ? "<redacted: PEM block>" : value;
 }
 
+/* A value as a JSON string. Values can carry bytes from the network (a refused path, decoded
+ * from %XX by libmicrohttpd): a byte that is not part of valid UTF-8 is written as its own
+ * \u00XX escape, so the line stays valid JSON whatever came in. */
+static void put_value(sa_buf *line, const char *value)
+{
+    size_t len = strlen(value);
+    sa_buf_putc(line, '"');
+    while (len) {
+        size_t ok = sa_utf8_valid_prefix(value, len);
+        sa_buf_json_escape(line, value, ok);
+        if (ok == len)
+            break;
+        sa_buf_printf(line, "\\u00%02x", (unsigned char)value[ok]);
+        value += ok + 1;
+        len -= ok + 1;
+    }
+    sa_buf_putc(line, '"');
+}
+
+/* Whether a text-format value can go out bare: printable ASCII with no separators. */
+static int bare(const char *value)
+{
+    if (!*value)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '=')
+            return 0;
+    return 1;
+}
+
 void sa_log(sa_log_level level, const char *msg, ...)
 {
     if (!sa_log_enabled(level))
@@ -76,7 +107,7 @@ void sa_log(sa_log_level level, const char *msg, ...)
             sa_buf_putc(&line, ',');
             sa_buf_json_string(&line, key);
             sa_buf_putc(&line, ':');
-            sa_buf_json_string(&line, value);
+            put_value(&line, value);
         }
         sa_buf_puts(&line, "}\n");
     } else {
@@ -85,10 +116,10 @@ void sa_log(sa_log_level level, const char *msg, ...)
         while ((key = va_arg(ap, const char *)) != NULL) {
             const char *value = loggable(va_arg(ap, const char *));
             sa_buf_printf(&line, " %s=", key);
-            if (*value && !strpbrk(value, " \"=\n"))
+            if (bare(value))
                 sa_buf_puts(&line, value);
             else
-                sa_buf_json_string(&line, value);
+                put_value(&line, value);
         }
         sa_buf_putc(&line, '\n');
     }

@@ -56,10 +56,23 @@ static void test_pem_redacted(void)
     }
 }
 
+/* Bytes from the network (a refused path, %XX-decoded) keep the line valid JSON and free of
+ * raw control characters in both formats; valid UTF-8 passes as it is. */
+static void test_hostile_bytes(void)
+{
+    char *t = capture(SA_LOG_JSON, "/a\xff\x1b[2J\xc3\xa9\xe2\x82");
+    SA_CHECK(t && strstr(t, "\"reason\":\"/a\\u00ff\\u001b[2J\xc3\xa9\\u00e2\\u0082\""));
+    free(t);
+    t = capture(SA_LOG_TEXT, "a\rb\x1b");
+    SA_CHECK(t && strstr(t, "reason=\"a\\rb\\u001b\""));
+    free(t);
+}
+
 int main(void)
 {
     SA_RUN(test_json_line);
     SA_RUN(test_text_line);
     SA_RUN(test_pem_redacted);
+    SA_RUN(test_hostile_bytes);
     SA_TEST_END();
 }
