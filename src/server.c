@@ -38,6 +38,7 @@ struct sa_server {
     unsigned port;
     atomic_int in_flight;       /* requests accepted and not yet answered */
     atomic_int draining;        /* shutting down: say Connection: close, readyz fails */
+    atomic_int starting;        /* inside MHD_start_daemon: its messages are the reason it fails */
     unsigned max_connections;
     atomic_uint connections;    /* admission connections open (on_connection) */
 };
@@ -421,15 +422,17 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* libmicrohttpd's own messages. While a daemon starts they say why it cannot (a port in use, a
+ * bad address): warn then; later they are per-connection noise (a client gone mid-handshake). */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    const sa_server *s = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    sa_log(SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
+    sa_log(s->starting ? SA_LOG_WARN : SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
 }
 
 int sa_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -524,17 +527,20 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     }
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     /* The logger first, so whatever libmicrohttpd says about the rest is a log line too. */
+    atomic_store(&s->starting, 1);
     s->daemon = MHD_start_daemon(
         flags, 0, accept_policy, s, on_request, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_ARRAY, opts,
         MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_END);
+    atomic_store(&s->starting, 0);
     if (!s->daemon) {
-        snprintf(err, errlen, "cannot serve on %s (address in use?)", cfg->listen);
+        snprintf(err, errlen, "cannot serve on %s (libmicrohttpd's reason is logged just above)",
+                 cfg->listen);
         free(s);
         return NULL;
     }

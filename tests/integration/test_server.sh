@@ -134,6 +134,9 @@ wait_ready "https://localhost:$DPORT" "$TMP/session-admission-dev-ca.pem"
 check "--dev wrote its CA in the working directory" openssl x509 -in "$TMP/session-admission-dev-ca.pem" -noout
 check "--dev prints how to reach it" grep -q "curl --cacert session-admission-dev-ca.pem https://localhost:$DPORT/readyz" "$TMP/dev.out"
 expect_eq "--dev answers a review" "$(curl -sS -o "$TMP/body" -w '%{http_code}' --cacert "$TMP/session-admission-dev-ca.pem" -H 'Content-Type: application/json' --data-binary @"$FIX/rolebinding-v1.json" "https://127.0.0.1:$DPORT/validate")" "200"
+(cd "$TMP" && "$SA_BIN" serve --dev --dev-ca-out "$TMP/dev2-ca.pem" --listen 127.0.0.1:$DPORT) 2>"$TMP/inuse.log" && rc=0 || rc=$?
+expect_eq "a port in use: exit 1" "$rc" "1"
+check "a port in use: libmicrohttpd's reason is logged" grep -q '"level":"warn","msg":"libmicrohttpd","detail":"Failed to bind.*Address already in use"' "$TMP/inuse.log"
 kill -TERM "$DEV_PID"; wait "$DEV_PID"; expect_eq "--dev exits 0 on SIGTERM" "$?" "0"
 
 finish
