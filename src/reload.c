@@ -30,7 +30,8 @@ struct sa_reloader {
     sa_reload_stats stats;
 
     /* The poller thread's own. */
-    sa_file_id policy_id, key_id;
+    sa_file_id policy_id, key_id;       /* the versions last tried (loaded or refused) */
+    sa_file_id policy_seen, key_seen;   /* what the previous poll saw */
     char *key_path;             /* owned: where the key in force comes from */
     sa_buf good_policy;         /* the last policy text that loaded */
 };
@@ -115,6 +116,16 @@ static int follow_key_file(sa_reloader *r, const sa_policy *p)
     return 1;
 }
 
+/* Whether a file is worth trying now: it changed since it was last tried, and has looked the
+ * same for a whole interval, so a non-atomic in-place write is not read halfway (a ConfigMap's
+ * symlink swap is atomic and settles at once). Notes what this poll saw. */
+static int settled_change(const sa_file_id *now, sa_file_id *seen, const sa_file_id *tried)
+{
+    int settled = sa_file_same(now, seen);
+    *seen = *now;
+    return settled && !sa_file_same(now, tried);
+}
+
 /* One poll: loads what changed (everything when forced) and publishes a new snapshot if any
  * of it loaded. What did not load keeps its last good version. */
 static void check(void *arg, int force)
@@ -123,13 +134,13 @@ static void check(void *arg, int force)
     sa_policy *policy = NULL;
     sa_pubkey *key = NULL;
     sa_file_id pid = sa_file_identify(r->policy_path);
-    if (force || !sa_file_same(&pid, &r->policy_id)) {
+    if (settled_change(&pid, &r->policy_seen, &r->policy_id) || force) {
         r->policy_id = pid; /* a refused file is not retried until it changes again */
         policy = load_policy(r);
     }
     int key_moved = policy && follow_key_file(r, policy);
     sa_file_id kid = sa_file_identify(r->key_path);
-    if (force || key_moved || !sa_file_same(&kid, &r->key_id)) {
+    if (settled_change(&kid, &r->key_seen, &r->key_id) || force || key_moved) {
         r->key_id = kid;
         key = load_key(r);
     }
@@ -207,8 +218,8 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
     }
 
     /* The identities first, then the text: a change in between is seen by the first poll. */
-    r->policy_id = sa_file_identify(r->policy_path);
-    r->key_id = sa_file_identify(r->key_path);
+    r->policy_id = r->policy_seen = sa_file_identify(r->policy_path);
+    r->key_id = r->key_seen = sa_file_identify(r->key_path);
     sa_buf errors = SA_BUF_INIT;
     sa_policy *p = NULL;
     if (sa_buf_read_file(&r->good_policy, r->policy_path, SA_POLICY_MAX_BYTES, err, errlen) == 0) {
