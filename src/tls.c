@@ -30,6 +30,8 @@
 #include "sa_poll.h"
 
 #define PEM_FILE_MAX (1024 * 1024)
+/* How far in the future a new certificate's notBefore may lie: clocks in a cluster differ a bit. */
+#define CLOCK_SKEW_SECONDS 300
 
 /* ECDHE and AEAD only: no CBC, no RSA key exchange, no finite-field DH, no SHA-1 MACs; the
  * server's order. GnuTLS 3.7 has no TLS compression at all. Renegotiation cannot happen: a TLS 1.2
@@ -164,6 +166,15 @@ static creds *creds_load(const char *cert_pem, size_t cert_len, const char *key_
         char when[32];
         format_time(c->not_after, when, sizeof when);
         snprintf(err, errlen, "the certificate expired at %s", when);
+        goto fail;
+    }
+    /* Not valid yet (beyond a little clock skew): the API server would refuse every handshake
+     * until then, while the pair in force still works. */
+    time_t not_before = gnutls_x509_crt_get_activation_time(crts[0]);
+    if (not_before != (time_t)-1 && not_before > now + CLOCK_SKEW_SECONDS) {
+        char when[32];
+        format_time(not_before, when, sizeof when);
+        snprintf(err, errlen, "the certificate is not valid before %s", when);
         goto fail;
     }
     format_serial(crts[0], c->serial, sizeof c->serial);

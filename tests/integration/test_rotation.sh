@@ -182,4 +182,16 @@ start_refused() { # start_refused DESCRIPTION REASON PAIRDIR
 start_refused "expired at startup" "serving certificate $TMP/expired/tls.crt refused: the certificate expired at" "$TMP/expired"
 start_refused "mismatched pair at startup" "refused: the private key does not match the certificate" "$TMP/broken"
 
+# A certificate not valid until 2030 (openssl ca can set notBefore): refused, like an expired one.
+mkdir -p "$TMP/future/db" && : >"$TMP/future/db/index" && echo 01 >"$TMP/future/db/serial"
+printf '%s\n' '[ca]' 'default_ca = c' '[c]' "database = $TMP/future/db/index" "new_certs_dir = $TMP/future/db" \
+  "serial = $TMP/future/db/serial" 'default_md = sha256' 'policy = p' 'unique_subject = no' '[p]' \
+  'commonName = supplied' '[ext]' 'subjectAltName = DNS:localhost,IP:127.0.0.1' >"$TMP/future/ca.cnf"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+  -keyout "$TMP/future/tls.key" -out "$TMP/future/tls.csr" 2>/dev/null
+openssl ca -batch -config "$TMP/future/ca.cnf" -cert "$TMP/a/ca.crt" -keyfile "$TMP/a/ca.key" \
+  -in "$TMP/future/tls.csr" -out "$TMP/future/tls.crt" -startdate 300101000000Z -enddate 310101000000Z \
+  -extensions ext -notext 2>/dev/null
+start_refused "not yet valid at startup" "refused: the certificate is not valid before 2030-01-01" "$TMP/future"
+
 finish
