@@ -33,6 +33,13 @@ void sa_state_init(sa_state *st);
 void sa_state_destroy(sa_state *st);
 /* Publishes s, handing over the caller's reference; the previous snapshot loses one. */
 void sa_state_publish(sa_state *st, sa_snapshot *s);
+/* The same, but the previous snapshot comes back with its reference (NULL if none), so the
+ * caller chooses the thread that frees it: freeing a large policy takes long enough that it
+ * should not happen inside a request that happened to drop the last reference. */
+sa_snapshot *sa_state_swap(sa_state *st, sa_snapshot *s);
+/* Whether the caller's is the only reference left (nobody else can take one once a snapshot is
+ * no longer in force, so it stays that way). */
+int sa_snapshot_unshared(sa_snapshot *s);
 /* The current snapshot with a reference for the caller (release it), or NULL. */
 sa_snapshot *sa_state_acquire(sa_state *st);
 

@@ -18,6 +18,9 @@
 #include "sa_poll.h"
 
 #define DEFAULT_INTERVAL_MS 2000
+/* Snapshots waiting to be freed; more than this (reloads faster than requests finish) are
+ * handed back to the requests to free. */
+#define RETIRED_MAX 8
 
 struct sa_reloader {
     sa_state *st;
@@ -34,6 +37,10 @@ struct sa_reloader {
     sa_file_id policy_seen, key_seen;   /* what the previous poll saw */
     char *key_path;             /* owned: where the key in force comes from */
     sa_buf good_policy;         /* the last policy text that loaded */
+    /* Snapshots replaced by a reload, freed here once no request holds them any more (at the
+     * next poll), not by whichever request drops the last reference. */
+    sa_snapshot *retired[RETIRED_MAX];
+    size_t nretired;
 };
 
 static const char *const kind_names[SA_WATCH_KIND_COUNT] = {"policy", "public_key"};
@@ -128,9 +135,31 @@ static int settled_change(const sa_file_id *now, sa_file_id *seen, const sa_file
 
 /* One poll: loads what changed (everything when forced) and publishes a new snapshot if any
  * of it loaded. What did not load keeps its last good version. */
+/* Frees the retired snapshots no request holds any more. */
+static void free_retired(sa_reloader *r)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nretired; i++) {
+        if (sa_snapshot_unshared(r->retired[i]))
+            sa_snapshot_release(r->retired[i]);
+        else
+            r->retired[kept++] = r->retired[i];
+    }
+    r->nretired = kept;
+}
+
+static void retire(sa_reloader *r, sa_snapshot *old)
+{
+    if (old && r->nretired < RETIRED_MAX)
+        r->retired[r->nretired++] = old;
+    else
+        sa_snapshot_release(old);
+}
+
 static void check(void *arg, int force)
 {
     sa_reloader *r = arg;
+    free_retired(r);
     sa_policy *policy = NULL;
     sa_pubkey *key = NULL;
     sa_file_id pid = sa_file_identify(r->policy_path);
@@ -174,7 +203,7 @@ static void check(void *arg, int force)
                 count_failure(r, (sa_watch_kind)k);
         return;
     }
-    sa_state_publish(r->st, snap);
+    retire(r, sa_state_swap(r->st, snap));
     pthread_mutex_lock(&r->lock);
     for (int k = 0; k < SA_WATCH_KIND_COUNT; k++)
         r->stats.reload_success[k] += (unsigned long)took[k];
@@ -184,6 +213,8 @@ static void check(void *arg, int force)
 
 static void reloader_free(sa_reloader *r)
 {
+    for (size_t i = 0; i < r->nretired; i++)
+        sa_snapshot_release(r->retired[i]);
     free(r->policy_path);
     free(r->key_path_flag);
     free(r->key_path);

@@ -47,13 +47,23 @@ void sa_state_destroy(sa_state *st)
     pthread_mutex_destroy(&st->lock);
 }
 
-void sa_state_publish(sa_state *st, sa_snapshot *s)
+sa_snapshot *sa_state_swap(sa_state *st, sa_snapshot *s)
 {
     pthread_mutex_lock(&st->lock);
     sa_snapshot *old = st->current;
     st->current = s;
     pthread_mutex_unlock(&st->lock);
-    sa_snapshot_release(old);
+    return old;
+}
+
+void sa_state_publish(sa_state *st, sa_snapshot *s)
+{
+    sa_snapshot_release(sa_state_swap(st, s));
+}
+
+int sa_snapshot_unshared(sa_snapshot *s)
+{
+    return atomic_load_explicit(&s->refs, memory_order_acquire) == 1;
 }
 
 sa_snapshot *sa_state_acquire(sa_state *st)
