@@ -304,7 +304,7 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
     return rq;
 }
 
-/* Counts n more bytes of body buffer against --max-buffered; 0 when that would go over it.
+/* Counts n more bytes of body buffer against --max-buffered; 0 when that goes over it.
  * Every connection may send --max-body, so without a cap shared by all of them a few dozen
  * connections could hold more memory than the pod has. */
 static int charge(sa_server *s, request *rq, size_t n)
@@ -355,15 +355,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             release_body(s, rq);
             return MHD_YES;
         }
-        /* A declared length is reserved whole, once; a chunked body grows as it comes. */
-        size_t want = rq->body.len + n > rq->content_length ? rq->body.len + n : rq->content_length;
-        if (want + 1 > rq->body.cap && !charge(s, rq, want + 1 - rq->body.cap)) {
+        /* A declared length is reserved whole, once; a chunked body grows (doubling) as it
+         * comes. Either way the buffer's whole capacity counts against --max-buffered. */
+        if (!rq->body.cap && rq->content_length)
+            sa_buf_reserve(&rq->body, rq->content_length);
+        sa_buf_append(&rq->body, upload, n);
+        if (rq->body.cap > rq->charged && !charge(s, rq, rq->body.cap - rq->charged)) {
             rq->busy = 1;
             release_body(s, rq);
             return MHD_YES;
         }
-        sa_buf_reserve(&rq->body, want - rq->body.len);
-        sa_buf_append(&rq->body, upload, n);
         return rq->body.oom ? MHD_NO : MHD_YES;
     }
     if (!rq->review)

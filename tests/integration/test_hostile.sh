@@ -23,7 +23,7 @@ start_server main --listen 127.0.0.1:$PORT --tls-cert "$TMP/certs/tls.crt" --tls
 MAIN_PID=$SERVER_PID
 # A memory tool the server runs under, if any: valgrind through SA_WRAP, or an ASan build.
 TOOL=${SA_WRAP:+valgrind}
-ldd "$SA_BIN" | grep -q libasan && TOOL=ASan
+case "$(ldd "$SA_BIN")" in *libasan*) TOOL=ASan;; esac # not `| grep -q`: under pipefail, its early exit can fail the pipe
 wait_ready "$URL" "$CA"
 
 hostile() { "${HOSTILE[@]}" "$1" --port "$PORT" --ca "$CA" --body "$FIX/rolebinding-v1.json" "${@:2}"; }

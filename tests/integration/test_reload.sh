@@ -40,7 +40,7 @@ publish key 1 public.pem "$TMP/cp1.pem"
 
 METRICS=()
 MPORT=$(free_port)
-if "$SA_BIN" serve --help 2>&1 | grep -q -- --metrics-listen; then
+if "$SA_BIN" serve --help 2>&1 | grep -- --metrics-listen >/dev/null; then
   METRICS=(--metrics-listen "127.0.0.1:$MPORT")
 fi
 start_server main --listen 127.0.0.1:$PORT --tls-cert "$TMP/certs/tls.crt" --tls-key "$TMP/certs/tls.key" \
