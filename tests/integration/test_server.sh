@@ -86,7 +86,9 @@ done
 reuse=$(curl -sS -v "${args[@]}" 2>&1 | grep -c 'Re-using existing connection' || true)
 expect_eq "20 requests over one kept-alive connection" "$reuse" "19"
 alpn=$(curl -sS -v --cacert "$CA" "$URL/healthz" 2>&1 | grep -c 'ALPN: server accepted http/1.1' || true)
-check "HTTP/1.1 is negotiated" [ "$alpn" -ge 0 ]
+expect_eq "ALPN settles on http/1.1" "$alpn" "1"
+expect_eq "a client offering HTTP/2 is answered in HTTP/1.1" \
+  "$(curl -sS --http2 -o /dev/null -w '%{http_version}' --cacert "$CA" "$URL/healthz")" "1.1"
 
 # --- SIGTERM with a request in flight: the request completes, the server exits 0
 { cat "$FIX/rolebinding-v1.json"; head -c 600000 /dev/zero | tr '\0' ' '; } > "$TMP/slow.json"
