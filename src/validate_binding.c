@@ -94,10 +94,12 @@ static void judge_session_subject(const binding *b, const sa_identity *id, const
     unsigned want = b->cluster ? SA_SCOPE_CLUSTER : SA_SCOPE_NAMESPACE;
     if (!b->row)
         sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             SA_KEY("role", who, b->ref_kind, b->ref_name),
                              "%s: roleRef %s/%s is not in allowedRoles (subject %s)", b->what,
                              b->ref_kind, b->ref_name, who);
     else if (!(b->row->scope & want))
         sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             SA_KEY("scope", who, b->ref_kind, b->ref_name),
                              "%s: roleRef %s/%s is allowed only through a %s (allowedRoles scope "
                              "%s), not a %s (subject %s)",
                              b->what, b->ref_kind, b->ref_name, scope_binding[b->row->scope],
@@ -108,11 +110,13 @@ static void judge_session_subject(const binding *b, const sa_identity *id, const
         return;
     if (id->all_namespaces)
         sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             SA_KEY(who, b->ref_kind, b->ref_name),
                              "%s: subject %s covers every namespace, not only %s, and roleRef "
                              "%s/%s does not allow crossNamespace",
                              b->what, who, b->ns, b->ref_kind, b->ref_name);
     else if (id->ns_len != strlen(b->ns) || strncmp(id->ns, b->ns, id->ns_len) != 0)
         sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             SA_KEY(who, b->ref_kind, b->ref_name),
                              "%s: subject %s is from namespace %.*s, not %s, and roleRef %s/%s "
                              "does not allow crossNamespace",
                              b->what, who, (int)id->ns_len, id->ns, b->ns, b->ref_kind,
@@ -140,7 +144,7 @@ static void judge_audience_subject(const binding *b, const sa_identity *id, cons
     for (size_t i = 0; i < b->audiences->n; i++) {
         const sa_audience_row *row = b->audiences->rows[i];
         if (!audience_subject_listed(row, id))
-            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE,
+            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY(who, row->audience),
                                  "%s: subject %s may not be bound to roleRef %s/%s: it grants "
                                  "audience %s, which the audiences table allows only for its "
                                  "listed subjects",
