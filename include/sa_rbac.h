@@ -49,6 +49,8 @@ typedef struct sa_rbac_request {
 int sa_rbac_allows(const cJSON *rule, const sa_rbac_request *req);
 /* Whether the rule grants verb on the non-resource path. */
 int sa_rbac_allows_url(const cJSON *rule, const char *verb, const char *path);
+/* Whether the rule has resourceNames (else it grants every name). */
+int sa_rbac_named(const cJSON *rule);
 /* Whether the rule's list field ("verbs", "apiGroups", ...) holds s itself, not through "*". */
 int sa_rbac_lists(const cJSON *rule, const char *field, const char *s);
 

@@ -18,6 +18,14 @@ static const cJSON *first(const cJSON *rule, const char *field)
     for (const cJSON *it = first(rule, field); it; it = it->next)                              \
         if (cJSON_IsString(it) && (s = it->valuestring) != NULL)
 
+int sa_rbac_named(const cJSON *rule)
+{
+    const char *s;
+    EACH_STRING(it, s, rule, "resourceNames")
+        return 1;
+    return 0;
+}
+
 int sa_rbac_lists(const cJSON *rule, const char *field, const char *want)
 {
     const char *s;
@@ -66,19 +74,17 @@ static int resource_matches(const cJSON *rule, const char *res, const char *sub)
     return 0;
 }
 
-/* ResourceNameMatches: no resourceNames is every name. */
+/* ResourceNameMatches: no resourceNames is every name (items of other types are no names). */
 static int name_matches(const cJSON *rule, const char *name)
 {
-    const cJSON *names = first(rule, "resourceNames");
-    if (!names)
-        return 1;
-    if (name == SA_RBAC_EVERY)
-        return 0;
+    int named = 0;
     const char *s;
-    EACH_STRING(it, s, rule, "resourceNames")
-        if (name == SA_RBAC_ANY || strcmp(s, name) == 0)
+    EACH_STRING(it, s, rule, "resourceNames") {
+        if (name == SA_RBAC_ANY || (name != SA_RBAC_EVERY && strcmp(s, name) == 0))
             return 1;
-    return 0;
+        named = 1;
+    }
+    return !named;
 }
 
 int sa_rbac_allows(const cJSON *rule, const sa_rbac_request *req)

@@ -73,7 +73,7 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
     describe_identity(c, kind, name, who, sizeof who);
     if (!kind_ok)
         snprintf(why, sizeof why, "%s is not in impersonation.resources%s", sa_rbac_imp_name(kind),
-                 name_ok ? "" : "; ");
+                 name_ok ? "" : ", and ");
     if (!name_ok)
         snprintf(why + strlen(why), sizeof why - strlen(why), "%s",
                  wildcard ? "resourceNames \"*\" is a wildcard (the API server asks for \"*\" "
@@ -100,7 +100,7 @@ static void judge_impersonation(const role_ctx *c)
     unsigned kinds = sa_rbac_impersonation(c->rule);
     if (c->ns) /* every identity but a ServiceAccount is asked for cluster-wide */
         kinds &= SA_RBAC_IMP_SERVICEACCOUNTS;
-    const cJSON *names = sa_validate_items(sa_json_get(c->rule, "resourceNames"));
+    const cJSON *names = sa_rbac_named(c->rule) ? sa_json_get(c->rule, "resourceNames")->child : NULL;
     for (unsigned k = 0; k < SA_RBAC_IMP_KINDS; k++) {
         if (!(kinds & (1u << k)))
             continue;
@@ -199,7 +199,7 @@ static int audience_role_grant(void *ctx, const sa_rbac_grant *g)
         sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE,
                              SA_KEY("beyond-audiences", g->verb, g->group ? g->group : "<url>",
                                     g->resource, g->name ? g->name : ""),
-                             "%s: %s grants %s; a role the audiences table names may grant only "
+                             "%s: %s grants %s: a role the audiences table names may grant only "
                              "its audiences and create on serviceaccounts/token",
                              c->what, c->where, desc);
     }
@@ -260,7 +260,7 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
     sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
                          SA_KEY("adds", g->verb, g->group ? g->group : "<url>", g->resource,
                                 g->name ? g->name : ""),
-                         "%s: %s adds %s, which the old object did not grant; a role in "
+                         "%s: %s adds %s, which the old object did not grant: a role in "
                          "bindings.allowedRoles is widened only by an exempt identity",
                          c->what, c->where, desc);
     return 0;
