@@ -14,7 +14,7 @@
  *     without a name (list, create) is granted only by a rule without resourceNames;
  *   - nonResourceURLs: "*" matches every path, an entry ending in "*" is a prefix once its
  *     trailing stars are cut, otherwise exact (NonResourceURLMatches).
- * A field of the wrong type counts as an empty list: it grants nothing. */
+ * A field of the wrong type counts as an empty list, an item of the wrong type is skipped. */
 #ifndef SA_RBAC_H
 #define SA_RBAC_H
 
@@ -36,6 +36,15 @@ extern const char sa_rbac_any[];
 extern const char sa_rbac_every[];
 #define SA_RBAC_EVERY sa_rbac_every
 
+/* A rule's lists, read once (sa_rbac_rule_read) for all the questions asked of it: the first
+ * item of each, NULL when the field is absent, empty or not a list. */
+typedef struct sa_rbac_rule {
+    const cJSON *verbs, *api_groups, *resources, *resource_names, *urls;
+} sa_rbac_rule;
+
+/* Reads a rule (one element of a Role's rules; anything but an object grants nothing). */
+void sa_rbac_rule_read(sa_rbac_rule *r, const cJSON *rule);
+
 /* A resource request as the authorizer sees it. */
 typedef struct sa_rbac_request {
     const char *verb;
@@ -46,13 +55,13 @@ typedef struct sa_rbac_request {
 } sa_rbac_request;
 
 /* Whether the rule grants the resource request (RuleAllows). */
-int sa_rbac_allows(const cJSON *rule, const sa_rbac_request *req);
+int sa_rbac_allows(const sa_rbac_rule *rule, const sa_rbac_request *req);
 /* Whether the rule grants verb on the non-resource path. */
-int sa_rbac_allows_url(const cJSON *rule, const char *verb, const char *path);
+int sa_rbac_allows_url(const sa_rbac_rule *rule, const char *verb, const char *path);
 /* Whether the rule has resourceNames (else it grants every name). */
-int sa_rbac_named(const cJSON *rule);
-/* Whether the rule's list field ("verbs", "apiGroups", ...) holds s itself, not through "*". */
-int sa_rbac_lists(const cJSON *rule, const char *field, const char *s);
+int sa_rbac_named(const sa_rbac_rule *rule);
+/* Whether a list of the rule (rule.verbs, ...) holds s itself, not through "*". */
+int sa_rbac_lists(const cJSON *list, const char *s);
 
 /* ---- impersonation ------------------------------------------------------------------------
  * The identities a rule may impersonate, as the API server's impersonation filter asks
@@ -84,11 +93,11 @@ enum {
  * "serviceaccounts", "userextras" followed by "/" and "*", "uids", "nodes", "associated-node". */
 const char *sa_rbac_imp_name(unsigned i);
 /* The SA_RBAC_IMP_* kinds the rule grants impersonation of, for at least one name. */
-unsigned sa_rbac_impersonation(const cJSON *rule);
+unsigned sa_rbac_impersonation(const sa_rbac_rule *rule);
 /* The first verb of the rule that starts with "impersonate" but is none of the forms above
  * (a misspelling, a mode the API server may add later, KEP-5284's withdrawn
  * "impersonate:scheduled-node"), or NULL. Such a rule cannot be judged: callers refuse it. */
-const char *sa_rbac_unknown_impersonate_verb(const cJSON *rule);
+const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule);
 
 /* ---- the core API group ------------------------------------------------------------------- */
 
@@ -111,12 +120,12 @@ typedef struct sa_rbac_grant {
 
 /* Calls fn for every grant of the rule until fn returns non-zero, which is returned; 0 after the
  * last. Returns -1 without calling fn when the rule writes more than max grants. */
-int sa_rbac_each_grant(const cJSON *rule, size_t max, int (*fn)(void *ctx, const sa_rbac_grant *g),
+int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max, int (*fn)(void *ctx, const sa_rbac_grant *g),
                        void *ctx);
 /* Whether the rule grants at least everything g grants. A wildcard in g is a value like any
  * other here, so only the same wildcard (or a wider one) in the rule covers it: "*" verbs are
  * covered only by "*", "*\/scale" by "*\/scale" or "*". */
-int sa_rbac_covers(const cJSON *rule, const sa_rbac_grant *g);
+int sa_rbac_covers(const sa_rbac_rule *rule, const sa_rbac_grant *g);
 
 /* ---- exposed for unit tests --------------------------------------------------------------- */
 

@@ -8,38 +8,51 @@
 const char sa_rbac_any[] = "<any>";
 const char sa_rbac_every[] = "<every>";
 
-/* The strings of a list field, skipping items of other types. */
 static const cJSON *first(const cJSON *rule, const char *field)
 {
-    const cJSON *list = cJSON_IsObject(rule) ? cJSON_GetObjectItemCaseSensitive(rule, field) : NULL;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(rule, field);
     return cJSON_IsArray(list) ? list->child : NULL;
 }
-#define EACH_STRING(it, s, rule, field)                                                        \
-    for (const cJSON *it = first(rule, field); it; it = it->next)                              \
+
+void sa_rbac_rule_read(sa_rbac_rule *r, const cJSON *rule)
+{
+    memset(r, 0, sizeof *r);
+    if (!cJSON_IsObject(rule))
+        return;
+    r->verbs = first(rule, "verbs");
+    r->api_groups = first(rule, "apiGroups");
+    r->resources = first(rule, "resources");
+    r->resource_names = first(rule, "resourceNames");
+    r->urls = first(rule, "nonResourceURLs");
+}
+
+/* The strings of a list, skipping items of other types. */
+#define EACH_STRING(it, s, list)                                                               \
+    for (const cJSON *it = (list); it; it = it->next)                                          \
         if (cJSON_IsString(it) && (s = it->valuestring) != NULL)
 
-int sa_rbac_named(const cJSON *rule)
+int sa_rbac_named(const sa_rbac_rule *rule)
 {
     const char *s;
-    EACH_STRING(it, s, rule, "resourceNames")
+    EACH_STRING(it, s, rule->resource_names)
         return 1;
     return 0;
 }
 
-int sa_rbac_lists(const cJSON *rule, const char *field, const char *want)
+int sa_rbac_lists(const cJSON *list, const char *want)
 {
     const char *s;
-    EACH_STRING(it, s, rule, field)
+    EACH_STRING(it, s, list)
         if (strcmp(s, want) == 0)
             return 1;
     return 0;
 }
 
 /* verbs and apiGroups: "*" or the value itself (VerbMatches, APIGroupMatches). */
-static int star_or_exact(const cJSON *rule, const char *field, const char *want)
+static int star_or_exact(const cJSON *list, const char *want)
 {
     const char *s;
-    EACH_STRING(it, s, rule, field)
+    EACH_STRING(it, s, list)
         if (want == SA_RBAC_ANY || strcmp(s, "*") == 0 || strcmp(s, want) == 0)
             return 1;
     return 0;
@@ -53,11 +66,11 @@ static int slash_after(const char *entry, const char *prefix)
 }
 
 /* ResourceMatches: "*"; the combined "resource[/subresource]" exactly; "*\/subresource". */
-static int resource_matches(const cJSON *rule, const char *res, const char *sub)
+static int resource_matches(const sa_rbac_rule *rule, const char *res, const char *sub)
 {
     size_t n = strlen(res);
     const char *s;
-    EACH_STRING(it, s, rule, "resources") {
+    EACH_STRING(it, s, rule->resources) {
         if (strcmp(s, "*") == 0)
             return 1;
         if (sub == SA_RBAC_ANY) {
@@ -75,11 +88,11 @@ static int resource_matches(const cJSON *rule, const char *res, const char *sub)
 }
 
 /* ResourceNameMatches: no resourceNames is every name (items of other types are no names). */
-static int name_matches(const cJSON *rule, const char *name)
+static int name_matches(const sa_rbac_rule *rule, const char *name)
 {
     int named = 0;
     const char *s;
-    EACH_STRING(it, s, rule, "resourceNames") {
+    EACH_STRING(it, s, rule->resource_names) {
         if (name == SA_RBAC_ANY || (name != SA_RBAC_EVERY && strcmp(s, name) == 0))
             return 1;
         named = 1;
@@ -87,18 +100,18 @@ static int name_matches(const cJSON *rule, const char *name)
     return !named;
 }
 
-int sa_rbac_allows(const cJSON *rule, const sa_rbac_request *req)
+int sa_rbac_allows(const sa_rbac_rule *rule, const sa_rbac_request *req)
 {
-    return star_or_exact(rule, "verbs", req->verb) && star_or_exact(rule, "apiGroups", req->group) &&
+    return star_or_exact(rule->verbs, req->verb) && star_or_exact(rule->api_groups, req->group) &&
            resource_matches(rule, req->resource, req->subresource) && name_matches(rule, req->name);
 }
 
-int sa_rbac_allows_url(const cJSON *rule, const char *verb, const char *path)
+int sa_rbac_allows_url(const sa_rbac_rule *rule, const char *verb, const char *path)
 {
-    if (!star_or_exact(rule, "verbs", verb))
+    if (!star_or_exact(rule->verbs, verb))
         return 0;
     const char *s;
-    EACH_STRING(it, s, rule, "nonResourceURLs") {
+    EACH_STRING(it, s, rule->urls) {
         size_t n = strlen(s);
         if (strcmp(s, "*") == 0 || strcmp(s, path) == 0)
             return 1;
@@ -147,8 +160,15 @@ static const struct {
     {SA_RBAC_IMP_ASSOCIATED_NODE, "impersonate:associated-node", SA_RBAC_GROUP_AUTH, "nodes", "", "*"},
 };
 
-unsigned sa_rbac_impersonation(const cJSON *rule)
+unsigned sa_rbac_impersonation(const sa_rbac_rule *rule)
 {
+    /* Most rules grant ordinary verbs: settle them with one pass over the verbs. */
+    int candidate = 0;
+    const char *s;
+    EACH_STRING(it, s, rule->verbs)
+        candidate |= strcmp(s, "*") == 0 || strncmp(s, "impersonate", 11) == 0;
+    if (!candidate)
+        return 0;
     unsigned kinds = 0;
     for (size_t i = 0; i < sizeof imp_checks / sizeof imp_checks[0]; i++) {
         sa_rbac_request req = {imp_checks[i].verb, imp_checks[i].group, imp_checks[i].resource,
@@ -185,10 +205,10 @@ static int known_impersonate_verb(const char *v)
     return 0;
 }
 
-const char *sa_rbac_unknown_impersonate_verb(const cJSON *rule)
+const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule)
 {
     const char *s;
-    EACH_STRING(it, s, rule, "verbs")
+    EACH_STRING(it, s, rule->verbs)
         if (strncmp(s, "impersonate", 11) == 0 && !known_impersonate_verb(s))
             return s;
     return NULL;
@@ -239,42 +259,42 @@ size_t sa_rbac_core_list(const char *const **list)
 
 /* ---- comparing rules -------------------------------------------------------------------- */
 
-static size_t count_strings(const cJSON *rule, const char *field)
+static size_t count_strings(const cJSON *list)
 {
     size_t n = 0;
     const char *s;
-    EACH_STRING(it, s, rule, field)
+    EACH_STRING(it, s, list)
         n++;
     return n;
 }
 
-int sa_rbac_each_grant(const cJSON *rule, size_t max, int (*fn)(void *ctx, const sa_rbac_grant *g),
+int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max, int (*fn)(void *ctx, const sa_rbac_grant *g),
                        void *ctx)
 {
-    size_t names = count_strings(rule, "resourceNames");
-    size_t verbs = count_strings(rule, "verbs");
-    size_t factors[] = {verbs, count_strings(rule, "apiGroups"), count_strings(rule, "resources"),
+    size_t names = count_strings(rule->resource_names);
+    size_t verbs = count_strings(rule->verbs);
+    size_t factors[] = {verbs, count_strings(rule->api_groups), count_strings(rule->resources),
                         names ? names : 1};
     size_t total = 1;
     for (size_t i = 0; i < 4 && total; i++) /* stops past max, so the product never wraps */
         total = factors[i] > max / total + 1 ? max + 1 : total * factors[i];
-    size_t urls = count_strings(rule, "nonResourceURLs");
+    size_t urls = count_strings(rule->urls);
     if (total > max || (verbs && urls > (max - total) / verbs))
         return -1;
     const char *v, *g, *r, *n;
     int rc;
-    EACH_STRING(vi, v, rule, "verbs") {
-        EACH_STRING(ui, r, rule, "nonResourceURLs") {
+    EACH_STRING(vi, v, rule->verbs) {
+        EACH_STRING(ui, r, rule->urls) {
             sa_rbac_grant grant = {v, NULL, r, NULL};
             if ((rc = fn(ctx, &grant)) != 0)
                 return rc;
         }
-        EACH_STRING(gi, g, rule, "apiGroups") {
-            EACH_STRING(ri, r, rule, "resources") {
+        EACH_STRING(gi, g, rule->api_groups) {
+            EACH_STRING(ri, r, rule->resources) {
                 sa_rbac_grant grant = {v, g, r, NULL};
                 if (!names && (rc = fn(ctx, &grant)) != 0)
                     return rc;
-                EACH_STRING(ni, n, rule, "resourceNames") {
+                EACH_STRING(ni, n, rule->resource_names) {
                     grant.name = n;
                     if ((rc = fn(ctx, &grant)) != 0)
                         return rc;
@@ -285,7 +305,7 @@ int sa_rbac_each_grant(const cJSON *rule, size_t max, int (*fn)(void *ctx, const
     return 0;
 }
 
-int sa_rbac_covers(const cJSON *rule, const sa_rbac_grant *g)
+int sa_rbac_covers(const sa_rbac_rule *rule, const sa_rbac_grant *g)
 {
     if (!g->group)
         return sa_rbac_allows_url(rule, g->verb, g->resource);

@@ -38,7 +38,7 @@ typedef struct role_ctx {
     size_t comparisons;                 /* old rules compared so far */
     char where[48];                     /* "rules[2]" */
     const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
-    const cJSON *rule;
+    sa_rbac_rule rule;                  /* the rule judged, read once */
 } role_ctx;
 
 /* ---- impersonation ---------------------------------------------------------------------- */
@@ -87,7 +87,7 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
 
 static void judge_impersonation(const role_ctx *c)
 {
-    const char *unknown = sa_rbac_unknown_impersonate_verb(c->rule);
+    const char *unknown = sa_rbac_unknown_impersonate_verb(&c->rule);
     if (unknown)
         sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("verb", unknown),
                              "%s: %s.verbs \"%s\" starts with \"impersonate\" but is none of the "
@@ -97,10 +97,10 @@ static void judge_impersonation(const role_ctx *c)
                              "it grants cannot be judged",
                              c->what, c->where, unknown);
 
-    unsigned kinds = sa_rbac_impersonation(c->rule);
+    unsigned kinds = sa_rbac_impersonation(&c->rule);
     if (c->ns) /* every identity but a ServiceAccount is asked for cluster-wide */
         kinds &= SA_RBAC_IMP_SERVICEACCOUNTS;
-    const cJSON *names = sa_rbac_named(c->rule) ? sa_json_get(c->rule, "resourceNames")->child : NULL;
+    const cJSON *names = sa_rbac_named(&c->rule) ? c->rule.resource_names : NULL;
     for (unsigned k = 0; k < SA_RBAC_IMP_KINDS; k++) {
         if (!(kinds & (1u << k)))
             continue;
@@ -147,11 +147,13 @@ static int role_grants(const role_ctx *c, const sa_audience_row *row)
  * anyone relies on; everything else ("vault", a URI, "deployments") is judged as an audience. */
 static void judge_audiences(const role_ctx *c)
 {
-    int explicit = sa_rbac_lists(c->rule, "verbs", SA_RBAC_VERB_AUDIENCE);
-    for (const cJSON *res = sa_validate_items(sa_json_get(c->rule, "resources")); res; res = res->next) {
+    int explicit = sa_rbac_lists(c->rule.verbs, SA_RBAC_VERB_AUDIENCE);
+    if (!explicit && !sa_rbac_lists(c->rule.verbs, "*"))
+        return;
+    for (const cJSON *res = c->rule.resources; res; res = res->next) {
         const char *aud = sa_json_str(res);
         sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", aud, "", SA_RBAC_ANY};
-        if (!aud || !sa_rbac_allows(c->rule, &req) || (!explicit && sa_rbac_core_resource(aud)))
+        if (!aud || !sa_rbac_allows(&c->rule, &req) || (!explicit && sa_rbac_core_resource(aud)))
             continue;
         const char *note = explicit ? "" : c->star_note;
         const sa_audience_row *row = sa_map_get(c->p->audience_index, aud);
@@ -223,19 +225,19 @@ static void judge_escalation(const role_ctx *c)
     };
     const char *found[sizeof asks / sizeof asks[0] + 3];
     size_t n = 0;
-    unsigned kinds = sa_rbac_impersonation(c->rule);
+    unsigned kinds = sa_rbac_impersonation(&c->rule);
     if (c->ns)
         kinds &= SA_RBAC_IMP_SERVICEACCOUNTS;
     if (kinds)
         found[n++] = "impersonation";
-    if (sa_rbac_lists(c->rule, "verbs", "*"))
+    if (sa_rbac_lists(c->rule.verbs, "*"))
         found[n++] = "\"*\" verbs";
-    if (sa_rbac_lists(c->rule, "resources", "*"))
+    if (sa_rbac_lists(c->rule.resources, "*"))
         found[n++] = "\"*\" resources";
     for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
         sa_rbac_request req = {asks[i].verb, asks[i].group, asks[i].resource, asks[i].subresource,
                                SA_RBAC_ANY};
-        if (sa_rbac_allows(c->rule, &req))
+        if (sa_rbac_allows(&c->rule, &req))
             found[n++] = asks[i].what;
     }
     for (size_t i = 0; i < n; i++)
@@ -252,7 +254,9 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
     for (const cJSON *old = sa_validate_items(c->old_rules); old; old = old->next) {
         if (++c->comparisons > COMPARISONS_MAX)
             return -1;
-        if (sa_rbac_covers(old, g))
+        sa_rbac_rule o;
+        sa_rbac_rule_read(&o, old);
+        if (sa_rbac_covers(&o, g))
             return 0;
     }
     char desc[512];
@@ -268,7 +272,7 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
 
 static void judge_guarded(role_ctx *c, const cJSON *old_object)
 {
-    if (c->audiences && sa_rbac_each_grant(c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
+    if (c->audiences && sa_rbac_each_grant(&c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
         sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("too-large"),
                              "%s: %s writes more than %d grants, too many to judge", c->what,
                              c->where, GRANTS_MAX);
@@ -278,7 +282,7 @@ static void judge_guarded(role_ctx *c, const cJSON *old_object)
         judge_escalation(c);
         return;
     }
-    if (sa_rbac_each_grant(c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
+    if (sa_rbac_each_grant(&c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("too-large"),
                              "%s: %s writes too many grants to compare with the old object "
                              "(at most %d per rule, %u comparisons per object)",
@@ -306,9 +310,11 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         c.old_rules = sa_json_get(r->old_object, "rules");
 
     size_t i = 0;
-    for (c.rule = sa_validate_items(sa_json_get(r->object, "rules")); c.rule; c.rule = c.rule->next, i++) {
+    for (const cJSON *rule = sa_validate_items(sa_json_get(r->object, "rules")); rule;
+         rule = rule->next, i++) {
+        sa_rbac_rule_read(&c.rule, rule);
         snprintf(c.where, sizeof c.where, "rules[%zu]", i);
-        c.star_note = sa_rbac_lists(c.rule, "verbs", "*") ? " (verbs \"*\")" : "";
+        c.star_note = sa_rbac_lists(c.rule.verbs, "*") ? " (verbs \"*\")" : "";
         judge_impersonation(&c);
         judge_audiences(&c);
         if (c.audiences || c.allowed)
