@@ -18,6 +18,7 @@
 #include "sa_validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A rule writing more grants than this (verbs x groups x resources x names) is not compared
@@ -34,7 +35,9 @@ typedef struct role_ctx {
     const char *ns;                     /* a Role's namespace; NULL for a ClusterRole */
     const sa_audience_list *audiences;  /* the audience rows naming the role, or NULL */
     int allowed;                        /* the role is in bindings.allowedRoles */
-    const cJSON *old_rules;             /* an UPDATE's old rules, or NULL */
+    sa_rbac_rule *old;                  /* an allowed role's UPDATE: the old rules, read once */
+    size_t nold;
+    const cJSON *old_same;              /* the old rule at the index of the rule judged */
     size_t comparisons;                 /* old rules compared so far */
     char where[48];                     /* "rules[2]" */
     const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
@@ -251,12 +254,10 @@ static void judge_escalation(const role_ctx *c)
 static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
 {
     role_ctx *c = ctx;
-    for (const cJSON *old = sa_validate_items(c->old_rules); old; old = old->next) {
+    for (size_t i = 0; i < c->nold; i++) {
         if (++c->comparisons > COMPARISONS_MAX)
             return -1;
-        sa_rbac_rule o;
-        sa_rbac_rule_read(&o, old);
-        if (sa_rbac_covers(&o, g))
+        if (sa_rbac_covers(&c->old[i], g))
             return 0;
     }
     char desc[512];
@@ -270,7 +271,7 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
     return 0;
 }
 
-static void judge_guarded(role_ctx *c, const cJSON *old_object)
+static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
 {
     if (c->audiences && sa_rbac_each_grant(&c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
         sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("too-large"),
@@ -282,7 +283,13 @@ static void judge_guarded(role_ctx *c, const cJSON *old_object)
         judge_escalation(c);
         return;
     }
-    if (sa_rbac_each_grant(&c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
+    /* The common UPDATE leaves a rule where it was: equal, it adds nothing. */
+    if (c->old_same && cJSON_Compare(rule, c->old_same, 1))
+        return;
+    if (!c->old && c->nold)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("oom"),
+                             "%s: out of memory comparing with the old object", c->what);
+    else if (sa_rbac_each_grant(&c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("too-large"),
                              "%s: %s writes too many grants to compare with the old object "
                              "(at most %d per rule, %u comparisons per object)",
@@ -306,8 +313,17 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     sa_buf_printf(&key, "%s/%s", r->kind, c.role);
     c.allowed = !key.oom && sa_map_getn(c.p->bindings.allowed_roles, key.data, key.len) != NULL;
     sa_buf_free(&key);
-    if (r->old_object)
-        c.old_rules = sa_json_get(r->old_object, "rules");
+    const cJSON *old_rule = NULL;
+    if (c.allowed && r->old_object) {
+        old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
+        for (const cJSON *o = old_rule; o; o = o->next)
+            c.nold++;
+        /* Read once, not once per grant compared. Out of memory: refused (judge_guarded). */
+        c.old = malloc((c.nold ? c.nold : 1) * sizeof *c.old);
+        size_t k = 0;
+        for (const cJSON *o = old_rule; c.old && o; o = o->next)
+            sa_rbac_rule_read(&c.old[k++], o);
+    }
 
     size_t i = 0;
     for (const cJSON *rule = sa_validate_items(sa_json_get(r->object, "rules")); rule;
@@ -317,7 +333,10 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         c.star_note = sa_rbac_lists(c.rule.verbs, "*") ? " (verbs \"*\")" : "";
         judge_impersonation(&c);
         judge_audiences(&c);
+        c.old_same = old_rule;
         if (c.audiences || c.allowed)
-            judge_guarded(&c, r->old_object);
+            judge_guarded(&c, rule, r->old_object);
+        old_rule = old_rule ? old_rule->next : NULL;
     }
+    free(c.old);
 }
