@@ -55,7 +55,7 @@ static const char *const imp_nouns[SA_RBAC_IMP_KINDS] = {
 static void describe_identity(const role_ctx *c, unsigned kind, const char *name, char *out,
                               size_t cap)
 {
-    if (kind != 2)
+    if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
         snprintf(out, cap, "%s \"%s\"", imp_nouns[kind], name);
     else if (c->ns)
         snprintf(out, cap, "ServiceAccount %s/%s (a Role reaches only the ServiceAccounts of its "
@@ -124,7 +124,7 @@ static void judge_impersonation(const role_ctx *c)
                                  "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
                                  "which means every name)",
                                  c->what, c->where, c->star_note, imp_nouns[k],
-                                 k == 2 && c->ns ? " of its own namespace" : "");
+                                 (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
             continue;
         }
         for (const cJSON *n = names; n; n = n->next)
