@@ -1,8 +1,10 @@
 /* sa_validate.h: the validators behind POST /validate, one handler per kind of object, and the
  * few helpers they share.
  *
- * Each handler judges the request's new object (so an UPDATE that widens is judged like a
- * CREATE) and records every violation it finds, in the rule's mode, through sa_verdict.
+ * Each handler judges the request's new object and records every violation it finds, in the
+ * rule's mode, through sa_verdict, with a key naming what the violation is about: for an UPDATE,
+ * admit.c runs the handler on the oldObject first and drops the violations whose keys it already
+ * had. (The Role handler also compares an allowed role's new rules with its oldObject's.)
  * Exemptions (labels, users, groups, namespaces) and DELETE/CONNECT are settled in admit.c
  * before any handler runs, so handlers only ever see requests to judge. Handlers read the
  * object defensively: a field of the wrong type is skipped, never trusted, never a crash. */
