@@ -12,6 +12,7 @@
 #include "sa_buf.h"
 #include "sa_map.h"
 #include "sa_nameset.h"
+#include "sa_rbac.h"
 #include "sa_verdict.h"
 
 /* Where an allowed role may be bound: by a RoleBinding, a ClusterRoleBinding, or either. */
@@ -26,14 +27,6 @@ typedef enum sa_on_mismatch {
     SA_MISMATCH_DENY        /* ... or denied */
 } sa_on_mismatch;
 
-/* Impersonation resources, as bits of sa_policy.impersonation.resources. */
-enum {
-    SA_IMP_USERS = 1u << 0,
-    SA_IMP_GROUPS = 1u << 1,
-    SA_IMP_SERVICEACCOUNTS = 1u << 2,
-    SA_IMP_USEREXTRAS = 1u << 3,    /* userextras/<anything> */
-    SA_IMP_UIDS = 1u << 4
-};
 
 /* A row of bindings.allowedRoles. Looked up by "Kind/name" (e.g. "ClusterRole/system:image-puller"). */
 typedef struct sa_role_row {
@@ -91,7 +84,7 @@ typedef struct sa_policy {
         sa_nameset *groups;
     } exempt;
     struct {
-        unsigned resources;             /* SA_IMP_* bits that may be impersonated */
+        unsigned resources;             /* SA_RBAC_IMP_* kinds that may be impersonated */
         sa_nameset *names;              /* the only names that may be impersonated */
     } impersonation;
     sa_audience_row *audiences;         /* the rows, in file order */

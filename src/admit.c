@@ -87,9 +87,12 @@ static int validate_exempt(const sa_policy *p, const sa_review *r)
     return cluster_rbac && has_exempt_labels(p->exempt.object_labels, r->object);
 }
 
-/* Runs the handler. A validated UPDATE is judged on what it adds: violations its oldObject
- * already had are not held against it, so a label change on an object that predates the policy
- * (or the removal of a finalizer from such a pod) is not blocked, while any widening is. */
+/* Runs the handler. A validated UPDATE is judged on what it adds: the handler first judges the
+ * oldObject, collecting its violations' keys (what each is about: a permission, a subject and
+ * role, a container's variable; never the message or an index), and a violation of the new
+ * object whose key the old one had is not held against it. So a label change on an object that
+ * predates the policy (or the removal of a finalizer from such a pod), or reordering an old
+ * Role's rules, is not blocked, while every added grant is, whatever its message reads. */
 static void judge(const sa_route *rt, const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
 {
     if (rt->endpoint != SA_ENDPOINT_VALIDATE || strcmp(r->operation, "UPDATE") != 0 || !r->old_object) {

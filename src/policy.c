@@ -998,8 +998,9 @@ static void load_exempt(loader *l, const section *top, sa_policy *p)
 static void load_impersonation(loader *l, const section *top, sa_policy *p)
 {
     static const char *const keys[] = {"resources", "names", NULL};
-    static const char *const resources[] = {"users", "groups", "serviceaccounts", "userextras/*",
-                                            "uids"};
+    const char *resources[SA_RBAC_IMP_KINDS];
+    for (unsigned i = 0; i < SA_RBAC_IMP_KINDS; i++)
+        resources[i] = sa_rbac_imp_name(i);
     section s;
     subsection(l, top, "impersonation", keys, &s);
     char path[PATH_LEN];
@@ -1008,8 +1009,9 @@ static void load_impersonation(loader *l, const section *top, sa_policy *p)
         for (size_t i = 0; i < list->n; i++) {
             char ipath[PATH_LEN];
             set_path(ipath, "%s[%zu]", path, i);
-            int r = want_enum(l, list->items[i], ipath, resources, 5,
-                              "users, groups, serviceaccounts, userextras/* or uids");
+            int r = want_enum(l, list->items[i], ipath, resources, SA_RBAC_IMP_KINDS,
+                              "users, groups, serviceaccounts, userextras/*, uids, nodes or "
+                              "associated-node");
             if (r < 0)
                 continue;
             if (p->impersonation.resources & (1u << r))

@@ -88,16 +88,27 @@ static const char *const scope_binding[] = {[SA_SCOPE_NAMESPACE] = "RoleBinding"
 static const char *const scope_name[] = {[SA_SCOPE_NAMESPACE] = "namespace",
                                          [SA_SCOPE_CLUSTER] = "cluster"};
 
-static void judge_session_subject(const binding *b, const sa_identity *id, const char *who,
+/* One subject: as messages show it (cut to fit), and as its violations' keys name it (whole,
+ * as written, so two long names that differ only past the cut are two subjects). */
+typedef struct subject {
+    const char *who;            /* "ServiceAccount ns/name" */
+    const char *kind, *name, *ns;
+} subject;
+#define SUBJECT_KEY(s, ...) SA_KEY((s)->kind, (s)->ns, (s)->name, __VA_ARGS__)
+
+static void judge_session_subject(const binding *b, const sa_identity *id, const subject *sj,
                                   sa_verdict *v)
 {
+    const char *who = sj->who;
     unsigned want = b->cluster ? SA_SCOPE_CLUSTER : SA_SCOPE_NAMESPACE;
     if (!b->row)
         sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             SUBJECT_KEY(sj, "role", b->ref_kind, b->ref_name),
                              "%s: roleRef %s/%s is not in allowedRoles (subject %s)", b->what,
                              b->ref_kind, b->ref_name, who);
     else if (!(b->row->scope & want))
         sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             SUBJECT_KEY(sj, "scope", b->ref_kind, b->ref_name),
                              "%s: roleRef %s/%s is allowed only through a %s (allowedRoles scope "
                              "%s), not a %s (subject %s)",
                              b->what, b->ref_kind, b->ref_name, scope_binding[b->row->scope],
@@ -108,11 +119,13 @@ static void judge_session_subject(const binding *b, const sa_identity *id, const
         return;
     if (id->all_namespaces)
         sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             SUBJECT_KEY(sj, b->ref_kind, b->ref_name),
                              "%s: subject %s covers every namespace, not only %s, and roleRef "
                              "%s/%s does not allow crossNamespace",
                              b->what, who, b->ns, b->ref_kind, b->ref_name);
     else if (id->ns_len != strlen(b->ns) || strncmp(id->ns, b->ns, id->ns_len) != 0)
         sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             SUBJECT_KEY(sj, b->ref_kind, b->ref_name),
                              "%s: subject %s is from namespace %.*s, not %s, and roleRef %s/%s "
                              "does not allow crossNamespace",
                              b->what, who, (int)id->ns_len, id->ns, b->ns, b->ref_kind,
@@ -134,13 +147,14 @@ static int audience_subject_listed(const sa_audience_row *row, const sa_identity
 }
 
 /* A role granting several audiences may be bound only to subjects every one of them allows. */
-static void judge_audience_subject(const binding *b, const sa_identity *id, const char *who,
+static void judge_audience_subject(const binding *b, const sa_identity *id, const subject *sj,
                                    sa_verdict *v)
 {
+    const char *who = sj->who;
     for (size_t i = 0; i < b->audiences->n; i++) {
         const sa_audience_row *row = b->audiences->rows[i];
         if (!audience_subject_listed(row, id))
-            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE,
+            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE, SUBJECT_KEY(sj, row->audience),
                                  "%s: subject %s may not be bound to roleRef %s/%s: it grants "
                                  "audience %s, which the audiences table allows only for its "
                                  "listed subjects",
@@ -176,9 +190,13 @@ void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict
             continue;
         char who[512];
         describe_subject(s, &id, who, sizeof who);
+        subject sj = {who, sa_json_string(s, "kind"), sa_json_string(s, "name"),
+                      sa_json_string(s, "namespace")};
+        if (!*sj.ns && id.service_account && strcmp(sj.kind, "ServiceAccount") == 0)
+            sj.ns = b.ns;
         if (session)
-            judge_session_subject(&b, &id, who, v);
+            judge_session_subject(&b, &id, &sj, v);
         if (b.audiences)
-            judge_audience_subject(&b, &id, who, v);
+            judge_audience_subject(&b, &id, &sj, v);
     }
 }

@@ -30,6 +30,6 @@ void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char 
                                   const char *field, const char *aud)
 {
     if (*aud && !sa_nameset_match(p->sessions.token_audiences, aud))
-        sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE,
+        sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(aud),
                              "%s: %s \"%s\" is not in sessions.tokenAudiences", what, field, aud);
 }

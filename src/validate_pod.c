@@ -38,7 +38,7 @@ static void judge_service_account(const pod_ctx *c, const cJSON *spec, const cha
     const sa_policy *p = c->snap->policy;
     sa_buf want = SA_BUF_INIT;
     if (sa_policy_session_sa(p, id, &want) < 0) {
-        sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY("label", id),
                              "%s: label %s \"%s\" cannot form a ServiceAccount name from the "
                              "template %s (a DNS-1123 name is needed)",
                              c->what, p->sessions.label, id, p->sessions.sa_template);
@@ -52,7 +52,7 @@ static void judge_service_account(const pod_ctx *c, const cJSON *spec, const cha
             const char *got = sa_json_string(spec, fields[i].field);
             if ((fields[i].required || sa_json_get(spec, fields[i].field)) &&
                 strcmp(got, sa_buf_str(&want)) != 0)
-                sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+                sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(fields[i].field, got),
                                      "%s: spec.%s \"%s\" is not the session ServiceAccount %s",
                                      c->what, fields[i].field, got, sa_buf_str(&want));
         }
@@ -73,20 +73,21 @@ static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *wher
         if (strcmp(name, p->sessions.key_env) == 0)
             key = e; /* the last of duplicates is the one the container sees */
         if (sa_nameset_match(p->sessions.forbidden_env, name))
-            sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+            sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, name),
                                  "%s: %s.env %s is in sessions.forbiddenEnv", c->what, where, name);
     }
     if (!needs_key)
         return;
     if (!key)
-        sa_verdict_violation(c->v, SA_RULE_SESSION_POD, "%s: %s.env %s is missing", c->what,
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, "missing"),
+                             "%s: %s.env %s is missing", c->what,
                              where, p->sessions.key_env);
     else if (sa_json_get(key, "valueFrom"))
-        sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, "valueFrom"),
                              "%s: %s.env %s is set with valueFrom, not the current key", c->what,
                              where, p->sessions.key_env);
     else if (strcmp(sa_json_string(key, "value"), c->snap->key->pem) != 0)
-        sa_verdict_violation(c->v, SA_RULE_SESSION_POD,
+        sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, "stale"),
                              "%s: %s.env %s is not the current key (sha256 %.12s...)", c->what,
                              where, p->sessions.key_env, c->snap->key->fingerprint);
 }
@@ -147,7 +148,7 @@ void sa_validate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
         if (!*sa)
             sa = sa_json_string(spec, "serviceAccount");
         if (*sa && sa_nameset_match(p->bindings.session_service_accounts, sa))
-            sa_verdict_violation(v, SA_RULE_SESSION_POD,
+            sa_verdict_violation(v, SA_RULE_SESSION_POD, SA_KEY("unlabelled", sa),
                                  "%s: spec.serviceAccountName \"%s\" is a session ServiceAccount "
                                  "but the pod has no %s label",
                                  what, sa, p->sessions.label);

@@ -50,7 +50,7 @@ static void check_defaults(const sa_policy *p)
     SA_CHECK_STR(sa_map_get(p->exempt.object_labels, "kubernetes.io/bootstrapping"),
                  "rbac-defaults");
     SA_CHECK_INT(sa_nameset_count(p->exempt.users), 0);
-    SA_CHECK_INT(p->impersonation.resources, SA_IMP_USERS);
+    SA_CHECK_INT(p->impersonation.resources, SA_RBAC_IMP_USERS);
     SA_CHECK_INT(sa_nameset_count(p->impersonation.names), 0);
     SA_CHECK_INT(p->naudiences, 1);
     const sa_audience_row *az = sa_map_get(p->audience_index, "api://AzureADTokenExchange");
@@ -170,8 +170,9 @@ static void test_custom_values(void)
     /* exempt.objectLabels was absent: its default stays. */
     SA_CHECK_INT(sa_map_count(p->exempt.object_labels), 1);
     SA_CHECK(sa_nameset_match(p->exempt.users, "system:kube-controller-manager"));
-    SA_CHECK_INT(p->impersonation.resources, SA_IMP_USERS | SA_IMP_GROUPS | SA_IMP_SERVICEACCOUNTS |
-                                                 SA_IMP_USEREXTRAS | SA_IMP_UIDS);
+    SA_CHECK_INT(p->impersonation.resources, SA_RBAC_IMP_USERS | SA_RBAC_IMP_GROUPS |
+                                                 SA_RBAC_IMP_SERVICEACCOUNTS |
+                                                 SA_RBAC_IMP_USEREXTRAS | SA_RBAC_IMP_UIDS);
     SA_CHECK(sa_nameset_match(p->impersonation.names, "bob@example.com"));
     SA_CHECK(!sa_nameset_match(p->impersonation.names, "eve@example.com"));
     SA_CHECK_INT(p->naudiences, 2);

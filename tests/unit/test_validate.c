@@ -1,5 +1,5 @@
-/* test_validate.c: the validators' tricky helpers (who is a session identity, which resources
- * imply impersonation, how objects are named), the exemptions in front of them, the audience
+/* test_validate.c: the validators' tricky helpers (who is a session identity, how objects are
+ * named), the exemptions in front of them, the audience
  * subject intersection, and malformed objects that must be skipped, never trusted. The fixtures
  * in tests/validate/ cover the rules end to end through review and the server. */
 #include <stdlib.h>
@@ -108,28 +108,6 @@ static void test_session_identity(void)
     cJSON_Delete(all);
     cJSON_Delete(team);
     sa_snapshot_release(s);
-}
-
-/* ---- impersonation resources -------------------------------------------------------------- */
-
-static void test_impersonation_bits(void)
-{
-    SA_CHECK_INT(sa_validate_impersonation_bits("users", 1, 0), SA_IMP_USERS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("users", 0, 1), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("groups", 1, 1), SA_IMP_GROUPS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("serviceaccounts", 1, 0), SA_IMP_SERVICEACCOUNTS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("uids", 0, 1), SA_IMP_UIDS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("uids", 1, 0), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("userextras/scopes", 0, 1), SA_IMP_USEREXTRAS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("userextras/*", 0, 1), SA_IMP_USEREXTRAS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*/scopes", 0, 1), SA_IMP_USEREXTRAS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*", 1, 0),
-                 SA_IMP_USERS | SA_IMP_GROUPS | SA_IMP_SERVICEACCOUNTS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*", 0, 1), SA_IMP_USEREXTRAS | SA_IMP_UIDS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*", 1, 1), 0x1f);
-    SA_CHECK_INT(sa_validate_impersonation_bits("pods", 1, 1), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("userextras", 0, 1), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("", 1, 1), 0);
 }
 
 /* ---- naming objects ------------------------------------------------------------------------- */
@@ -290,7 +268,6 @@ static void test_malformed_objects(void)
 int main(void)
 {
     SA_RUN(test_session_identity);
-    SA_RUN(test_impersonation_bits);
     SA_RUN(test_describe);
     SA_RUN(test_exemptions);
     SA_RUN(test_audience_intersection);
