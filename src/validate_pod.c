@@ -3,8 +3,10 @@
  *
  * The mutating webhook sets a session pod's ServiceAccount and key, but another mutating
  * webhook may run after it, and the mutation can be switched off: this is the guarantee that
- * what reaches etcd is right. Env is judged by name only: variables hidden behind envFrom
- * (a ConfigMap or Secret) cannot be seen by a webhook, so forbiddenEnv cannot cover them. */
+ * what reaches etcd is right. Env is judged by name (forbiddenEnv takes globs). The names behind
+ * envFrom cannot be seen by a webhook, so a session container taking a whole Secret as env is a
+ * violation of its own (session-env-from-secret): it is how a forbidden credential would slip
+ * past forbiddenEnv. A ConfigMap's keys are not credentials: allowed. */
 #include "sa_validate.h"
 
 #include <stdio.h>
@@ -60,11 +62,20 @@ static void judge_service_account(const pod_ctx *c, const cJSON *spec, const cha
     sa_buf_free(&want);
 }
 
-/* One container: forbidden env names always; the key when it must carry it. Values are never
- * put in messages: env can hold secrets. */
+/* One container: forbidden env names and envFrom Secrets always; the key when it must carry it.
+ * Values are never put in messages: env can hold secrets. */
 static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *where, int needs_key)
 {
     const sa_policy *p = c->snap->policy;
+    size_t i = 0;
+    for (const cJSON *e = sa_validate_items(sa_json_get(ctr, "envFrom")); e; e = e->next, i++) {
+        const cJSON *secret = sa_json_get(e, "secretRef");
+        if (secret)
+            sa_verdict_violation(c->v, SA_RULE_SESSION_ENV_FROM_SECRET,
+                                 "%s: %s.envFrom[%zu] takes every key of Secret \"%s\" as env, "
+                                 "names sessions.forbiddenEnv cannot see",
+                                 c->what, where, i, sa_json_string(secret, "name"));
+    }
     const cJSON *key = NULL;
     for (const cJSON *e = sa_validate_items(sa_json_get(ctr, "env")); e; e = e->next) {
         const char *name = sa_json_str(sa_json_get(e, "name"));
