@@ -102,7 +102,8 @@ static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *wher
                              where, p->sessions.key_env, c->snap->key->fingerprint);
 }
 
-static void judge_containers(const pod_ctx *c, const cJSON *spec)
+/* keys: the pod is a session pod, whose selected containers must carry the key. */
+static void judge_containers(const pod_ctx *c, const cJSON *spec, int keys)
 {
     const sa_policy *p = c->snap->policy;
     for (size_t l = 0; l < sizeof container_lists / sizeof container_lists[0]; l++) {
@@ -116,7 +117,8 @@ static void judge_containers(const pod_ctx *c, const cJSON *spec)
                            strcmp(sa_json_string(ctr, "restartPolicy"), "Always") == 0));
             char where[320];
             snprintf(where, sizeof where, "spec.%s[%s]", container_lists[l].field, name);
-            judge_container(c, ctr, where, wanted && sa_nameset_match(p->sessions.containers, name));
+            judge_container(c, ctr, where,
+                            keys && wanted && sa_nameset_match(p->sessions.containers, name));
         }
     }
 }
@@ -151,21 +153,25 @@ void sa_validate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
     const cJSON *spec = sa_json_get(r->object, "spec");
     char what[512];
     sa_validate_describe(r, what, sizeof what);
+    pod_ctx c = {snap, v, what};
     if (!id) {
         /* Not a session pod, so it must not run as a session's identity either: that would give
-         * it the session's grants without the session's checks. */
+         * it the session's grants without the session's checks. One that does (older than the
+         * policy, so tolerated on UPDATE) still has its containers judged like a session pod's,
+         * so an ephemeral container cannot bring a credential into it. */
         const char *sa = sa_json_string(spec, "serviceAccountName");
         if (!*sa)
             sa = sa_json_string(spec, "serviceAccount");
-        if (*sa && sa_nameset_match(p->bindings.session_service_accounts, sa))
-            sa_verdict_violation(v, SA_RULE_SESSION_POD,
-                                 "%s: spec.serviceAccountName \"%s\" is a session ServiceAccount "
-                                 "but the pod has no %s label",
-                                 what, sa, p->sessions.label);
+        if (!*sa || !sa_nameset_match(p->bindings.session_service_accounts, sa))
+            return;
+        sa_verdict_violation(v, SA_RULE_SESSION_POD,
+                             "%s: spec.serviceAccountName \"%s\" is a session ServiceAccount "
+                             "but the pod has no %s label",
+                             what, sa, p->sessions.label);
+        judge_containers(&c, spec, 0);
         return;
     }
-    pod_ctx c = {snap, v, what};
     judge_service_account(&c, spec, id);
-    judge_containers(&c, spec);
+    judge_containers(&c, spec, 1);
     judge_token_volumes(&c, spec);
 }
