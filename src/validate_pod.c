@@ -146,7 +146,9 @@ void sa_validate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
     const sa_policy *p = snap->policy;
     /* pods/status and pods/resize carry a spec they cannot change the judged parts of; judging
      * them would only block the kubelet on pods older than the policy. Ephemeral containers are
-     * new containers: judged. */
+     * new containers: judged. For pods/ephemeralcontainers the API server sends the whole Pod,
+     * object and oldObject (kubernetes pkg/registry/core/pod/storage/storage.go:
+     * EphemeralContainersREST.New returns a Pod since 1.22), so it is judged like an UPDATE. */
     if (!r->object || (*r->sub_resource && strcmp(r->sub_resource, "ephemeralcontainers") != 0))
         return;
     const char *id = sa_json_str(sa_json_path(r->object, "metadata", "labels", p->sessions.label, NULL));
