@@ -72,14 +72,18 @@ typedef struct sa_policy {
         char *fingerprint_annotation;
         sa_nameset *forbidden_env;
         sa_nameset *token_audiences;    /* audiences session SAs may request */
+        sa_nameset *api_audiences;      /* the API server's own: always allowed for sessions */
     } sessions;
     struct {
         sa_nameset *session_service_accounts;   /* which SAs are session identities */
         sa_nameset *namespace_groups;           /* namespaces whose SA group counts as session */
         sa_map *allowed_roles;                  /* "Kind/name" -> sa_role_row* */
+        sa_nameset *everyone_roles;             /* ClusterRoles that may be bound to everyone */
     } bindings;
     struct {
         sa_map *object_labels;          /* label key -> required value (char*) */
+        sa_nameset *bootstrap_users;    /* the labels exempt their RBAC writes */
+        sa_nameset *aggregation_users;  /* ... and their UPDATEs of labelled ClusterRoles */
         sa_nameset *users;
         sa_nameset *groups;
     } exempt;

@@ -19,6 +19,10 @@
 /* RoleBinding and ClusterRoleBinding: rbac-session-binding, rbac-cross-namespace and the
  * binding half of rbac-token-audience (validate_binding.c). */
 sa_handler_fn sa_validate_binding;
+/* Whether the review's binding (its object) grants its role to a session identity: judged
+ * even in an exempt namespace, since RBAC grants a RoleBinding's role in its namespace to
+ * subjects of any namespace. */
+int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r);
 /* Role and ClusterRole, on what their rules grant (sa_rbac.h): rbac-impersonation, the rule half
  * of rbac-token-audience, and the guards on the roles the tables trust (validate_role.c). */
 sa_handler_fn sa_validate_role;
@@ -39,8 +43,9 @@ const cJSON *sa_validate_items(const cJSON *arr);
 void sa_validate_describe(const sa_review *r, char *out, size_t cap);
 
 /* Records a session-token-audience violation when a session ServiceAccount asks for audience
- * aud, which sessions.tokenAudiences does not list. what names the object, field the place of
- * the audience (e.g. "spec.audiences[0]"). An empty audience is the API server's own: allowed. */
+ * aud, which neither sessions.tokenAudiences nor sessions.apiAudiences (the API server's own
+ * audiences) lists. what names the object, field the place of the audience (e.g.
+ * "spec.audiences[0]"). An empty audience is the API server's own too: allowed. */
 void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char *what,
                                   const char *field, const char *aud);
 

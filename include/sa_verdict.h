@@ -21,6 +21,7 @@ typedef enum sa_rule {
     SA_RULE_RBAC_TOKEN_AUDIENCE,    /* "rbac-token-audience" */
     SA_RULE_SESSION_TOKEN_AUDIENCE, /* "session-token-audience" */
     SA_RULE_SESSION_POD,            /* "session-pod" */
+    SA_RULE_SESSION_ENV_FROM_SECRET, /* "session-env-from-secret" */
     SA_RULE_COUNT
 } sa_rule;
 

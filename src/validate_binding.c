@@ -5,7 +5,11 @@
  * (rbac-cross-namespace), and where roles granting node token audiences are held to the
  * subjects the audience table names (rbac-token-audience). The webhook cannot read the role a
  * binding references, so the policy's tables name roles, and the role's own rules are judged
- * when the role is written (validate_role.c). */
+ * when the role is written (validate_role.c).
+ *
+ * A group every ServiceAccount is in (system:serviceaccounts, system:authenticated) is every
+ * session: binding it is a grant to all of them, judged like one, unless the role is a ClusterRole
+ * in bindings.everyoneRoles (the platform's own grants to everyone: discovery, self reviews). */
 #include "sa_validate.h"
 
 #include <stdio.h>
@@ -80,6 +84,7 @@ typedef struct binding {
     const char *ns;             /* the binding's namespace, "" for a ClusterRoleBinding */
     const char *ref_kind, *ref_name;
     const sa_role_row *row;     /* the allowedRoles row of roleRef, or NULL */
+    int everyone;               /* roleRef is a ClusterRole of bindings.everyoneRoles */
     const sa_audience_list *audiences; /* the audience rows naming roleRef, or NULL */
 } binding;
 
@@ -162,6 +167,41 @@ static void judge_audience_subject(const binding *b, const sa_identity *id, cons
     }
 }
 
+/* Reads what the review's binding references (what stays unset: the caller's to fill). */
+static void read_binding(const sa_policy *p, const sa_review *r, binding *b)
+{
+    const cJSON *ref = sa_json_get(r->object, "roleRef");
+    *b = (binding){
+        .cluster = strcmp(r->kind, "ClusterRoleBinding") == 0,
+        .ref_kind = sa_json_string(ref, "kind"),
+        .ref_name = sa_json_string(ref, "name"),
+    };
+    b->ns = b->cluster ? "" : r->namespace_;
+    b->everyone = strcmp(b->ref_kind, "ClusterRole") == 0 &&
+                  sa_nameset_match(p->bindings.everyone_roles, b->ref_name);
+}
+
+/* Whether a subject is a session identity this binding grants its role to: an everyone-group
+ * bound to an everyoneRoles ClusterRole is not judged, as every identity holds that role. */
+static int session_subject(const sa_policy *p, const binding *b, const cJSON *subj,
+                           sa_identity *id)
+{
+    return sa_validate_session_identity(p, subj, b->ns, id) &&
+           !(id->all_namespaces && b->everyone);
+}
+
+int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r)
+{
+    binding b;
+    read_binding(p, r, &b);
+    for (const cJSON *s = sa_validate_items(sa_json_get(r->object, "subjects")); s; s = s->next) {
+        sa_identity id;
+        if (session_subject(p, &b, s, &id))
+            return 1;
+    }
+    return 0;
+}
+
 void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
 {
     const sa_policy *p = snap->policy;
@@ -169,14 +209,9 @@ void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict
         return;
     char what[512];
     sa_validate_describe(r, what, sizeof what);
-    const cJSON *ref = sa_json_get(r->object, "roleRef");
-    binding b = {
-        .what = what,
-        .cluster = strcmp(r->kind, "ClusterRoleBinding") == 0,
-        .ref_kind = sa_json_string(ref, "kind"),
-        .ref_name = sa_json_string(ref, "name"),
-    };
-    b.ns = b.cluster ? "" : r->namespace_;
+    binding b;
+    read_binding(p, r, &b);
+    b.what = what;
     sa_buf key = SA_BUF_INIT;
     sa_buf_printf(&key, "%s/%s", b.ref_kind, b.ref_name);
     b.row = key.oom ? NULL : sa_map_getn(p->bindings.allowed_roles, key.data, key.len);
@@ -185,7 +220,7 @@ void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict
 
     for (const cJSON *s = sa_validate_items(sa_json_get(r->object, "subjects")); s; s = s->next) {
         sa_identity id;
-        int session = sa_validate_session_identity(p, s, b.ns, &id);
+        int session = session_subject(p, &b, s, &id);
         if (!session && !b.audiences)
             continue;
         char who[512];

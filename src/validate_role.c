@@ -12,7 +12,8 @@
  * binding half (validate_binding.c), which sees only a role's name, holds the grant to the row's
  * subjects. A role the table names may grant nothing else but create on serviceaccounts/token.
  * rbac-session-binding (the role half): a role in bindings.allowedRoles is what sessions are
- * bound to, so widening it widens every session. Its CREATE may not grant escalation, and its
+ * bound to, and a ClusterRole in bindings.everyoneRoles is bound to every identity, so widening
+ * either widens every session. Its CREATE may not grant escalation, and its
  * UPDATE may not add any grant the old object did not have (exempt identities, who are never
  * judged, change it as they like). */
 #include "sa_validate.h"
@@ -34,7 +35,9 @@ typedef struct role_ctx {
     const char *role;                   /* the role's name, as bindings reference it */
     const char *ns;                     /* a Role's namespace; NULL for a ClusterRole */
     const sa_audience_list *audiences;  /* the audience rows naming the role, or NULL */
-    int allowed;                        /* the role is in bindings.allowedRoles */
+    const char *trusted;                /* the table (bindings.allowedRoles or
+                                         * bindings.everyoneRoles) that hands the role to
+                                         * sessions, or NULL */
     sa_rbac_rule *old;                  /* an allowed role's UPDATE: the old rules, read once */
     size_t nold;
     const cJSON *old_same;              /* the old rule at the index of the rule judged */
@@ -245,9 +248,9 @@ static void judge_escalation(const role_ctx *c)
     }
     for (size_t i = 0; i < n; i++)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("escalation", found[i]),
-                             "%s: %s grants %s, and the role is in bindings.allowedRoles: every "
-                             "session bound to it would get it",
-                             c->what, c->where, found[i]);
+                             "%s: %s grants %s, and the role is in %s: every session bound to "
+                             "it would get it",
+                             c->what, c->where, found[i], c->trusted);
 }
 
 /* One grant of an allowed role's new rule: refused unless some old rule grants it already. */
@@ -265,9 +268,9 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
     sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
                          SA_KEY("adds", g->verb, g->group ? g->group : "<url>", g->resource,
                                 g->name ? g->name : ""),
-                         "%s: %s adds %s, which the old object did not grant: a role in "
-                         "bindings.allowedRoles is widened only by an exempt identity",
-                         c->what, c->where, desc);
+                         "%s: %s adds %s, which the old object did not grant: a role in %s "
+                         "is widened only by an exempt identity",
+                         c->what, c->where, desc, c->trusted);
     return 0;
 }
 
@@ -277,7 +280,7 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
         sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("too-large"),
                              "%s: %s writes more than %d grants, too many to judge", c->what,
                              c->where, GRANTS_MAX);
-    if (!c->allowed)
+    if (!c->trusted)
         return;
     if (!old_object) {
         judge_escalation(c);
@@ -311,10 +314,13 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     c.audiences = sa_map_get(c.p->audience_roles, c.role);
     sa_buf key = SA_BUF_INIT;
     sa_buf_printf(&key, "%s/%s", r->kind, c.role);
-    c.allowed = !key.oom && sa_map_getn(c.p->bindings.allowed_roles, key.data, key.len) != NULL;
+    if (!key.oom && sa_map_getn(c.p->bindings.allowed_roles, key.data, key.len))
+        c.trusted = "bindings.allowedRoles";
+    else if (!c.ns && sa_nameset_match(c.p->bindings.everyone_roles, c.role))
+        c.trusted = "bindings.everyoneRoles"; /* bound to every identity, so every session */
     sa_buf_free(&key);
     const cJSON *old_rule = NULL;
-    if (c.allowed && r->old_object) {
+    if (c.trusted && r->old_object) {
         old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
         for (const cJSON *o = old_rule; o; o = o->next)
             c.nold++;
@@ -334,7 +340,7 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         judge_impersonation(&c);
         judge_audiences(&c);
         c.old_same = old_rule;
-        if (c.audiences || c.allowed)
+        if (c.audiences || c.trusted)
             judge_guarded(&c, rule, r->old_object);
         old_rule = old_rule ? old_rule->next : NULL;
     }

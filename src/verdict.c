@@ -11,6 +11,7 @@ static const char *const rule_ids[SA_RULE_COUNT] = {
     [SA_RULE_RBAC_TOKEN_AUDIENCE] = "rbac-token-audience",
     [SA_RULE_SESSION_TOKEN_AUDIENCE] = "session-token-audience",
     [SA_RULE_SESSION_POD] = "session-pod",
+    [SA_RULE_SESSION_ENV_FROM_SECRET] = "session-env-from-secret",
 };
 
 static const char *const mode_names[SA_MODE_COUNT] = {

@@ -21,6 +21,10 @@ refuse "webhook.timeoutSeconds: Must be greater than or equal to 1" --set webhoo
 refuse 'webhook.pods.failurePolicy must be one of the following: "Fail", "Ignore"' --set webhook.pods.failurePolicy=Never
 refuse 'webhook.rbac.failurePolicy must be one of the following: "Fail", "Ignore"' --set webhook.rbac.failurePolicy=fail
 refuse 'webhook.tokens.failurePolicy must be one of the following' --set webhook.tokens.failurePolicy=Retry
+refuse 'webhook.pods.unlabelled.failurePolicy must be one of the following: "", "Fail", "Ignore"' \
+  --set webhook.pods.unlabelled.failurePolicy=Never
+refuse "webhook.pods.unlabelled.enabled: Invalid type. Expected: boolean, given: string" \
+  --set-string webhook.pods.unlabelled.enabled=yes
 refuse "server.tlsMinVersion must be one of the following" --set server.tlsMinVersion=1.0
 refuse "certManager.enabled: Invalid type. Expected: boolean, given: string" --set-string certManager.enabled=yes
 refuse "webhook.excludedNamespaces.0: Does not match pattern" --set 'webhook.excludedNamespaces[0]=Kube_System'

@@ -181,25 +181,49 @@ static void test_exemptions(void)
     sa_snapshot *s = snapshot(base_policy);
     const char *none = "\"labels\":{}";
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]", binding_with(none), NULL), DENIED);
-    /* Every exempt label, with its value, is needed; and the labels exempt only cluster-scoped
-     * RBAC objects: a RoleBinding (or a Pod, a TokenRequest) can be labelled by its author. */
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
-                       binding_with("\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
-                           binding_with("\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"), NULL), ALLOWED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    /* The labels exempt only a write by the cluster's own identity (exempt.bootstrapUsers, by
+     * default system:apiserver), of any RBAC kind; every label, with its value, is needed. */
+    const char *both = "\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}";
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]", binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]", binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
+                       binding_with(both), NULL), ALLOWED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-public", "system:apiserver", "[]",
+                       binding_with(both), NULL), ALLOWED);
+    /* system:apiserver's own name as a group, or a look-alike user, is not that identity. */
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[\"system:apiserver\"]",
+                       binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserverx", "[]",
+                       binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":{\"a\":\"1\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":{\"a\":\"1\",\"b\":\"3\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":{\"a\":\"1\",\"b\":2}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":[\"a\",\"b\"]"), NULL), DENIED);
+    /* The aggregation controller is exempt only for UPDATEs of a ClusterRole that already carried
+     * the labels (oldObject; none here): its CREATE of a labelled binding is judged. */
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:kube-controller-manager",
+                       "[]", binding_with(both), NULL), DENIED);
+    /* A binding in an exempt namespace is judged when it grants a session identity (of any
+     * namespace: RBAC grants the role in kube-system to it), not otherwise. */
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-system", "u", "[]", binding_with(none), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-system", "u", "[]",
+                       "{\"metadata\":{\"name\":\"x\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"admin\"},"
+                       "\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\",\"namespace\":\"p\"}]}",
+                       NULL), ALLOWED);
+    SA_CHECK_INT(admit(s, RBAC, "Role", "CREATE", "kube-system", "u", "[]",
+                       "{\"metadata\":{\"name\":\"x\"},\"rules\":[{\"apiGroups\":[\"\"],"
+                       "\"resources\":[\"users\"],\"verbs\":[\"impersonate\"]}]}", NULL), ALLOWED);
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "kube-system", "u", "[]",
+                       "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"serviceAccountName\":\"session-x-sa\"}}",
+                       NULL), ALLOWED);
     /* Users and groups (globs), exempt namespaces (kube-system by default). */
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "root", "[]", binding_with(none), NULL), ALLOWED);
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[\"x\",\"ops:oncall\"]", binding_with(none), NULL), ALLOWED);
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[\"opsx\"]", binding_with(none), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-system", "u", "[]", binding_with(none), NULL), ALLOWED);
     /* Removals are never judged; UPDATE is. */
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "DELETE", "p", "u", "[]", binding_with(none), NULL), ALLOWED);
     SA_CHECK_INT(admit(s, "", "Pod", "CONNECT", "p", "u", "[]", "null", NULL), ALLOWED);
