@@ -7,12 +7,15 @@
 #   podman push REGISTRY/session-admission:0.1.0
 # BUILD_BASE is the build stage's image; CI points it at a Debian 12 made locally with debootstrap.
 ARG BUILD_BASE=debian:12
-FROM ${BUILD_BASE} AS build
+# The toolchain stage on its own, so a rebuild after a source change reuses it (CI tags it).
+FROM ${BUILD_BASE} AS toolchain
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       libmicrohttpd-dev libgnutls28-dev libssl-dev libcjson-dev libyaml-dev \
  && rm -rf /var/lib/apt/lists/*
+
+FROM toolchain AS build
 WORKDIR /src
 COPY . .
 # One RUN for the build and the runtime root: every layer here is a full copy under some storage
