@@ -146,9 +146,11 @@ for name, a in firing.items():
 assert "sa-0" in firing["SessionAdmissionCertificateExpiring"]["annotations"]["summary"]
 assert "policy" in firing["SessionAdmissionReloadFailing"]["annotations"]["summary"]' "$TMP/alerts.json"
 
-# --- metric names: the rules and the dashboard use only what /metrics exports
+# --- metric names: the rules and the dashboard use only what /metrics exports; the dashboard's
+# queries, with Grafana's variables filled in, are written out to be run below.
 curl -sS --max-time 5 "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics.txt"
-check "the rules and the dashboard name only exported metrics" "$PY" - "$TMP/metrics.txt" "$RULES" "$DASHBOARD" <<'PY'
+check "the rules and the dashboard name only exported metrics" "$PY" - "$TMP/metrics.txt" "$RULES" "$DASHBOARD" \
+  "$TMP/dashboard.exprs" <<'PY'
 import json, re, sys
 exported = set()
 for line in open(sys.argv[1]):
@@ -177,22 +179,10 @@ for e in exprs + [json.dumps(dash["templating"])]:
 unknown = sorted(used - exported)
 assert not unknown, "not exported: %s" % unknown
 print("metric names used: %d, all exported" % len(used))
+with open(sys.argv[4], "w") as out:
+    for e in exprs:
+        print(e.replace("$__rate_interval", "1m").replace("$namespace", ".*"), file=out)
 PY
-"$PY" -c '
-import json, sys
-exprs = []
-def walk(o):
-    if isinstance(o, dict):
-        if isinstance(o.get("expr"), str):
-            exprs.append(o["expr"])
-        for v in o.values():
-            walk(v)
-    elif isinstance(o, list):
-        for v in o:
-            walk(v)
-walk(json.load(open(sys.argv[1])))
-for e in exprs:
-    print(e.replace("$__rate_interval", "1m").replace("$namespace", ".*"))' "$DASHBOARD" > "$TMP/dashboard.exprs"
 positive() { [ "$1" != error ] && [ "$1" -gt 0 ]; }
 while IFS= read -r e; do
   n=$(query "$e") || n=error
