@@ -425,6 +425,78 @@ def check_cert_manager(objs, v, fn, ns, mwc, vwc):
         check(spec.get("issuerRef") == {"kind": "Issuer", "name": f"{fn}-ca"}, f"serving issuerRef {spec.get('issuerRef')}")
 
 
+def check_operator_kit(objs, v, fn, dep):
+    """ServiceMonitor, PrometheusRule, dashboard ConfigMap and NetworkPolicy: each only when enabled,
+    each aimed at this release's pods, Service port and container ports."""
+    kinds = {"ServiceMonitor": v["serviceMonitor"]["enabled"], "PrometheusRule": v["prometheusRule"]["enabled"],
+             "NetworkPolicy": v["networkPolicy"]["enabled"]}
+    for kind, enabled in kinds.items():
+        n = len([o for o in objs if o["kind"] == kind])
+        check(n == (1 if enabled else 0), f"{kind}: {n} rendered with enabled={enabled}")
+    dashboards = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"] == f"{fn}-dashboard"]
+    check(len(dashboards) == (1 if v["grafana"]["dashboard"]["enabled"] else 0), "dashboard ConfigMap vs grafana.dashboard.enabled")
+    selector = dep["spec"]["selector"]["matchLabels"]
+    name = v.get("nameOverride") or "session-admission"
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    cports = {p["name"]: p["containerPort"] for p in c["ports"]}
+
+    if v["serviceMonitor"]["enabled"]:
+        sm = one(objs, "ServiceMonitor", fn)
+        spec = sm.get("spec", {})
+        svc = one(objs, "Service", fn)
+        check(sm["apiVersion"] == "monitoring.coreos.com/v1", "ServiceMonitor apiVersion")
+        check(spec.get("selector", {}).get("matchLabels") == selector, f"ServiceMonitor selector {spec.get('selector')}")
+        check(all(svc["metadata"]["labels"].get(k) == val for k, val in selector.items()),
+              "the Service does not carry the labels the ServiceMonitor selects")
+        check(spec.get("namespaceSelector") == {"matchNames": [args.namespace]}, "ServiceMonitor namespaceSelector")
+        # The job label is the chart name, which SessionAdmissionDown matches.
+        check(spec.get("jobLabel") == "app.kubernetes.io/name" and svc["metadata"]["labels"].get("app.kubernetes.io/name") == name,
+              "ServiceMonitor jobLabel")
+        eps = spec.get("endpoints", [])
+        sports = {p["name"]: p for p in svc["spec"]["ports"]}
+        check(len(eps) == 1 and eps[0].get("port") == "metrics" and sports.get("metrics", {}).get("targetPort") == "metrics"
+              and eps[0].get("path") == "/metrics" and eps[0].get("scheme") == "http", f"ServiceMonitor endpoint {eps}")
+        if eps:
+            check((eps[0].get("interval"), eps[0].get("scrapeTimeout")) ==
+                  (v["serviceMonitor"]["interval"], v["serviceMonitor"]["scrapeTimeout"]), "ServiceMonitor interval")
+        for k, val in v["serviceMonitor"]["labels"].items():
+            check(sm["metadata"]["labels"].get(k) == val, f"ServiceMonitor label {k}")
+
+    if v["prometheusRule"]["enabled"]:
+        pr = one(objs, "PrometheusRule", fn)
+        with open(os.path.join(CHART, "files", "prometheus-rules.yaml")) as f:
+            want = yaml.safe_load(f.read().replace('job="session-admission"', f'job="{name}"'))
+        check(pr.get("spec") == want, "PrometheusRule spec is not files/prometheus-rules.yaml (job = chart name)")
+        alerts = [r for g in pr.get("spec", {}).get("groups", []) for r in g["rules"]]
+        check(len(alerts) >= 7 and all(r.get("annotations", {}).get("runbook") and r.get("labels", {}).get("severity")
+                                       for r in alerts), "every alert has a runbook and a severity")
+        for k, val in v["prometheusRule"]["labels"].items():
+            check(pr["metadata"]["labels"].get(k) == val, f"PrometheusRule label {k}")
+
+    if dashboards:
+        cm = dashboards[0]
+        check(cm["metadata"]["labels"].get("grafana_dashboard") == "1", "dashboard ConfigMap lacks grafana_dashboard: \"1\"")
+        for k, val in v["grafana"]["dashboard"]["labels"].items():
+            check(cm["metadata"]["labels"].get(k) == val, f"dashboard label {k}")
+        check(cm["metadata"].get("annotations", {}) == v["grafana"]["dashboard"]["annotations"], "dashboard annotations")
+        with open(os.path.join(CHART, "files", "grafana-dashboard.json")) as f:
+            want = json.load(f)
+        got = json.loads(cm.get("data", {}).get("session-admission.json", "null"))
+        check(got == want, "dashboard ConfigMap is not files/grafana-dashboard.json")
+
+    if v["networkPolicy"]["enabled"]:
+        np = one(objs, "NetworkPolicy", fn)
+        spec = np.get("spec", {})
+        check(spec.get("podSelector") == {"matchLabels": selector}, f"NetworkPolicy podSelector {spec.get('podSelector')}")
+        check(spec.get("policyTypes") == ["Ingress"], f"NetworkPolicy policyTypes {spec.get('policyTypes')}")
+        rules = spec.get("ingress", [])
+        # Exactly two rules, the webhook port and the metrics port, each the container's port.
+        want = [([{"port": cports.get("https"), "protocol": "TCP"}], v["networkPolicy"]["webhook"]["from"]),
+                ([{"port": cports.get("metrics"), "protocol": "TCP"}], v["networkPolicy"]["metrics"]["from"])]
+        got = [(r.get("ports"), r.get("from", [])) for r in rules]
+        check(got == want, f"NetworkPolicy ingress {got} != {want} (container ports {cports})")
+
+
 def check_test_pod(objs, v, fn, ns, tls_secret):
     pods = [o for o in objs if o["kind"] == "Pod"]
     check(len(pods) == 1, "one helm test pod")
@@ -516,6 +588,8 @@ def main():
         check(targets == want, f"HPA targets {targets} != {want}")
     else:
         check(not hpas, "HPA rendered while autoscaling is disabled")
+
+    check_operator_kit(objs, v, fn, dep)
 
     if args.mode == "generated":
         secret = [o for o in objs if o["kind"] == "Secret"]

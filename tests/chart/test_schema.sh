@@ -30,6 +30,10 @@ refuse "certManager.enabled: Invalid type. Expected: boolean, given: string" --s
 refuse "webhook.excludedNamespaces.0: Does not match pattern" --set 'webhook.excludedNamespaces[0]=Kube_System'
 refuse "Additional property replicas is not allowed" --set replicas=3
 refuse 'policy.kind: policy.kind does not match: "Policy"' --set policy.kind=Polcy
+refuse "serviceMonitor.interval: Does not match pattern" --set-string serviceMonitor.interval=30
+refuse "serviceMonitor.enabled: Invalid type. Expected: boolean" --set-string serviceMonitor.enabled=yes
+refuse "Additional property podSelectr is not allowed" --set 'networkPolicy.metrics.from[0].podSelectr.x=y'
+refuse "Additional property dashboards is not allowed" --set grafana.dashboards.enabled=true
 
 # Template checks: things a schema cannot say.
 refuse "publicKey.pem holds a private key" \

@@ -16,6 +16,8 @@ render self-signed generated admission platform-webhooks \
   --set certManager.enabled=false --set autoscaling.enabled=true --set webhook.tokens.enabled=false \
   --set 'webhook.excludedNamespaces={monitoring,tenant-system}'
 render cert-manager cert-manager sa session-admission --set certManager.enabled=true
+render operator-kit generated sa session-admission --set serviceMonitor.enabled=true \
+  --set prometheusRule.enabled=true --set grafana.dashboard.enabled=true --set networkPolicy.enabled=true
 render cert-manager-issuer cert-manager sa ambient-code --set certManager.enabled=true \
   --set certManager.issuerRef.kind=ClusterIssuer --set certManager.issuerRef.name=platform-ca
 render full existing-secret session-admission ambient-code -f "$HERE/values-full.yaml"

@@ -133,6 +133,7 @@ serial=$(openssl x509 -in "$TMP/certs/tls.crt" -noout -serial | cut -d= -f2)
 WANT["session_admission_tls_certificate_info{serial=\"$serial\"}"]=1
 WANT['session_admission_tls_certificate_expiry_timestamp_seconds']=$(date -d "$(openssl x509 -in "$TMP/certs/tls.crt" -noout -enddate | cut -d= -f2)" +%s)
 WANT['session_admission_tls_certificate_expiring_soon']=0
+WANT['session_admission_ready']=1
 for key in $(printf '%s\n' "${!WANT[@]}" | sort); do
   expect_eq "$key" "$(value "$key")" "${WANT[$key]}"
 done
