@@ -55,10 +55,12 @@ static const char *const imp_nouns[SA_RBAC_IMP_KINDS] = {
 
 /* "ServiceAccount project-a/x" in a Role, whose RoleBindings reach only their namespace;
  * "ServiceAccounts named x" in a ClusterRole, which a ClusterRoleBinding grants everywhere. */
-static void describe_identity(const role_ctx *c, unsigned kind, const char *name, char *out,
-                              size_t cap)
+static void describe_identity(const role_ctx *c, unsigned kind, const char *name,
+                              const char *extra, char *out, size_t cap)
 {
-    if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
+    if (extra)
+        snprintf(out, cap, "%s \"%s\" of %s", imp_nouns[kind], name, extra);
+    else if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
         snprintf(out, cap, "%s \"%s\"", imp_nouns[kind], name);
     else if (c->ns)
         snprintf(out, cap, "ServiceAccount %s/%s (a Role reaches only the ServiceAccounts of its "
@@ -67,7 +69,7 @@ static void describe_identity(const role_ctx *c, unsigned kind, const char *name
         snprintf(out, cap, "ServiceAccounts named \"%s\" in every namespace it is bound for", name);
 }
 
-static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
+static void judge_identity(const role_ctx *c, unsigned kind, const char *name, const char *extra)
 {
     const sa_policy *p = c->p;
     int kind_ok = (p->impersonation.resources >> kind) & 1u;
@@ -76,7 +78,7 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
     if (kind_ok && name_ok)
         return;
     char who[384], why[160] = "";
-    describe_identity(c, kind, name, who, sizeof who);
+    describe_identity(c, kind, name, extra, who, sizeof who);
     if (!kind_ok)
         snprintf(why, sizeof why, "%s is not in impersonation.resources%s", sa_rbac_imp_name(kind),
                  name_ok ? "" : ", and ");
@@ -86,9 +88,49 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
                             "to grant a whole list at once), never allowed"
                           : "the name is not in impersonation.names");
     sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                         SA_KEY("impersonate", sa_rbac_imp_name(kind), name),
+                         SA_KEY("impersonate", sa_rbac_imp_name(kind), extra ? extra : "", name),
                          "%s: %s%s grants impersonation of %s: %s", c->what, c->where,
                          c->star_note, who, why);
+}
+
+/* The user extra keys a resources entry reaches (the subresource of userextras, which may hold
+ * "/"), in a rule that grants userextras impersonation at all: "userextras/<key>" and "*\/<key>"
+ * that key, "*" every key (written "every key", which no extra key can be: they are lower-case
+ * domain-prefixed paths); NULL for an entry that reaches none. */
+static const char *extra_key(const char *res)
+{
+    if (strcmp(res, "*") == 0)
+        return "every key";
+    const char *slash = strchr(res, '/');
+    if (!slash || !slash[1])
+        return NULL;
+    size_t n = (size_t)(slash - res);
+    if ((n == 1 && res[0] == '*') || (n == 10 && strncmp(res, "userextras", 10) == 0))
+        return slash + 1;
+    return NULL;
+}
+
+/* The identities of one kind the rule grants (names: its resourceNames, NULL for every name);
+ * extra: the user extra key, for userextras. */
+static void judge_kind(const role_ctx *c, unsigned k, const cJSON *names, const char *extra)
+{
+    if (!names) {
+        char noun[320];
+        if (extra)
+            snprintf(noun, sizeof noun, "%s of %s", imp_nouns[k], extra);
+        else
+            snprintf(noun, sizeof noun, "%s", imp_nouns[k]);
+        sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
+                             SA_KEY("impersonate", sa_rbac_imp_name(k), extra ? extra : "", ""),
+                             "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
+                             "which means every name)",
+                             c->what, c->where, c->star_note, noun,
+                             (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
+        return;
+    }
+    for (const cJSON *n = names; n; n = n->next)
+        if (sa_json_str(n))
+            judge_identity(c, k, n->valuestring, extra);
 }
 
 static void judge_impersonation(const role_ctx *c)
@@ -121,18 +163,16 @@ static void judge_impersonation(const role_ctx *c)
                                      c->what, c->where, c->star_note);
             continue;
         }
-        if (!names) {
-            sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                                 SA_KEY("impersonate", sa_rbac_imp_name(k), ""),
-                                 "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
-                                 "which means every name)",
-                                 c->what, c->where, c->star_note, imp_nouns[k],
-                                 (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
+        if ((1u << k) != SA_RBAC_IMP_USEREXTRAS) {
+            judge_kind(c, k, names, NULL);
             continue;
         }
-        for (const cJSON *n = names; n; n = n->next)
-            if (sa_json_str(n))
-                judge_identity(c, k, n->valuestring);
+        /* Each extra key is an identity of its own: the UPDATE baseline must tell a value of
+         * "scopes" from the same value of another key. */
+        const char *s;
+        for (const cJSON *r = c->rule.resources; r; r = r->next)
+            if ((s = sa_json_str(r)) != NULL && (s = extra_key(s)) != NULL)
+                judge_kind(c, k, names, s);
     }
 }
 
