@@ -187,37 +187,55 @@ static int role_grants(const role_ctx *c, const sa_audience_row *row)
     return 0;
 }
 
+/* One audience the rule grants, for the ServiceAccount name (its resourceNames; "" for every
+ * name): keyed by both, so an UPDATE that widens a tolerated audience to more ServiceAccounts is
+ * refused. */
+static void judge_audience(const role_ctx *c, const char *aud, const char *sa, const char *note)
+{
+    char whom[320] = "";
+    if (*sa)
+        snprintf(whom, sizeof whom, " for ServiceAccounts named \"%s\"", sa);
+    const sa_audience_row *row = sa_map_get(c->p->audience_index, aud);
+    if (strcmp(aud, "*") == 0)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud, sa),
+                             "%s: %s.resources \"*\"%s grants " SA_RBAC_VERB_AUDIENCE
+                             " for every audience%s",
+                             c->what, c->where, note, whom);
+    else if (!row)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud, sa),
+                             "%s: %s.resources \"%s\"%s grants the token audience \"%s\"%s, "
+                             "which is not an audience in the audiences table",
+                             c->what, c->where, aud, note, aud, whom);
+    else if (!role_grants(c, row))
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud, sa),
+                             "%s: %s.resources \"%s\"%s: role %s is not among the roles the "
+                             "audiences table lists for it",
+                             c->what, c->where, aud, note, c->role);
+}
+
 /* Every resource a rule names is an audience when the rule grants the audience verb on it (any
- * string is an audience). With only "*" verbs, the core group's own resources ("pods",
- * "pods/exec") are taken for API resources: a wildcard verb on pods is not an audience grant
- * anyone relies on; everything else ("vault", a URI, "deployments") is judged as an audience. */
+ * string is an audience), for the ServiceAccounts its resourceNames name (the node authorizer
+ * asks with the ServiceAccount as the name). With only "*" verbs, the core group's own resources
+ * ("pods", "pods/exec") are taken for API resources: a wildcard verb on pods is not an audience
+ * grant anyone relies on; everything else ("vault", a URI, "deployments") is judged as an
+ * audience. */
 static void judge_audiences(const role_ctx *c)
 {
     int explicit = sa_rbac_lists(c->rule.verbs, SA_RBAC_VERB_AUDIENCE);
     if (!explicit && !sa_rbac_lists(c->rule.verbs, "*"))
         return;
+    const cJSON *names = sa_rbac_named(&c->rule) ? c->rule.resource_names : NULL;
     for (const cJSON *res = c->rule.resources; res; res = res->next) {
         const char *aud = sa_json_str(res);
         sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", aud, "", SA_RBAC_ANY};
         if (!aud || !sa_rbac_allows(&c->rule, &req) || (!explicit && sa_rbac_core_resource(aud)))
             continue;
         const char *note = explicit ? "" : c->star_note;
-        const sa_audience_row *row = sa_map_get(c->p->audience_index, aud);
-        if (strcmp(aud, "*") == 0)
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
-                                 "%s: %s.resources \"*\"%s grants " SA_RBAC_VERB_AUDIENCE
-                                 " for every audience",
-                                 c->what, c->where, note);
-        else if (!row)
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
-                                 "%s: %s.resources \"%s\"%s grants the token audience \"%s\", "
-                                 "which is not an audience in the audiences table",
-                                 c->what, c->where, aud, note, aud);
-        else if (!role_grants(c, row))
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
-                                 "%s: %s.resources \"%s\"%s: role %s is not among the roles the "
-                                 "audiences table lists for it",
-                                 c->what, c->where, aud, note, c->role);
+        if (!names)
+            judge_audience(c, aud, "", note);
+        for (const cJSON *n = names; n; n = n->next)
+            if (sa_json_str(n))
+                judge_audience(c, aud, n->valuestring, note);
     }
 }
 
