@@ -335,7 +335,7 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
 static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
 {
     if (c->audiences && sa_rbac_each_grant(&c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("too-large"),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY_NONE,
                              "%s: %s writes more than %d grants, too many to judge", c->what,
                              c->where, GRANTS_MAX);
     if (!c->trusted)
@@ -348,10 +348,10 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
     if (c->old_same && cJSON_Compare(rule, c->old_same, 1))
         return;
     if (!c->old && c->nold)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("oom"),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
                              "%s: out of memory comparing with the old object", c->what);
     else if (sa_rbac_each_grant(&c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("too-large"),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
                              "%s: %s writes too many grants to compare with the old object "
                              "(at most %d per rule, %u comparisons per object)",
                              c->what, c->where, GRANTS_MAX, COMPARISONS_MAX);
