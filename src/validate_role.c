@@ -93,6 +93,23 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name, c
                          c->star_note, who, why);
 }
 
+/* Whether n of the rule's resources (audiences, user extra keys: judged per ServiceAccount or
+ * value) times its resourceNames are too many to judge one by one: then refused whole, never
+ * excused by an old object, so that a huge rule costs one violation, not millions. */
+static int too_many_pairs(const role_ctx *c, size_t n, sa_rule rule, const char *what)
+{
+    size_t names = 0;
+    for (const cJSON *r = c->rule.resource_names; r; r = r->next)
+        names++;
+    if (names <= 1 || n <= GRANTS_MAX / names)
+        return 0;
+    sa_verdict_violation(c->v, rule, SA_KEY_NONE,
+                         "%s: %s%s grants %s on %zu resources x %zu resourceNames, more than %d "
+                         "to judge",
+                         c->what, c->where, c->star_note, what, n, names, GRANTS_MAX);
+    return 1;
+}
+
 /* The user extra keys a resources entry reaches (the subresource of userextras, which may hold
  * "/"), in a rule that grants userextras impersonation at all: "userextras/<key>" and "*\/<key>"
  * that key, "*" every key (written "every key", which no extra key can be: they are lower-case
@@ -169,7 +186,12 @@ static void judge_impersonation(const role_ctx *c)
         }
         /* Each extra key is an identity of its own: the UPDATE baseline must tell a value of
          * "scopes" from the same value of another key. */
+        size_t n = 0;
         const char *s;
+        for (const cJSON *r = c->rule.resources; r; r = r->next)
+            n += (s = sa_json_str(r)) != NULL && extra_key(s) != NULL;
+        if (too_many_pairs(c, n, SA_RULE_RBAC_IMPERSONATION, "impersonation of user extra values"))
+            continue;
         for (const cJSON *r = c->rule.resources; r; r = r->next)
             if ((s = sa_json_str(r)) != NULL && (s = extra_key(s)) != NULL)
                 judge_kind(c, k, names, s);
@@ -224,18 +246,35 @@ static void judge_audiences(const role_ctx *c)
     int explicit = sa_rbac_lists(c->rule.verbs, SA_RBAC_VERB_AUDIENCE);
     if (!explicit && !sa_rbac_lists(c->rule.verbs, "*"))
         return;
+    /* The rule grants the audience verb on one of its own resources exactly when it grants it on
+     * any other (the resource matches itself; verbs, apiGroups and names are the rule's): asked
+     * once, since asking per resource would cost resources squared. */
+    const cJSON *first = c->rule.resources;
+    while (first && !sa_json_str(first))
+        first = first->next;
+    sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", first ? first->valuestring : "", "", SA_RBAC_ANY};
+    if (!first || !sa_rbac_allows(&c->rule, &req))
+        return;
     const cJSON *names = sa_rbac_named(&c->rule) ? c->rule.resource_names : NULL;
-    for (const cJSON *res = c->rule.resources; res; res = res->next) {
-        const char *aud = sa_json_str(res);
-        sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", aud, "", SA_RBAC_ANY};
-        if (!aud || !sa_rbac_allows(&c->rule, &req) || (!explicit && sa_rbac_core_resource(aud)))
-            continue;
-        const char *note = explicit ? "" : c->star_note;
-        if (!names)
-            judge_audience(c, aud, "", note);
-        for (const cJSON *n = names; n; n = n->next)
-            if (sa_json_str(n))
-                judge_audience(c, aud, n->valuestring, note);
+    const char *note = explicit ? "" : c->star_note;
+    for (int pass = 0; pass < 2; pass++) { /* count the audiences, then judge them */
+        size_t n = 0;
+        for (const cJSON *res = c->rule.resources; res; res = res->next) {
+            const char *aud = sa_json_str(res);
+            if (!aud || (!explicit && sa_rbac_core_resource(aud)))
+                continue;
+            n++;
+            if (pass == 0)
+                continue;
+            if (!names)
+                judge_audience(c, aud, "", note);
+            for (const cJSON *nm = names; nm; nm = nm->next)
+                if (sa_json_str(nm))
+                    judge_audience(c, aud, nm->valuestring, note);
+        }
+        if (pass == 0 && (!n || (names && too_many_pairs(c, n, SA_RULE_RBAC_TOKEN_AUDIENCE,
+                                                          SA_RBAC_VERB_AUDIENCE))))
+            return;
     }
 }
 
