@@ -373,6 +373,10 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
 
 static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
 {
+    /* The common UPDATE leaves a rule where it was: equal, it adds nothing (even one too large to
+     * judge, which a changed rule never is excused). */
+    if (old_object && c->old_same && cJSON_Compare(rule, c->old_same, 1))
+        return;
     if (c->audiences && sa_rbac_each_grant(&c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
         sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY_NONE,
                              "%s: %s writes more than %d grants, too many to judge", c->what,
@@ -383,9 +387,6 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
         judge_escalation(c);
         return;
     }
-    /* The common UPDATE leaves a rule where it was: equal, it adds nothing. */
-    if (c->old_same && cJSON_Compare(rule, c->old_same, 1))
-        return;
     if (!c->old && c->nold)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
                              "%s: out of memory comparing with the old object", c->what);
@@ -417,8 +418,9 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         c.trusted = "bindings.everyoneRoles"; /* bound to every identity, so every session */
     sa_buf_free(&key);
     const cJSON *old_rule = NULL;
-    if (c.trusted && r->old_object) {
+    if ((c.trusted || c.audiences) && r->old_object)
         old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
+    if (c.trusted && r->old_object) {
         for (const cJSON *o = old_rule; o; o = o->next)
             c.nold++;
         /* Read once, not once per grant compared. Out of memory: refused (judge_guarded). */
