@@ -45,6 +45,9 @@ typedef struct role_ctx {
     char where[48];                     /* "rules[2]" */
     const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
     sa_rbac_rule rule;                  /* the rule judged, read once */
+    char feeds[256];                    /* a ClusterRole aggregated into a trusted one: what it
+                                         * feeds ("bindings.allowedRoles (ClusterRole view, by
+                                         * label ...)"), else "" */
 } role_ctx;
 
 /* ---- impersonation ---------------------------------------------------------------------- */
@@ -347,7 +350,7 @@ static void judge_escalation(const role_ctx *c)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("escalation", found[i]),
                              "%s: %s grants %s, and the role is in %s: every session bound to "
                              "it would get it",
-                             c->what, c->where, found[i], c->trusted);
+                             c->what, c->where, found[i], c->feeds[0] ? c->feeds : c->trusted);
 }
 
 /* One grant of an allowed role's new rule: refused unless some old rule grants it already. */
@@ -397,6 +400,38 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
                              c->what, c->where, GRANTS_MAX, COMPARISONS_MAX);
 }
 
+/* The aggregation controller copies into a ClusterRole with an aggregationRule the rules of every
+ * ClusterRole its selectors match (kubernetes pkg/controller/clusterroleaggregation), so a role
+ * labelled for a trusted role widens it without writing it. The webhook cannot see the trusted
+ * role's selectors; it knows Kubernetes' own convention, the label
+ * rbac.authorization.k8s.io/aggregate-to-<name>: "true" (admin, edit, view), and holds a
+ * ClusterRole carrying it for a trusted <name> to the trusted role's ceiling. */
+#define AGGREGATE_TO "rbac.authorization.k8s.io/aggregate-to-"
+
+static void find_feeds(role_ctx *c, const cJSON *object)
+{
+    const cJSON *labels = sa_json_path(object, "metadata", "labels", NULL);
+    size_t n = strlen(AGGREGATE_TO);
+    sa_buf key = SA_BUF_INIT;
+    for (const cJSON *l = cJSON_IsObject(labels) ? labels->child : NULL; l && !c->feeds[0]; l = l->next) {
+        const char *target = l->string + n;
+        if (strncmp(l->string, AGGREGATE_TO, n) != 0 || !sa_json_str(l) ||
+            strcmp(l->valuestring, "true") != 0)
+            continue;
+        sa_buf_reset(&key);
+        sa_buf_printf(&key, "ClusterRole/%s", target);
+        const char *table = !key.oom && sa_map_getn(c->p->bindings.allowed_roles, key.data, key.len)
+                                ? "bindings.allowedRoles"
+                            : sa_nameset_match(c->p->bindings.everyone_roles, target)
+                                ? "bindings.everyoneRoles"
+                                : NULL;
+        if (table)
+            snprintf(c->feeds, sizeof c->feeds, "%s (ClusterRole %.40s, which aggregates it by "
+                     "label %.80s)", table, target, l->string);
+    }
+    sa_buf_free(&key);
+}
+
 void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
 {
     if (!r->object)
@@ -417,6 +452,8 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     else if (!c.ns && sa_nameset_match(c.p->bindings.everyone_roles, c.role))
         c.trusted = "bindings.everyoneRoles"; /* bound to every identity, so every session */
     sa_buf_free(&key);
+    if (!c.ns && !c.trusted)
+        find_feeds(&c, r->object);
     const cJSON *old_rule = NULL;
     if ((c.trusted || c.audiences) && r->old_object)
         old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
@@ -441,6 +478,8 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         c.old_same = old_rule;
         if (c.audiences || c.trusted)
             judge_guarded(&c, rule, r->old_object);
+        if (c.feeds[0]) /* CREATE and UPDATE alike: the old object's grants are tolerated */
+            judge_escalation(&c);
         old_rule = old_rule ? old_rule->next : NULL;
     }
     free(c.old);
