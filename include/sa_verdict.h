@@ -72,8 +72,11 @@ struct sa_verdict {
  * subject and role, a container and a variable), never its message nor the index of the rule or
  * item it was found in. An UPDATE is judged on the keys the new object adds to the old one's, so
  * a widening is refused even when its message reads like an old one, and reordering an old,
- * tolerated object reports nothing. Written SA_KEY("impersonate", kind, name). */
+ * tolerated object reports nothing. Written SA_KEY("impersonate", kind, name). SA_KEY_NONE
+ * marks what could not be judged (too large, out of memory): no old object's excuses it, since it
+ * hides what the new object grants. */
 #define SA_KEY(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define SA_KEY_NONE ((const char *const *)NULL)
 
 /* modes: an array of SA_RULE_COUNT modes, borrowed for the verdict's lifetime, or NULL. */
 void sa_verdict_init(sa_verdict *v, const sa_mode *modes);

@@ -45,6 +45,9 @@ typedef struct role_ctx {
     char where[48];                     /* "rules[2]" */
     const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
     sa_rbac_rule rule;                  /* the rule judged, read once */
+    char feeds[256];                    /* a ClusterRole aggregated into a trusted one: what it
+                                         * feeds ("bindings.allowedRoles (ClusterRole view, by
+                                         * label ...)"), else "" */
 } role_ctx;
 
 /* ---- impersonation ---------------------------------------------------------------------- */
@@ -55,10 +58,12 @@ static const char *const imp_nouns[SA_RBAC_IMP_KINDS] = {
 
 /* "ServiceAccount project-a/x" in a Role, whose RoleBindings reach only their namespace;
  * "ServiceAccounts named x" in a ClusterRole, which a ClusterRoleBinding grants everywhere. */
-static void describe_identity(const role_ctx *c, unsigned kind, const char *name, char *out,
-                              size_t cap)
+static void describe_identity(const role_ctx *c, unsigned kind, const char *name,
+                              const char *extra, char *out, size_t cap)
 {
-    if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
+    if (extra)
+        snprintf(out, cap, "%s \"%s\" of %s", imp_nouns[kind], name, extra);
+    else if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
         snprintf(out, cap, "%s \"%s\"", imp_nouns[kind], name);
     else if (c->ns)
         snprintf(out, cap, "ServiceAccount %s/%s (a Role reaches only the ServiceAccounts of its "
@@ -67,7 +72,7 @@ static void describe_identity(const role_ctx *c, unsigned kind, const char *name
         snprintf(out, cap, "ServiceAccounts named \"%s\" in every namespace it is bound for", name);
 }
 
-static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
+static void judge_identity(const role_ctx *c, unsigned kind, const char *name, const char *extra)
 {
     const sa_policy *p = c->p;
     int kind_ok = (p->impersonation.resources >> kind) & 1u;
@@ -76,7 +81,7 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
     if (kind_ok && name_ok)
         return;
     char who[384], why[160] = "";
-    describe_identity(c, kind, name, who, sizeof who);
+    describe_identity(c, kind, name, extra, who, sizeof who);
     if (!kind_ok)
         snprintf(why, sizeof why, "%s is not in impersonation.resources%s", sa_rbac_imp_name(kind),
                  name_ok ? "" : ", and ");
@@ -86,9 +91,66 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
                             "to grant a whole list at once), never allowed"
                           : "the name is not in impersonation.names");
     sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                         SA_KEY("impersonate", sa_rbac_imp_name(kind), name),
+                         SA_KEY("impersonate", sa_rbac_imp_name(kind), extra ? extra : "", name),
                          "%s: %s%s grants impersonation of %s: %s", c->what, c->where,
                          c->star_note, who, why);
+}
+
+/* Whether n of the rule's resources (audiences, user extra keys: judged per ServiceAccount or
+ * value) times its resourceNames are too many to judge one by one: then refused whole, never
+ * excused by an old object, so that a huge rule costs one violation, not millions. */
+static int too_many_pairs(const role_ctx *c, size_t n, sa_rule rule, const char *what)
+{
+    size_t names = 0;
+    for (const cJSON *r = c->rule.resource_names; r; r = r->next)
+        names++;
+    if (names <= 1 || n <= GRANTS_MAX / names)
+        return 0;
+    sa_verdict_violation(c->v, rule, SA_KEY_NONE,
+                         "%s: %s%s grants %s on %zu resources x %zu resourceNames, more than %d "
+                         "to judge",
+                         c->what, c->where, c->star_note, what, n, names, GRANTS_MAX);
+    return 1;
+}
+
+/* The user extra keys a resources entry reaches (the subresource of userextras, which may hold
+ * "/"), in a rule that grants userextras impersonation at all: "userextras/<key>" and "*\/<key>"
+ * that key, "*" every key (written "every key", which no extra key can be: they are lower-case
+ * domain-prefixed paths); NULL for an entry that reaches none. */
+static const char *extra_key(const char *res)
+{
+    if (strcmp(res, "*") == 0)
+        return "every key";
+    const char *slash = strchr(res, '/');
+    if (!slash || !slash[1])
+        return NULL;
+    size_t n = (size_t)(slash - res);
+    if ((n == 1 && res[0] == '*') || (n == 10 && strncmp(res, "userextras", 10) == 0))
+        return slash + 1;
+    return NULL;
+}
+
+/* The identities of one kind the rule grants (names: its resourceNames, NULL for every name);
+ * extra: the user extra key, for userextras. */
+static void judge_kind(const role_ctx *c, unsigned k, const cJSON *names, const char *extra)
+{
+    if (!names) {
+        char noun[320];
+        if (extra)
+            snprintf(noun, sizeof noun, "%s of %s", imp_nouns[k], extra);
+        else
+            snprintf(noun, sizeof noun, "%s", imp_nouns[k]);
+        sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
+                             SA_KEY("impersonate", sa_rbac_imp_name(k), extra ? extra : "", ""),
+                             "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
+                             "which means every name)",
+                             c->what, c->where, c->star_note, noun,
+                             (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
+        return;
+    }
+    for (const cJSON *n = names; n; n = n->next)
+        if (sa_json_str(n))
+            judge_identity(c, k, n->valuestring, extra);
 }
 
 static void judge_impersonation(const role_ctx *c)
@@ -121,18 +183,21 @@ static void judge_impersonation(const role_ctx *c)
                                      c->what, c->where, c->star_note);
             continue;
         }
-        if (!names) {
-            sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                                 SA_KEY("impersonate", sa_rbac_imp_name(k), ""),
-                                 "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
-                                 "which means every name)",
-                                 c->what, c->where, c->star_note, imp_nouns[k],
-                                 (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
+        if ((1u << k) != SA_RBAC_IMP_USEREXTRAS) {
+            judge_kind(c, k, names, NULL);
             continue;
         }
-        for (const cJSON *n = names; n; n = n->next)
-            if (sa_json_str(n))
-                judge_identity(c, k, n->valuestring);
+        /* Each extra key is an identity of its own: the UPDATE baseline must tell a value of
+         * "scopes" from the same value of another key. */
+        size_t n = 0;
+        const char *s;
+        for (const cJSON *r = c->rule.resources; r; r = r->next)
+            n += (s = sa_json_str(r)) != NULL && extra_key(s) != NULL;
+        if (too_many_pairs(c, n, SA_RULE_RBAC_IMPERSONATION, "impersonation of user extra values"))
+            continue;
+        for (const cJSON *r = c->rule.resources; r; r = r->next)
+            if ((s = sa_json_str(r)) != NULL && (s = extra_key(s)) != NULL)
+                judge_kind(c, k, names, s);
     }
 }
 
@@ -147,37 +212,72 @@ static int role_grants(const role_ctx *c, const sa_audience_row *row)
     return 0;
 }
 
+/* One audience the rule grants, for the ServiceAccount name (its resourceNames; "" for every
+ * name): keyed by both, so an UPDATE that widens a tolerated audience to more ServiceAccounts is
+ * refused. */
+static void judge_audience(const role_ctx *c, const char *aud, const char *sa, const char *note)
+{
+    char whom[320] = "";
+    if (*sa)
+        snprintf(whom, sizeof whom, " for ServiceAccounts named \"%s\"", sa);
+    const sa_audience_row *row = sa_map_get(c->p->audience_index, aud);
+    if (strcmp(aud, "*") == 0)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud, sa),
+                             "%s: %s.resources \"*\"%s grants " SA_RBAC_VERB_AUDIENCE
+                             " for every audience%s",
+                             c->what, c->where, note, whom);
+    else if (!row)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud, sa),
+                             "%s: %s.resources \"%s\"%s grants the token audience \"%s\"%s, "
+                             "which is not an audience in the audiences table",
+                             c->what, c->where, aud, note, aud, whom);
+    else if (!role_grants(c, row))
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud, sa),
+                             "%s: %s.resources \"%s\"%s: role %s is not among the roles the "
+                             "audiences table lists for it",
+                             c->what, c->where, aud, note, c->role);
+}
+
 /* Every resource a rule names is an audience when the rule grants the audience verb on it (any
- * string is an audience). With only "*" verbs, the core group's own resources ("pods",
- * "pods/exec") are taken for API resources: a wildcard verb on pods is not an audience grant
- * anyone relies on; everything else ("vault", a URI, "deployments") is judged as an audience. */
+ * string is an audience), for the ServiceAccounts its resourceNames name (the node authorizer
+ * asks with the ServiceAccount as the name). With only "*" verbs, the core group's own resources
+ * ("pods", "pods/exec") are taken for API resources: a wildcard verb on pods is not an audience
+ * grant anyone relies on; everything else ("vault", a URI, "deployments") is judged as an
+ * audience. */
 static void judge_audiences(const role_ctx *c)
 {
     int explicit = sa_rbac_lists(c->rule.verbs, SA_RBAC_VERB_AUDIENCE);
     if (!explicit && !sa_rbac_lists(c->rule.verbs, "*"))
         return;
-    for (const cJSON *res = c->rule.resources; res; res = res->next) {
-        const char *aud = sa_json_str(res);
-        sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", aud, "", SA_RBAC_ANY};
-        if (!aud || !sa_rbac_allows(&c->rule, &req) || (!explicit && sa_rbac_core_resource(aud)))
-            continue;
-        const char *note = explicit ? "" : c->star_note;
-        const sa_audience_row *row = sa_map_get(c->p->audience_index, aud);
-        if (strcmp(aud, "*") == 0)
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
-                                 "%s: %s.resources \"*\"%s grants " SA_RBAC_VERB_AUDIENCE
-                                 " for every audience",
-                                 c->what, c->where, note);
-        else if (!row)
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
-                                 "%s: %s.resources \"%s\"%s grants the token audience \"%s\", "
-                                 "which is not an audience in the audiences table",
-                                 c->what, c->where, aud, note, aud);
-        else if (!role_grants(c, row))
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
-                                 "%s: %s.resources \"%s\"%s: role %s is not among the roles the "
-                                 "audiences table lists for it",
-                                 c->what, c->where, aud, note, c->role);
+    /* The rule grants the audience verb on one of its own resources exactly when it grants it on
+     * any other (the resource matches itself; verbs, apiGroups and names are the rule's): asked
+     * once, since asking per resource would cost resources squared. */
+    const cJSON *first = c->rule.resources;
+    while (first && !sa_json_str(first))
+        first = first->next;
+    sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", first ? first->valuestring : "", "", SA_RBAC_ANY};
+    if (!first || !sa_rbac_allows(&c->rule, &req))
+        return;
+    const cJSON *names = sa_rbac_named(&c->rule) ? c->rule.resource_names : NULL;
+    const char *note = explicit ? "" : c->star_note;
+    for (int pass = 0; pass < 2; pass++) { /* count the audiences, then judge them */
+        size_t n = 0;
+        for (const cJSON *res = c->rule.resources; res; res = res->next) {
+            const char *aud = sa_json_str(res);
+            if (!aud || (!explicit && sa_rbac_core_resource(aud)))
+                continue;
+            n++;
+            if (pass == 0)
+                continue;
+            if (!names)
+                judge_audience(c, aud, "", note);
+            for (const cJSON *nm = names; nm; nm = nm->next)
+                if (sa_json_str(nm))
+                    judge_audience(c, aud, nm->valuestring, note);
+        }
+        if (pass == 0 && (!n || (names && too_many_pairs(c, n, SA_RULE_RBAC_TOKEN_AUDIENCE,
+                                                          SA_RBAC_VERB_AUDIENCE))))
+            return;
     }
 }
 
@@ -250,7 +350,7 @@ static void judge_escalation(const role_ctx *c)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("escalation", found[i]),
                              "%s: %s grants %s, and the role is in %s: every session bound to "
                              "it would get it",
-                             c->what, c->where, found[i], c->trusted);
+                             c->what, c->where, found[i], c->feeds[0] ? c->feeds : c->trusted);
 }
 
 /* One grant of an allowed role's new rule: refused unless some old rule grants it already. */
@@ -276,8 +376,12 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
 
 static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
 {
+    /* The common UPDATE leaves a rule where it was: equal, it adds nothing (even one too large to
+     * judge, which a changed rule never is excused). */
+    if (old_object && c->old_same && cJSON_Compare(rule, c->old_same, 1))
+        return;
     if (c->audiences && sa_rbac_each_grant(&c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("too-large"),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY_NONE,
                              "%s: %s writes more than %d grants, too many to judge", c->what,
                              c->where, GRANTS_MAX);
     if (!c->trusted)
@@ -286,17 +390,46 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
         judge_escalation(c);
         return;
     }
-    /* The common UPDATE leaves a rule where it was: equal, it adds nothing. */
-    if (c->old_same && cJSON_Compare(rule, c->old_same, 1))
-        return;
     if (!c->old && c->nold)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("oom"),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
                              "%s: out of memory comparing with the old object", c->what);
     else if (sa_rbac_each_grant(&c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("too-large"),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
                              "%s: %s writes too many grants to compare with the old object "
                              "(at most %d per rule, %u comparisons per object)",
                              c->what, c->where, GRANTS_MAX, COMPARISONS_MAX);
+}
+
+/* The aggregation controller copies into a ClusterRole with an aggregationRule the rules of every
+ * ClusterRole its selectors match (kubernetes pkg/controller/clusterroleaggregation), so a role
+ * labelled for a trusted role widens it without writing it. The webhook cannot see the trusted
+ * role's selectors; it knows Kubernetes' own convention, the label
+ * rbac.authorization.k8s.io/aggregate-to-<name>: "true" (admin, edit, view), and holds a
+ * ClusterRole carrying it for a trusted <name> to the trusted role's ceiling. */
+#define AGGREGATE_TO "rbac.authorization.k8s.io/aggregate-to-"
+
+static void find_feeds(role_ctx *c, const cJSON *object)
+{
+    const cJSON *labels = sa_json_path(object, "metadata", "labels", NULL);
+    size_t n = strlen(AGGREGATE_TO);
+    sa_buf key = SA_BUF_INIT;
+    for (const cJSON *l = cJSON_IsObject(labels) ? labels->child : NULL; l && !c->feeds[0]; l = l->next) {
+        const char *target = l->string + n;
+        if (strncmp(l->string, AGGREGATE_TO, n) != 0 || !sa_json_str(l) ||
+            strcmp(l->valuestring, "true") != 0)
+            continue;
+        sa_buf_reset(&key);
+        sa_buf_printf(&key, "ClusterRole/%s", target);
+        const char *table = !key.oom && sa_map_getn(c->p->bindings.allowed_roles, key.data, key.len)
+                                ? "bindings.allowedRoles"
+                            : sa_nameset_match(c->p->bindings.everyone_roles, target)
+                                ? "bindings.everyoneRoles"
+                                : NULL;
+        if (table)
+            snprintf(c->feeds, sizeof c->feeds, "%s (ClusterRole %.40s, which aggregates it by "
+                     "label %.80s)", table, target, l->string);
+    }
+    sa_buf_free(&key);
 }
 
 void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
@@ -319,9 +452,12 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     else if (!c.ns && sa_nameset_match(c.p->bindings.everyone_roles, c.role))
         c.trusted = "bindings.everyoneRoles"; /* bound to every identity, so every session */
     sa_buf_free(&key);
+    if (!c.ns && !c.trusted)
+        find_feeds(&c, r->object);
     const cJSON *old_rule = NULL;
-    if (c.trusted && r->old_object) {
+    if ((c.trusted || c.audiences) && r->old_object)
         old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
+    if (c.trusted && r->old_object) {
         for (const cJSON *o = old_rule; o; o = o->next)
             c.nold++;
         /* Read once, not once per grant compared. Out of memory: refused (judge_guarded). */
@@ -342,6 +478,8 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         c.old_same = old_rule;
         if (c.audiences || c.trusted)
             judge_guarded(&c, rule, r->old_object);
+        if (c.feeds[0]) /* CREATE and UPDATE alike: the old object's grants are tolerated */
+            judge_escalation(&c);
         old_rule = old_rule ? old_rule->next : NULL;
     }
     free(c.old);

@@ -101,6 +101,8 @@ static void key_string(sa_rule rule, const char *const *key, sa_buf *out)
  * baseline's set. Keys are built only for an UPDATE: a CREATE pays nothing for them. */
 static int keyed_out(sa_verdict *v, sa_rule rule, const char *const *key)
 {
+    if (!key) /* what could not be judged is judged again every time: never tolerated */
+        return v->collect;
     if (!v->collect && !(v->baseline && v->baseline->keys))
         return 0;
     sa_buf k = SA_BUF_INIT;
