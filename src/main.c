@@ -1,4 +1,4 @@
-/* main.c: the session-admission command line: serve, review, check-policy, version.
+/* main.c: the session-admission command line: serve, review, scan, test, check-policy, version.
  *
  * Each subcommand is a thin shell around the library: it reads flags (sa_options.h), loads
  * files, and calls the same core the others use, so the offline `review` answers exactly as
@@ -19,16 +19,20 @@
 #include "sa_buf.h"
 #include "sa_keys.h"
 #include "sa_log.h"
+#include "sa_objects.h"
+#include "sa_offline.h"
 #include "sa_options.h"
+#include "sa_patch.h"
 #include "sa_policy.h"
 #include "sa_reload.h"
+#include "sa_scan.h"
 #include "sa_server.h"
 #include "sa_state.h"
+#include "sa_suite.h"
 
 #define REVIEW_INPUT_MAX (64 * 1024 * 1024)
-
-extern const char sa_example_public_key[];
-extern const size_t sa_example_public_key_len;
+/* A `kubectl get -A -o json` of a large cluster: 100,000 objects fit. */
+#define SCAN_INPUT_MAX (1024u * 1024 * 1024)
 
 /* ---- serve ------------------------------------------------------------------------- */
 
@@ -305,8 +309,9 @@ static const char review_usage[] =
     "usage: session-admission review [--policy FILE] [--public-key FILE] [--path /mutate|/validate] [FILE|-]\n\n"
     "Judges one AdmissionReview offline, with the same core as the server, and prints the\n"
     "response AdmissionReview on stdout (the decoded patch, if any, goes to stderr).\n"
-    "Without --policy it uses the built-in example policy; without --public-key, a built-in\n"
-    "example key. --path defaults to /mutate for a Pod CREATE and /validate otherwise.\n"
+    "Without --policy it uses the built-in example policy; without --public-key, the policy's\n"
+    "sessions.publicKey.file when it can be read here, else the built-in example key (said on\n"
+    "stderr, with its fingerprint). --path defaults to /mutate for a Pod CREATE and /validate otherwise.\n"
     "Exit status: 0 when a response was produced (allowed or denied), 2 on unusable input.";
 
 static void print_patch(const char *body, size_t len)
@@ -314,18 +319,26 @@ static void print_patch(const char *body, size_t len)
     cJSON *doc = cJSON_ParseWithLength(body, len);
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "response"), "patch"));
-    if (b64) {
-        size_t n = strlen(b64);
-        unsigned char *raw = malloc(n / 4 * 3 + 1);
-        int m = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) : -1;
-        if (m >= 0) {
-            while (m > 0 && raw[m - 1] == '\0') /* padding decodes to trailing NULs */
-                m--;
-            fprintf(stderr, "patch: %.*s\n", m, (const char *)raw);
-        }
-        free(raw);
-    }
+    sa_buf raw = SA_BUF_INIT;
+    if (b64 && sa_base64_decode(b64, &raw) == 0)
+        fprintf(stderr, "patch: %s\n", sa_buf_str(&raw));
+    sa_buf_free(&raw);
     cJSON_Delete(doc);
+}
+
+/* Loads what an offline command judges with (sa_offline.h); says on stderr when the example key
+ * stands in for the policy's. NULL after printing why. */
+static sa_snapshot *offline_snapshot(const char *cmd, const char *policy, const char *key)
+{
+    sa_buf notes = SA_BUF_INIT, errors = SA_BUF_INIT;
+    sa_snapshot *snap = sa_offline_load(policy, key, &notes, &errors);
+    if (notes.len)
+        fprintf(stderr, "session-admission %s: %s", cmd, sa_buf_str(&notes));
+    if (!snap)
+        fprintf(stderr, "session-admission %s: %s", cmd, sa_buf_str(&errors));
+    sa_buf_free(&notes);
+    sa_buf_free(&errors);
+    return snap;
 }
 
 static int cmd_review(int argc, char **argv)
@@ -333,7 +346,7 @@ static int cmd_review(int argc, char **argv)
     const char *policy_path = NULL, *key_path = NULL, *path = NULL;
     const sa_option opts[] = {
         {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
-        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: built-in example)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
         {"--path", NULL, SA_OPT_STRING, &path, "/mutate|/validate", "endpoint to judge as", 0, 0},
     };
     const char *pos[1] = {"-"};
@@ -357,19 +370,9 @@ static int cmd_review(int argc, char **argv)
         fprintf(stderr, "session-admission review: %s\n", err);
         return 2;
     }
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *policy = policy_path ? sa_policy_load_file(policy_path, &errors) : sa_policy_builtin(&errors);
-    sa_pubkey *key = key_path ? sa_pubkey_load(key_path, err, sizeof err)
-                              : sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
+    sa_snapshot *snap = offline_snapshot("review", policy_path, key_path);
     int status = 2;
-    if (!policy) {
-        fprintf(stderr, "session-admission review: policy refused:\n%s", sa_buf_str(&errors));
-        sa_pubkey_free(key);
-    } else if (!key) {
-        fprintf(stderr, "session-admission review: public key refused: %s\n", err);
-        sa_policy_free(policy);
-    } else {
-        sa_snapshot *snap = sa_snapshot_new(policy, key);
+    if (snap) {
         sa_endpoint ep = SA_ENDPOINT_VALIDATE;
         sa_review peek;
         if (path) {
@@ -392,9 +395,207 @@ static int cmd_review(int argc, char **argv)
         sa_admit_result_free(&res);
         sa_snapshot_release(snap);
     }
-    sa_buf_free(&errors);
     sa_buf_free(&body);
     return status;
+}
+
+/* ---- scan ------------------------------------------------------------------------------ */
+
+static const char scan_usage[] =
+    "usage: session-admission scan [options] FILE...|-\n\n"
+    "Judges plain Kubernetes objects as the API server would send them to the webhooks the chart\n"
+    "registers: YAML or JSON, several YAML documents, Lists (kubectl get -o json|yaml, helm\n"
+    "template). Pods are mutated, then validated as mutated. One row per object: verdict\n"
+    "(allowed, patched, warned, denied, not-judged), kind, namespace/name, rule ids, message;\n"
+    "then a summary. Also the audit of what a cluster holds:\n"
+    "  kubectl get roles,rolebindings,clusterroles,clusterrolebindings,pods -A -o json | session-admission scan -\n"
+    "Exit status: 0 nothing would be denied, 1 something would, 2 unusable input.";
+
+typedef struct scan_config {
+    const char *policy, *public_key, *user, *operation, *ns, *output;
+    sa_option_list groups;
+    int show_patched;
+} scan_config;
+
+/* One row: a table line, or a JSON object on one line. */
+static void print_row(const scan_config *cfg, const char *file, const sa_object *o,
+                      const sa_scan_result *res)
+{
+    sa_buf rules = SA_BUF_INIT, line = SA_BUF_INIT;
+    sa_scan_rule_ids(res->rules_hit, &rules);
+    const char *name = *res->name ? res->name : sa_json_string(sa_json_get(o->obj, "metadata"), "generateName");
+    if (strcmp(cfg->output, "json") == 0) {
+        sa_buf_puts(&line, "{\"verdict\":");
+        sa_buf_json_string(&line, sa_scan_verdict_name(res->verdict));
+        sa_buf_puts(&line, ",\"kind\":");
+        sa_buf_json_string(&line, res->kind);
+        sa_buf_puts(&line, ",\"namespace\":");
+        sa_buf_json_string(&line, res->namespace_);
+        sa_buf_puts(&line, ",\"name\":");
+        sa_buf_json_string(&line, name);
+        sa_buf_puts(&line, ",\"rules\":[");
+        for (const char *r = rules.len ? sa_buf_str(&rules) : NULL; r; r = strchr(r, ',') ? strchr(r, ',') + 1 : NULL) {
+            sa_buf_printf(&line, "%s\"%.*s\"", r == rules.data ? "" : ",", (int)strcspn(r, ","), r);
+        }
+        sa_buf_puts(&line, "],\"message\":");
+        sa_buf_json_string(&line, sa_buf_str(&res->message));
+        sa_buf_puts(&line, ",\"file\":");
+        sa_buf_json_string(&line, file);
+        sa_buf_printf(&line, ",\"document\":%u", o->doc);
+        if (o->item >= 0)
+            sa_buf_printf(&line, ",\"item\":%ld", o->item);
+        if (cfg->show_patched && res->patched) {
+            char *patched = cJSON_PrintUnformatted(res->patched);
+            sa_buf_printf(&line, ",\"patched\":%s", patched ? patched : "null");
+            free(patched);
+        }
+        sa_buf_putc(&line, '}');
+    } else {
+        char where[600];
+        snprintf(where, sizeof where, "%s%s%s", res->namespace_, *res->namespace_ ? "/" : "", *name ? name : "-");
+        sa_buf_printf(&line, "%-10s %-19s %-45s %-22s %s", sa_scan_verdict_name(res->verdict), res->kind,
+                      where, rules.len ? sa_buf_str(&rules) : "-", sa_buf_str(&res->message));
+        if (cfg->show_patched && res->patched) {
+            char *patched = cJSON_PrintUnformatted(res->patched);
+            sa_buf_printf(&line, "\n  patched: %s", patched ? patched : "(out of memory)");
+            free(patched);
+        }
+    }
+    puts(sa_buf_str(&line));
+    sa_buf_free(&line);
+    sa_buf_free(&rules);
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+    scan_config cfg = {.output = "table"};
+    const sa_option opts[] = {
+        {"--policy", "SA_POLICY", SA_OPT_STRING, &cfg.policy, "FILE", "policy file (default: built-in example)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &cfg.public_key, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
+        {"--user", NULL, SA_OPT_STRING, &cfg.user, "NAME", "the requesting user (default session-admission-scan)", 0, 0},
+        {"--group", NULL, SA_OPT_LIST, &cfg.groups, "NAME", "a group of the user; repeat for more (system:authenticated is always added)", 0, 0},
+        {"--operation", NULL, SA_OPT_STRING, &cfg.operation, "OP", "CREATE (default), UPDATE or DELETE", 0, 0},
+        {"--namespace", NULL, SA_OPT_STRING, &cfg.ns, "NS", "namespace of namespaced objects that name none (default \"default\", as kubectl)", 0, 0},
+        {"-o", NULL, SA_OPT_STRING, &cfg.output, "table|json", "output: a table (default) or one JSON object per line", 0, 0},
+        {"--show-patched", NULL, SA_OPT_FLAG, &cfg.show_patched, NULL, "print each mutated object", 0, 0},
+    };
+    const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    size_t npos;
+    char err[1024];
+    int rc = pos ? sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, (size_t)argc, &npos,
+                                    stdout, scan_usage, err, sizeof err)
+                 : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (rc == 0 && !npos)
+        rc = -1, snprintf(err, sizeof err, "name at least one FILE, or - for stdin");
+    if (rc == 0 && strcmp(cfg.output, "table") != 0 && strcmp(cfg.output, "json") != 0)
+        rc = -1, snprintf(err, sizeof err, "-o must be table or json");
+    if (rc == 0 && cfg.operation && strcmp(cfg.operation, "CREATE") != 0 &&
+        strcmp(cfg.operation, "UPDATE") != 0 && strcmp(cfg.operation, "DELETE") != 0)
+        rc = -1, snprintf(err, sizeof err, "--operation must be CREATE, UPDATE or DELETE");
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "session-admission scan: %s\n", err);
+        free(pos);
+        return rc < 0 ? 2 : 0;
+    }
+    /* Every file is read before anything is judged: unusable input judges nothing. */
+    sa_objects *files = calloc(npos, sizeof *files);
+    int status = files ? 0 : 2;
+    for (size_t i = 0; i < npos && status == 0; i++) {
+        sa_buf text = SA_BUF_INIT;
+        const char *name = strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i];
+        if (sa_buf_read_file(&text, strcmp(pos[i], "-") == 0 ? "/dev/stdin" : pos[i], SCAN_INPUT_MAX, err, sizeof err) < 0 ||
+            sa_objects_read(&files[i], name, sa_buf_str(&text), text.len, err, sizeof err) < 0) {
+            fprintf(stderr, "session-admission scan: %s\n", err);
+            status = 2;
+        }
+        sa_buf_free(&text);
+    }
+    sa_snapshot *snap = status ? NULL : offline_snapshot("scan", cfg.policy, cfg.public_key);
+    if (!snap)
+        status = 2;
+    sa_scan_request rq = {.operation = cfg.operation, .username = cfg.user, .groups = cfg.groups.items,
+                          .ngroups = cfg.groups.n, .default_namespace = cfg.ns};
+    size_t counts[SA_SCAN_VERDICT_COUNT] = {0}, total = 0;
+    if (snap && strcmp(cfg.output, "table") == 0)
+        printf("%-10s %-19s %-45s %-22s %s\n", "VERDICT", "KIND", "NAMESPACE/NAME", "RULES", "MESSAGE");
+    for (size_t i = 0; snap && i < npos; i++) {
+        const char *name = strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i];
+        for (size_t j = 0; j < files[i].count; j++) {
+            sa_scan_result res;
+            sa_scan_object(snap, files[i].items[j].obj, &rq, &res);
+            print_row(&cfg, name, &files[i].items[j], &res);
+            if (res.verdict == SA_SCAN_ERROR) {
+                fprintf(stderr, "session-admission scan: %s: document %u: %s\n", name, files[i].items[j].doc, res.error);
+                status = 2;
+            }
+            counts[res.verdict]++;
+            total++;
+            sa_scan_result_free(&res);
+        }
+    }
+    if (snap) {
+        fprintf(strcmp(cfg.output, "json") == 0 ? stderr : stdout,
+                "%zu objects: %zu allowed, %zu patched, %zu warned, %zu denied, %zu not judged%s\n", total,
+                counts[SA_SCAN_ALLOWED], counts[SA_SCAN_PATCHED], counts[SA_SCAN_WARNED],
+                counts[SA_SCAN_DENIED], counts[SA_SCAN_NOT_JUDGED],
+                counts[SA_SCAN_ERROR] ? ", some unusable" : "");
+        if (status == 0 && counts[SA_SCAN_DENIED])
+            status = 1;
+    }
+    sa_snapshot_release(snap);
+    for (size_t i = 0; files && i < npos; i++)
+        sa_objects_free(&files[i]);
+    free(files);
+    free(pos);
+    return status;
+}
+
+/* ---- test ------------------------------------------------------------------------------ */
+
+static const char test_usage[] =
+    "usage: session-admission test [--policy FILE] [--public-key FILE] SUITE|DIR...\n\n"
+    "Runs policy test suites (YAML, kind TestSuite; a directory: every suite in it; the format\n"
+    "is documented in examples/tests/suite.yaml). Prints PASS or FAIL per case with the reason,\n"
+    "then \"N passed, N failed\". Exit status: 0 all passed, 1 a case failed, 2 a suite is unusable.";
+
+static int cmd_test(int argc, char **argv)
+{
+    const char *policy = NULL, *key = NULL;
+    const sa_option opts[] = {
+        {"--policy", NULL, SA_OPT_STRING, &policy, "FILE", "judge with this policy instead of the suites' own", 0, 0},
+        {"--public-key", NULL, SA_OPT_STRING, &key, "FILE", "and this key", 0, 0},
+    };
+    const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    size_t npos = 0;
+    char err[1024];
+    int rc = pos ? sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, (size_t)argc, &npos,
+                                    stdout, test_usage, err, sizeof err)
+                 : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (rc == 0 && !npos)
+        rc = -1, snprintf(err, sizeof err, "name a SUITE file or a directory of suites");
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "session-admission test: %s\n", err);
+        free(pos);
+        return rc < 0 ? 2 : 0;
+    }
+    sa_suite_totals t = {0, 0};
+    int status = 0;
+    for (size_t i = 0; i < npos && status == 0; i++) {
+        sa_buf out = SA_BUF_INIT, notes = SA_BUF_INIT;
+        if (sa_suite_run(pos[i], policy, key, &out, &notes, &t, err, sizeof err) < 0) {
+            fprintf(stderr, "session-admission test: %s\n", err);
+            status = 2;
+        }
+        fprintf(stderr, "%s", sa_buf_str(&notes));
+        fputs(sa_buf_str(&out), stdout);
+        sa_buf_free(&out);
+        sa_buf_free(&notes);
+    }
+    printf("%u passed, %u failed\n", t.passed, t.failed);
+    free(pos);
+    return status ? status : t.failed ? 1 : 0;
 }
 
 /* ---- check-policy -------------------------------------------------------------------- */
@@ -402,7 +603,10 @@ static int cmd_review(int argc, char **argv)
 static const char check_usage[] =
     "usage: session-admission check-policy FILE\n\n"
     "Checks a policy file fully. Prints OK and a summary of the table sizes (exit 0), or one line\n"
-    "per error as FILE:LINE:COLUMN: what was expected (exit 1).";
+    "per error as FILE:LINE:COLUMN: what was expected (exit 1). The key file the policy names\n"
+    "(sessions.publicKey.file) is checked too when it can be read here: a public RSA key of at\n"
+    "least 2048 bits, never a private key; stderr says what was found, or that it could not be\n"
+    "checked.";
 
 static int cmd_check_policy(int argc, char **argv)
 {
@@ -422,13 +626,22 @@ static int cmd_check_policy(int argc, char **argv)
         sa_buf_free(&errors);
         return 1;
     }
-    sa_buf summary = SA_BUF_INIT;
-    sa_policy_summary(p, &summary);
-    printf("OK %s\n", sa_buf_str(&summary));
-    sa_buf_free(&summary);
+    /* The key file as well, when it can be read here (it usually exists only in the pod). */
+    sa_buf notes = SA_BUF_INIT;
+    int status = sa_offline_check_key(p, &notes, &errors) < 0 ? 1 : 0;
+    if (status) {
+        fputs(sa_buf_str(&errors), stdout);
+    } else {
+        sa_buf summary = SA_BUF_INIT;
+        sa_policy_summary(p, &summary);
+        printf("OK %s\n", sa_buf_str(&summary));
+        sa_buf_free(&summary);
+    }
+    fprintf(stderr, "%s", sa_buf_str(&notes));
+    sa_buf_free(&notes);
     sa_buf_free(&errors);
     sa_policy_free(p);
-    return 0;
+    return status;
 }
 
 /* ---- version and help ---------------------------------------------------------------- */
@@ -448,6 +661,8 @@ static const char main_usage[] =
     "commands:\n"
     "  serve          run the HTTPS admission webhook (serve --dev: nothing to prepare)\n"
     "  review         judge one AdmissionReview offline and print the response\n"
+    "  scan           judge manifests or a cluster's objects (kubectl get -o json) offline\n"
+    "  test           run policy test suites\n"
     "  check-policy   check a policy file\n"
     "  version        print the version\n\n"
     "Run session-admission COMMAND --help for a command's options.";
@@ -460,6 +675,8 @@ int main(int argc, char **argv)
     } commands[] = {
         {"serve", cmd_serve},
         {"review", cmd_review},
+        {"scan", cmd_scan},
+        {"test", cmd_test},
         {"check-policy", cmd_check_policy},
         {"version", cmd_version},
     };
