@@ -17,6 +17,7 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
+#include "sa_json.h"
 #include "sa_keys.h"
 #include "sa_log.h"
 #include "sa_objects.h"
@@ -447,7 +448,7 @@ static void print_row(const scan_config *cfg, const char *file, const sa_object 
         if (cfg->show_patched && res->patched) {
             char *patched = cJSON_PrintUnformatted(res->patched);
             sa_buf_printf(&line, ",\"patched\":%s", patched ? patched : "null");
-            free(patched);
+            cJSON_free(patched);
         }
         sa_buf_putc(&line, '}');
     } else {
@@ -458,7 +459,7 @@ static void print_row(const scan_config *cfg, const char *file, const sa_object 
         if (cfg->show_patched && res->patched) {
             char *patched = cJSON_PrintUnformatted(res->patched);
             sa_buf_printf(&line, "\n  patched: %s", patched ? patched : "(out of memory)");
-            free(patched);
+            cJSON_free(patched);
         }
     }
     puts(sa_buf_str(&line));
@@ -498,7 +499,10 @@ static int cmd_scan(int argc, char **argv)
         free(pos);
         return rc < 0 ? 2 : 0;
     }
-    /* Every file is read before anything is judged: unusable input judges nothing. */
+    /* Every file is read before anything is judged: unusable input judges nothing. All the
+     * documents live until the end, so their nodes come from one arena freed at once (a third of
+     * the work was malloc and free of nodes); nothing cJSON allocates outlives it. */
+    sa_json_arena_begin();
     sa_objects *files = calloc(npos, sizeof *files);
     int status = files ? 0 : 2;
     for (size_t i = 0; i < npos && status == 0; i++) {
@@ -546,6 +550,7 @@ static int cmd_scan(int argc, char **argv)
     sa_snapshot_release(snap);
     for (size_t i = 0; files && i < npos; i++)
         sa_objects_free(&files[i]);
+    sa_json_arena_end();
     free(files);
     free(pos);
     return status;

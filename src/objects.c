@@ -500,7 +500,7 @@ int sa_objects_read(sa_objects *s, const char *name, const char *text, size_t le
 void sa_objects_free(sa_objects *s)
 {
     for (size_t i = 0; i < s->ndocs; i++)
-        cJSON_Delete(s->docs[i]);
+        sa_json_delete(s->docs[i]); /* nothing to do inside scan's arena */
     free(s->docs);
     free(s->items);
     *s = (sa_objects)SA_OBJECTS_INIT;

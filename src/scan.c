@@ -115,12 +115,13 @@ static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit,
             res->verdict = SA_SCAN_ERROR;
             go_on = 0;
         } else {
-            cJSON_ReplaceItemInObjectCaseSensitive(request, "object", cJSON_Duplicate(obj, 1));
+            /* The next webhook sees the mutated object, borrowed from res. */
+            cJSON_ReplaceItemInObjectCaseSensitive(request, "object", cJSON_CreateObjectReference(obj->child));
             res->verdict = SA_SCAN_PATCHED;
         }
         sa_buf_free(&ops);
     }
-    cJSON_Delete(doc);
+    sa_json_delete(doc);
     return go_on;
 }
 
@@ -135,10 +136,15 @@ static void run(const sa_snapshot *snap, cJSON *review, const struct registratio
         if (!((ep == SA_ENDPOINT_MUTATE ? reg->mutate_ops : reg->validate_ops) & op))
             continue;
         judged = 1;
-        char *text = cJSON_PrintUnformatted(review);
-        sa_admit_result ar;
-        sa_admit(snap, (sa_endpoint)ep, text ? text : "", text ? strlen(text) : 0, &ar);
-        free(text);
+        /* The review is judged as parsed: every document was checked like a request body when
+         * it was read (strict UTF-8, no duplicate keys, bounded depth). */
+        sa_review r;
+        sa_admit_result ar = {0};
+        if (sa_review_read(&r, review, res->error, sizeof res->error) < 0) {
+            res->verdict = SA_SCAN_ERROR;
+            break;
+        }
+        sa_admit_review(snap, (sa_endpoint)ep, &r, &ar);
         go_on = take_answer(&ar, request, &audit, res);
         sa_admit_result_free(&ar);
     }
@@ -234,33 +240,29 @@ void sa_scan_object(const sa_snapshot *snap, const cJSON *obj, const sa_scan_req
         cJSON_AddItemReferenceToObject(req, "oldObject", (cJSON *)rq->old_object);
     cJSON_AddBoolToObject(req, "dryRun", 0);
     run(snap, review, reg, bit, res);
-    cJSON_Delete(review);
+    sa_json_delete(review);
 }
 
 void sa_scan_review(const sa_snapshot *snap, const char *body, size_t len, sa_scan_result *res)
 {
     init_result(res);
     sa_review r;
-    if (sa_review_parse(&r, body, len, res->error, sizeof res->error) < 0) {
+    cJSON *review = NULL;
+    if (sa_json_parse(body, len, &review, res->error, sizeof res->error) < 0 ||
+        sa_review_read(&r, review, res->error, sizeof res->error) < 0) {
         res->verdict = SA_SCAN_ERROR;
         sa_buf_puts(&res->message, res->error);
+        cJSON_Delete(review);
         return;
     }
     snprintf(res->kind, sizeof res->kind, "%s", r.kind);
     snprintf(res->namespace_, sizeof res->namespace_, "%s", r.namespace_);
     snprintf(res->name, sizeof res->name, "%s", r.name);
     const struct registration *reg = find_registration(r.group, r.kind, r.sub_resource);
-    unsigned bit = op_bit(r.operation);
-    sa_review_free(&r);
-    cJSON *review = NULL;
-    if (!reg) {
+    if (reg)
+        run(snap, review, reg, op_bit(r.operation), res);
+    else
         res->verdict = SA_SCAN_NOT_JUDGED;
-    } else if (sa_json_parse(body, len, &review, res->error, sizeof res->error) < 0) {
-        res->verdict = SA_SCAN_ERROR;
-        sa_buf_puts(&res->message, res->error);
-    } else {
-        run(snap, review, reg, bit, res);
-    }
     cJSON_Delete(review);
 }
 

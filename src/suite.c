@@ -178,7 +178,7 @@ static int check_expect(const cJSON *expect, const sa_scan_result *res, const cJ
                     ok = 0, snprintf(why, cap, "%s is %.200s, expected %s%.200s%s", f->string, text ? text : "absent",
                                      sa_json_str(f) ? "\"" : "", sa_json_str(f) ? f->valuestring : (cJSON_IsNull(f) ? "absent" : "another value"),
                                      sa_json_str(f) ? "\"" : "");
-                    free(text);
+                    cJSON_free(text);
                 }
             }
         } else {
