@@ -175,10 +175,11 @@ static int check_expect(const cJSON *expect, const sa_scan_result *res, const cJ
                     ok = 0, snprintf(why, cap, "expect.fields: malformed path %s", f->string);
                 } else if (!(have ? cJSON_Compare(have, f, 1) : cJSON_IsNull(f))) {
                     char *text = have ? cJSON_PrintUnformatted(have) : NULL;
-                    ok = 0, snprintf(why, cap, "%s is %.200s, expected %s%.200s%s", f->string, text ? text : "absent",
-                                     sa_json_str(f) ? "\"" : "", sa_json_str(f) ? f->valuestring : (cJSON_IsNull(f) ? "absent" : "another value"),
-                                     sa_json_str(f) ? "\"" : "");
+                    char *want = cJSON_IsNull(f) ? NULL : cJSON_PrintUnformatted(f);
+                    ok = 0, snprintf(why, cap, "%s is %.200s, expected %.200s", f->string,
+                                     text ? text : "absent", want ? want : "absent");
                     cJSON_free(text);
+                    cJSON_free(want);
                 }
             }
         } else {
@@ -290,6 +291,11 @@ static int run_file(const char *path, const char *policy, const char *key, sa_bu
         snprintf(err, errlen, "%s: apiVersion must be session-admission/v1alpha1", path);
         goto out;
     }
+    const cJSON *cases = sa_json_get(doc, "cases");
+    if (!cJSON_IsArray(cases) || !cases->child) {
+        snprintf(err, errlen, "%s: cases must be a non-empty list", path);
+        goto out;
+    }
     suite s = {.path = path, .label = path};
     const char *slash = strrchr(path, '/');
     snprintf(s.dir, sizeof s.dir, "%.*s", slash ? (int)(slash - path) : 0, path);
@@ -308,11 +314,6 @@ static int run_file(const char *path, const char *policy, const char *key, sa_bu
     }
     sa_buf_free(&errors);
     s.snap = snap;
-    const cJSON *cases = sa_json_get(doc, "cases");
-    if (!cJSON_IsArray(cases) || !cases->child) {
-        snprintf(err, errlen, "%s: cases must be a non-empty list", path);
-        goto out;
-    }
     size_t i = 0;
     for (const cJSON *c = cases->child; c; c = c->next, i++) {
         char why[2048], name[256];
