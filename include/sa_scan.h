@@ -16,6 +16,7 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
+#include "sa_objects.h"
 
 typedef enum sa_scan_verdict {
     SA_SCAN_ALLOWED,
@@ -63,5 +64,12 @@ void sa_scan_result_free(sa_scan_result *res);
 
 /* Appends the ids of the rules in bits, comma-separated ("" when none). */
 void sa_scan_rule_ids(unsigned bits, sa_buf *out);
+
+/* One row of `scan` output for the object o of file, appended to out without a newline: a table
+ * line under sa_scan_table_header, or (json) one JSON object; show_patched adds the mutated
+ * object (a second, indented table line). */
+extern const char sa_scan_table_header[];
+void sa_scan_format_row(const sa_scan_result *res, const char *file, const sa_object *o, int json,
+                        int show_patched, sa_buf *out);
 
 #endif

@@ -418,55 +418,6 @@ typedef struct scan_config {
     int show_patched;
 } scan_config;
 
-/* One row: a table line, or a JSON object on one line. */
-static void print_row(const scan_config *cfg, const char *file, const sa_object *o,
-                      const sa_scan_result *res)
-{
-    sa_buf rules = SA_BUF_INIT, line = SA_BUF_INIT;
-    sa_scan_rule_ids(res->rules_hit, &rules);
-    const char *name = *res->name ? res->name : sa_json_string(sa_json_get(o->obj, "metadata"), "generateName");
-    if (strcmp(cfg->output, "json") == 0) {
-        sa_buf_puts(&line, "{\"verdict\":");
-        sa_buf_json_string(&line, sa_scan_verdict_name(res->verdict));
-        sa_buf_puts(&line, ",\"kind\":");
-        sa_buf_json_string(&line, res->kind);
-        sa_buf_puts(&line, ",\"namespace\":");
-        sa_buf_json_string(&line, res->namespace_);
-        sa_buf_puts(&line, ",\"name\":");
-        sa_buf_json_string(&line, name);
-        sa_buf_puts(&line, ",\"rules\":[");
-        for (const char *r = rules.len ? sa_buf_str(&rules) : NULL; r; r = strchr(r, ',') ? strchr(r, ',') + 1 : NULL) {
-            sa_buf_printf(&line, "%s\"%.*s\"", r == rules.data ? "" : ",", (int)strcspn(r, ","), r);
-        }
-        sa_buf_puts(&line, "],\"message\":");
-        sa_buf_json_string(&line, sa_buf_str(&res->message));
-        sa_buf_puts(&line, ",\"file\":");
-        sa_buf_json_string(&line, file);
-        sa_buf_printf(&line, ",\"document\":%u", o->doc);
-        if (o->item >= 0)
-            sa_buf_printf(&line, ",\"item\":%ld", o->item);
-        if (cfg->show_patched && res->patched) {
-            char *patched = cJSON_PrintUnformatted(res->patched);
-            sa_buf_printf(&line, ",\"patched\":%s", patched ? patched : "null");
-            cJSON_free(patched);
-        }
-        sa_buf_putc(&line, '}');
-    } else {
-        char where[600];
-        snprintf(where, sizeof where, "%s%s%s", res->namespace_, *res->namespace_ ? "/" : "", *name ? name : "-");
-        sa_buf_printf(&line, "%-10s %-19s %-45s %-22s %s", sa_scan_verdict_name(res->verdict), res->kind,
-                      where, rules.len ? sa_buf_str(&rules) : "-", sa_buf_str(&res->message));
-        if (cfg->show_patched && res->patched) {
-            char *patched = cJSON_PrintUnformatted(res->patched);
-            sa_buf_printf(&line, "\n  patched: %s", patched ? patched : "(out of memory)");
-            cJSON_free(patched);
-        }
-    }
-    puts(sa_buf_str(&line));
-    sa_buf_free(&line);
-    sa_buf_free(&rules);
-}
-
 static int cmd_scan(int argc, char **argv)
 {
     scan_config cfg = {.output = "table"};
@@ -521,14 +472,18 @@ static int cmd_scan(int argc, char **argv)
     sa_scan_request rq = {.operation = cfg.operation, .username = cfg.user, .groups = cfg.groups.items,
                           .ngroups = cfg.groups.n, .default_namespace = cfg.ns};
     size_t counts[SA_SCAN_VERDICT_COUNT] = {0}, total = 0;
-    if (snap && strcmp(cfg.output, "table") == 0)
-        printf("%-10s %-19s %-45s %-22s %s\n", "VERDICT", "KIND", "NAMESPACE/NAME", "RULES", "MESSAGE");
+    int json = strcmp(cfg.output, "json") == 0;
+    if (snap && !json)
+        puts(sa_scan_table_header);
     for (size_t i = 0; snap && i < npos; i++) {
         const char *name = strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i];
         for (size_t j = 0; j < files[i].count; j++) {
             sa_scan_result res;
             sa_scan_object(snap, files[i].items[j].obj, &rq, &res);
-            print_row(&cfg, name, &files[i].items[j], &res);
+            sa_buf row = SA_BUF_INIT;
+            sa_scan_format_row(&res, name, &files[i].items[j], json, cfg.show_patched, &row);
+            puts(sa_buf_str(&row));
+            sa_buf_free(&row);
             if (res.verdict == SA_SCAN_ERROR) {
                 fprintf(stderr, "session-admission scan: %s: document %u: %s\n", name, files[i].items[j].doc, res.error);
                 status = 2;
@@ -539,7 +494,7 @@ static int cmd_scan(int argc, char **argv)
         }
     }
     if (snap) {
-        fprintf(strcmp(cfg.output, "json") == 0 ? stderr : stdout,
+        fprintf(json ? stderr : stdout,
                 "%zu objects: %zu allowed, %zu patched, %zu warned, %zu denied, %zu not judged%s\n", total,
                 counts[SA_SCAN_ALLOWED], counts[SA_SCAN_PATCHED], counts[SA_SCAN_WARNED],
                 counts[SA_SCAN_DENIED], counts[SA_SCAN_NOT_JUDGED],

@@ -273,3 +273,55 @@ void sa_scan_result_free(sa_scan_result *res)
     cJSON_Delete(res->patched);
     res->warnings = res->patched = NULL;
 }
+
+/* The columns of sa_scan_format_row's table lines. */
+const char sa_scan_table_header[] = "VERDICT    KIND                NAMESPACE/NAME                                RULES                  MESSAGE";
+
+static void json_field(sa_buf *out, const char *key, const char *value)
+{
+    sa_buf_printf(out, ",\"%s\":", key);
+    sa_buf_json_string(out, value);
+}
+
+void sa_scan_format_row(const sa_scan_result *res, const char *file, const sa_object *o, int json,
+                        int show_patched, sa_buf *out)
+{
+    sa_buf rules = SA_BUF_INIT;
+    sa_scan_rule_ids(res->rules_hit, &rules);
+    /* A generated name is not known yet: show what it is generated from. */
+    const char *name = *res->name ? res->name : sa_json_string(sa_json_get(o->obj, "metadata"), "generateName");
+    char *patched = show_patched && res->patched ? cJSON_PrintUnformatted(res->patched) : NULL;
+    if (json) {
+        sa_buf_puts(out, "{\"verdict\":");
+        sa_buf_json_string(out, sa_scan_verdict_name(res->verdict));
+        json_field(out, "kind", res->kind);
+        json_field(out, "namespace", res->namespace_);
+        json_field(out, "name", name);
+        sa_buf_puts(out, ",\"rules\":[");
+        for (int i = 0, first = 1; i < SA_RULE_COUNT; i++)
+            if (res->rules_hit & (1u << i)) {
+                sa_buf_puts(out, first ? "\"" : ",\"");
+                sa_buf_puts(out, sa_rule_id((sa_rule)i));
+                sa_buf_putc(out, '"');
+                first = 0;
+            }
+        sa_buf_putc(out, ']');
+        json_field(out, "message", sa_buf_str(&res->message));
+        json_field(out, "file", file);
+        sa_buf_printf(out, ",\"document\":%u", o->doc);
+        if (o->item >= 0)
+            sa_buf_printf(out, ",\"item\":%ld", o->item);
+        if (show_patched && res->patched)
+            sa_buf_printf(out, ",\"patched\":%s", patched ? patched : "null");
+        sa_buf_putc(out, '}');
+    } else {
+        char where[600];
+        snprintf(where, sizeof where, "%s%s%s", res->namespace_, *res->namespace_ ? "/" : "", *name ? name : "-");
+        sa_buf_printf(out, "%-10s %-19s %-45s %-22s %s", sa_scan_verdict_name(res->verdict), res->kind, where,
+                      rules.len ? sa_buf_str(&rules) : "-", sa_buf_str(&res->message));
+        if (show_patched && res->patched)
+            sa_buf_printf(out, "\n  patched: %s", patched ? patched : "(out of memory)");
+    }
+    cJSON_free(patched);
+    sa_buf_free(&rules);
+}
