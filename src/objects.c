@@ -22,6 +22,8 @@ typedef struct anchor {
 
 typedef struct yaml_reader {
     yaml_parser_t parser;
+    const char *text;           /* the input, for the position of a reader error */
+    size_t len;
     anchor *anchors;            /* of the current document */
     size_t nanchors, cap;
     size_t alias_nodes;         /* added by aliases so far in this file */
@@ -32,9 +34,17 @@ typedef struct yaml_reader {
 static int syntax_error(yaml_reader *y)
 {
     const yaml_parser_t *p = &y->parser;
-    snprintf(y->err, y->errlen, "line %zu column %zu: %s%s%s", p->problem_mark.line + 1,
-             p->problem_mark.column + 1, p->problem ? p->problem : "malformed YAML",
-             p->context ? " " : "", p->context ? p->context : "");
+    size_t line = p->problem_mark.line + 1, col = p->problem_mark.column + 1;
+    if (p->error == YAML_READER_ERROR) {
+        /* The reader (bad encoding, a control character) gives a byte offset, not a mark. */
+        line = col = 1;
+        for (size_t i = 0; i < p->problem_offset && i < y->len; i++, col++)
+            if (y->text[i] == '\n')
+                line++, col = 0;
+    }
+    snprintf(y->err, y->errlen, "line %zu column %zu: %s%s%s", line, col,
+             p->problem ? p->problem : "malformed YAML", p->context ? " " : "",
+             p->context ? p->context : "");
     return -1;
 }
 
@@ -424,7 +434,7 @@ static int take_document(sa_objects *s, cJSON *doc, unsigned n, const char *name
 static int read_yaml(sa_objects *s, const char *name, const char *text, size_t len, char *err,
                      size_t errlen)
 {
-    yaml_reader y = {.err = err, .errlen = errlen};
+    yaml_reader y = {.text = text, .len = len, .err = err, .errlen = errlen};
     *err = '\0';
     if (!yaml_parser_initialize(&y.parser)) {
         snprintf(err, errlen, "%s: out of memory", name);
