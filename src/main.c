@@ -400,6 +400,24 @@ static int cmd_review(int argc, char **argv)
     return status;
 }
 
+/* Parses the flags of a command that takes any number of positional arguments into *pos
+ * (free it). Returns 0; 1 after --help; -1 with the reason printed. */
+static int parse_files(const char *cmd, const sa_option *opts, size_t nopts, int argc, char **argv,
+                       const char *usage, const char *none, const char ***pos, size_t *npos)
+{
+    char err[1024];
+    *npos = 0;
+    *pos = calloc((size_t)argc + 1, sizeof **pos);
+    int rc = *pos ? sa_options_parse(opts, nopts, argc, argv, *pos, (size_t)argc, npos, stdout,
+                                     usage, err, sizeof err)
+                  : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (rc == 0 && !*npos)
+        rc = -1, snprintf(err, sizeof err, "%s", none);
+    if (rc < 0)
+        fprintf(stderr, "session-admission %s: %s\n", cmd, err);
+    return rc;
+}
+
 /* ---- scan ------------------------------------------------------------------------------ */
 
 static const char scan_usage[] =
@@ -431,22 +449,21 @@ static int cmd_scan(int argc, char **argv)
         {"-o", NULL, SA_OPT_STRING, &cfg.output, "table|json", "output: a table (default) or one JSON object per line", 0, 0},
         {"--show-patched", NULL, SA_OPT_FLAG, &cfg.show_patched, NULL, "print each mutated object", 0, 0},
     };
-    const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    const char **pos;
     size_t npos;
     char err[1024];
-    int rc = pos ? sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, (size_t)argc, &npos,
-                                    stdout, scan_usage, err, sizeof err)
-                 : (snprintf(err, sizeof err, "out of memory"), -1);
-    if (rc == 0 && !npos)
-        rc = -1, snprintf(err, sizeof err, "name at least one FILE, or - for stdin");
-    if (rc == 0 && strcmp(cfg.output, "table") != 0 && strcmp(cfg.output, "json") != 0)
-        rc = -1, snprintf(err, sizeof err, "-o must be table or json");
-    if (rc == 0 && cfg.operation && strcmp(cfg.operation, "CREATE") != 0 &&
-        strcmp(cfg.operation, "UPDATE") != 0 && strcmp(cfg.operation, "DELETE") != 0)
-        rc = -1, snprintf(err, sizeof err, "--operation must be CREATE, UPDATE or DELETE");
+    int rc = parse_files("scan", opts, sizeof opts / sizeof opts[0], argc, argv, scan_usage,
+                         "name at least one FILE, or - for stdin", &pos, &npos);
+    int ok_op = !cfg.operation || strcmp(cfg.operation, "CREATE") == 0 ||
+                strcmp(cfg.operation, "UPDATE") == 0 || strcmp(cfg.operation, "DELETE") == 0;
+    if (rc == 0 && strcmp(cfg.output, "table") != 0 && strcmp(cfg.output, "json") != 0) {
+        fprintf(stderr, "session-admission scan: -o must be table or json\n");
+        rc = -1;
+    } else if (rc == 0 && !ok_op) {
+        fprintf(stderr, "session-admission scan: --operation must be CREATE, UPDATE or DELETE\n");
+        rc = -1;
+    }
     if (rc != 0) {
-        if (rc < 0)
-            fprintf(stderr, "session-admission scan: %s\n", err);
         free(pos);
         return rc < 0 ? 2 : 0;
     }
@@ -526,17 +543,12 @@ static int cmd_test(int argc, char **argv)
         {"--policy", NULL, SA_OPT_STRING, &policy, "FILE", "judge with this policy instead of the suites' own", 0, 0},
         {"--public-key", NULL, SA_OPT_STRING, &key, "FILE", "and this key", 0, 0},
     };
-    const char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    size_t npos = 0;
+    const char **pos;
+    size_t npos;
     char err[1024];
-    int rc = pos ? sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, (size_t)argc, &npos,
-                                    stdout, test_usage, err, sizeof err)
-                 : (snprintf(err, sizeof err, "out of memory"), -1);
-    if (rc == 0 && !npos)
-        rc = -1, snprintf(err, sizeof err, "name a SUITE file or a directory of suites");
+    int rc = parse_files("test", opts, sizeof opts / sizeof opts[0], argc, argv, test_usage,
+                         "name a SUITE file or a directory of suites", &pos, &npos);
     if (rc != 0) {
-        if (rc < 0)
-            fprintf(stderr, "session-admission test: %s\n", err);
         free(pos);
         return rc < 0 ? 2 : 0;
     }

@@ -10,6 +10,7 @@
 
 #include <yaml.h>
 
+#include "sa_buf.h"
 #include "sa_json.h"
 
 /* ---- YAML to cJSON --------------------------------------------------------------------- */
@@ -69,14 +70,8 @@ static void forget_anchors(yaml_reader *y)
 
 static int remember_anchor(yaml_reader *y, const yaml_char_t *name, const cJSON *node, size_t nodes)
 {
-    if (y->nanchors == y->cap) {
-        size_t cap = y->cap ? y->cap * 2 : 8;
-        anchor *a = realloc(y->anchors, cap * sizeof *a);
-        if (!a)
-            return -1;
-        y->anchors = a;
-        y->cap = cap;
-    }
+    if (sa_array_grow(&y->anchors, &y->cap, y->nanchors, sizeof *y->anchors, 8) < 0)
+        return -1;
     char *copy = strdup((const char *)name);
     if (!copy)
         return -1;
@@ -330,28 +325,16 @@ out:
 
 static int push_doc(sa_objects *s, cJSON *doc)
 {
-    if (s->ndocs == s->capdocs) {
-        size_t cap = s->capdocs ? s->capdocs * 2 : 8;
-        cJSON **d = realloc(s->docs, cap * sizeof *d);
-        if (!d)
-            return -1;
-        s->docs = d;
-        s->capdocs = cap;
-    }
+    if (sa_array_grow(&s->docs, &s->capdocs, s->ndocs, sizeof *s->docs, 8) < 0)
+        return -1;
     s->docs[s->ndocs++] = doc;
     return 0;
 }
 
 static int push_object(sa_objects *s, const cJSON *obj, unsigned doc, long item)
 {
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        sa_object *o = realloc(s->items, cap * sizeof *o);
-        if (!o)
-            return -1;
-        s->items = o;
-        s->cap = cap;
-    }
+    if (sa_array_grow(&s->items, &s->cap, s->count, sizeof *s->items, 64) < 0)
+        return -1;
     s->items[s->count++] = (sa_object){obj, doc, item};
     return 0;
 }

@@ -366,16 +366,8 @@ int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (!yaml_name(e->d_name))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **grown = realloc(names, cap * sizeof *grown);
-            if (!grown) {
-                rc = -1;
-                break;
-            }
-            names = grown;
-        }
-        if (!(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) {
+        if (sa_array_grow(&names, &cap, n, sizeof *names, 16) < 0 ||
+            !(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) {
             rc = -1;
             break;
         }

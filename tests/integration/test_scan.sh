@@ -39,20 +39,17 @@ cat "$OBJ/session-pod.yaml" > "$TMP/multi.yaml"
 printf -- '---\n# an empty document, as helm template leaves them\n---\n' >> "$TMP/multi.yaml"
 cat "$OBJ/edit-session-sa.yaml" >> "$TMP/multi.yaml"
 printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: project-a}\ndata: {a: b}\n' >> "$TMP/multi.yaml"
-expect_eq "multi-document YAML with a denial: exit 1" "$(rc scan -o json "$TMP/multi.yaml")" "1"
-expect_eq "multi-document YAML: a row per object, empty documents skipped" "$(rows "$TMP/out")" \
-"patched Pod proj-alpha/session-7f3a9c2e-runner -
+MULTI_ROWS="patched Pod proj-alpha/session-7f3a9c2e-runner -
 denied RoleBinding project-a/session-edit rbac-session-binding
 not-judged ConfigMap project-a/settings -"
+expect_eq "multi-document YAML with a denial: exit 1" "$(rc scan -o json "$TMP/multi.yaml")" "1"
+expect_eq "multi-document YAML: a row per object, empty documents skipped" "$(rows "$TMP/out")" "$MULTI_ROWS"
 check "-o json: the summary goes to stderr" grep -qx '3 objects: 0 allowed, 1 patched, 0 warned, 1 denied, 1 not judged' "$TMP/err"
 expect_eq "-o json: document numbers count empty ones" \
   "$(/usr/bin/python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["document"]) for l in open(sys.argv[1])))' "$TMP/out")" "1 3 4"
 
 expect_eq "stdin (-): exit 1" "$(rc scan -o json - < "$TMP/multi.yaml")" "1"
-expect_eq "stdin: the same rows" "$(rows "$TMP/out")" \
-"patched Pod proj-alpha/session-7f3a9c2e-runner -
-denied RoleBinding project-a/session-edit rbac-session-binding
-not-judged ConfigMap project-a/settings -"
+expect_eq "stdin: the same rows" "$(rows "$TMP/out")" "$MULTI_ROWS"
 check "stdin: rows name <stdin>" grep -q '"file":"<stdin>"' "$TMP/out"
 expect_eq "several files: exit 1" "$(rc scan -o json "$TMP/rb.json" "$TMP/multi.yaml")" "1"
 expect_eq "several files: 4 rows" "$(wc -l < "$TMP/out")" "4"
