@@ -204,12 +204,10 @@ void sa_scan_object(const sa_snapshot *snap, const cJSON *obj, const sa_scan_req
     /* A TokenRequest in a manifest is what is created on serviceaccounts/token. */
     if (!reg)
         reg = find_registration(group, kind, "token");
-    const char *ns = "";
-    if (!reg || reg->namespaced) {
-        ns = sa_json_string(meta, "namespace");
-        if (!*ns)
-            ns = rq->default_namespace ? rq->default_namespace : "default";
-    }
+    /* An unregistered kind's scope is unknown here: its namespace is shown as written. */
+    const char *ns = !reg || reg->namespaced ? sa_json_string(meta, "namespace") : "";
+    if (reg && reg->namespaced && !*ns)
+        ns = rq->default_namespace ? rq->default_namespace : "default";
     snprintf(res->kind, sizeof res->kind, "%s", kind);
     snprintf(res->namespace_, sizeof res->namespace_, "%s", ns);
     snprintf(res->name, sizeof res->name, "%s", sa_json_string(meta, "name"));

@@ -54,6 +54,18 @@ check "stdin: rows name <stdin>" grep -q '"file":"<stdin>"' "$TMP/out"
 expect_eq "several files: exit 1" "$(rc scan -o json "$TMP/rb.json" "$TMP/multi.yaml")" "1"
 expect_eq "several files: 4 rows" "$(wc -l < "$TMP/out")" "4"
 
+# helm template output: `---` separated documents with "# Source:" comments, the real helm binary.
+HELM_BIN="$SA_SRC/.tools/bin/helm"
+if [ -x "$HELM_BIN" ]; then
+  "$HELM_BIN" template rel "$SA_SRC/charts/session-admission" --namespace sa-system > "$TMP/helm.yaml"
+  expect_eq "helm template output: exit 0" "$(rc scan -o json - < "$TMP/helm.yaml")" "0"
+  expect_eq "... one row per rendered object" "$(wc -l < "$TMP/out")" "$(grep -c '^kind: ' "$TMP/helm.yaml")"
+  check "... a cluster-scoped kind no webhook judges shows no namespace" \
+    grep -q '"verdict":"not-judged","kind":"MutatingWebhookConfiguration","namespace":"","name":"rel-session-admission"' "$TMP/out"
+else
+  skip "helm template output: no helm at $HELM_BIN (bash .ci/setup installs it)"
+fi
+
 # A typed list as the API returns it (PodList): items carry no kind of their own.
 /usr/bin/python3 - "$DUMP" "$TMP/podlist.json" <<'PY'
 import json, sys
