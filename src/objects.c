@@ -179,10 +179,23 @@ static int parse_float(const char *s, double *out)
     return isfinite(*out);
 }
 
+/* A "\0" escape puts a NUL inside a scalar, which would cut every C string made of it short (a
+ * name judged shorter than the one the API server stores): refused, as the JSON reader refuses
+ * \u0000. */
+static int has_nul(yaml_reader *y, const yaml_event_t *ev)
+{
+    if (strlen((const char *)ev->data.scalar.value) == ev->data.scalar.length)
+        return 0;
+    fail_at(y, ev, "a NUL character in a string");
+    return 1;
+}
+
 static cJSON *scalar(yaml_reader *y, const yaml_event_t *ev)
 {
     const char *text = (const char *)ev->data.scalar.value;
     const char *tag = (const char *)ev->data.scalar.tag;
+    if (has_nul(y, ev))
+        return NULL;
     /* Quoted and block scalars, and anything tagged !!str, are strings. */
     if (!ev->data.scalar.plain_implicit || (tag && strcmp(tag, YAML_STR_TAG) == 0))
         return cJSON_CreateString(text);
@@ -270,6 +283,10 @@ static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
             if (is_map) {
                 if (k.type != YAML_SCALAR_EVENT) {
                     fail_at(y, &k, "a mapping key must be a plain string");
+                    yaml_event_delete(&k);
+                    goto bad;
+                }
+                if (has_nul(y, &k)) {
                     yaml_event_delete(&k);
                     goto bad;
                 }

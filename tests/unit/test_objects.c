@@ -80,6 +80,9 @@ static void test_errors(void)
     expect("apiVersion: v1\nkind: A\nx: {<<: {a: 1}}\n",
            "error: f.yaml: document 1: line 3 column 5: merge keys (<<) are not supported; write the keys out");
     expect("apiVersion: v1\nkind: A\nx: -.inf\n", "error: f.yaml: document 1: line 3 column 4: NaN and infinity have no JSON form");
+    expect("apiVersion: v1\nkind: A\nmetadata: {name: \"ok\\0.evil\"}\n",
+           "error: f.yaml: document 1: line 3 column 18: a NUL character in a string");
+    expect("apiVersion: v1\nkind: A\n\"k\\0x\": 1\n", "error: f.yaml: document 1: line 3 column 1: a NUL character in a string");
     expect("apiVersion: v1\nkind: A\nmetadata: 3\n", "error: f.yaml: document 1: metadata is not a mapping");
     expect("a: [1, 2\n", "error: f.yaml: document 1: line 2 column 1: did not find expected ',' or ']' while parsing a flow sequence");
     expect("a: \"\x01\"\n", "error: f.yaml: document 1: line 1 column 5: control characters are not allowed");
