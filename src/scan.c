@@ -107,6 +107,9 @@ static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit,
         return 0;
     }
     res->rules_hit |= ar->rules_hit;
+    /* Allowed unchanged with no rule fired: the response carries nothing more to read. */
+    if (ar->decision == SA_DECISION_ALLOWED && !ar->rules_hit)
+        return 1;
     cJSON *doc = cJSON_ParseWithLength(ar->body, ar->body_len);
     const cJSON *resp = sa_json_get(doc, "response");
     int go_on = 1;
