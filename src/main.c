@@ -424,7 +424,7 @@ static const char scan_usage[] =
     "usage: session-admission scan [options] FILE...|-\n\n"
     "Judges plain Kubernetes objects as the API server would send them to the webhooks the chart\n"
     "registers: YAML or JSON, several YAML documents, Lists (kubectl get -o json|yaml, helm\n"
-    "template). Pods are mutated, then validated as mutated. One row per object: verdict\n"
+    "template). Session pods are mutated, then validated as mutated. One row per object: verdict\n"
     "(allowed, patched, warned, denied, not-judged), kind, namespace/name, rule ids, message;\n"
     "then a summary. Also the audit of what a cluster holds:\n"
     "  kubectl get roles,rolebindings,clusterroles,clusterrolebindings,pods -A -o json | session-admission scan -\n"
