@@ -5,22 +5,26 @@
 # line.
 source "$(dirname "$0")/lib.sh"
 
+# SA_WRAP (the valgrind stage) wraps every run of the binary, so memory errors fail the test.
+# shellcheck disable=SC2086
+sa() { ${SA_WRAP:-} "$SA_BIN" "$@"; }
+
 rc() { local r=0; "$@" >"$TMP/out" 2>"$TMP/err" || r=$?; echo "$r"; }
 cd "$SA_SRC"
 
-expect_eq "the shipped suites (examples/tests) pass: exit 0" "$(rc "$SA_BIN" test examples/tests)" "0"
+expect_eq "the shipped suites (examples/tests) pass: exit 0" "$(rc sa test examples/tests)" "0"
 expect_eq "... the last line" "$(tail -n 1 "$TMP/out")" "25 passed, 0 failed"
 expect_eq "... one PASS line per case, both suites" "$(grep -c '^PASS examples/tests/\(suite\|named-operators\).yaml: ' "$TMP/out")" "25"
 check "... the session pod case" grep -qx 'PASS examples/tests/suite.yaml: a session pod gets its session ServiceAccount and the key' "$TMP/out"
 expect_eq "... the suites name their key: nothing said on stderr" "$(cat "$TMP/err")" ""
-expect_eq "one suite file: exit 0" "$(rc "$SA_BIN" test examples/tests/named-operators.yaml)" "0"
+expect_eq "one suite file: exit 0" "$(rc sa test examples/tests/named-operators.yaml)" "0"
 expect_eq "... its count" "$(tail -n 1 "$TMP/out")" "3 passed, 0 failed"
 
-expect_eq "YAML typing suite: exit 0" "$(rc "$SA_BIN" test tests/suite/typing.yaml)" "0"
+expect_eq "YAML typing suite: exit 0" "$(rc sa test tests/suite/typing.yaml)" "0"
 expect_eq "... passes" "$(tail -n 1 "$TMP/out")" "1 passed, 0 failed"
 check "a suite naming no key: the example key, said on stderr" grep -q 'using the built-in example key, SHA-256 b3c98bf0' "$TMP/err"
 
-expect_eq "every failing case: exit 1" "$(rc "$SA_BIN" test tests/suite/failing.yaml)" "1"
+expect_eq "every failing case: exit 1" "$(rc sa test tests/suite/failing.yaml)" "1"
 expect_eq "... the closing line" "$(tail -n 1 "$TMP/out")" "0 passed, 16 failed"
 F="FAIL tests/suite/failing.yaml"
 while IFS= read -r want; do
@@ -50,15 +54,15 @@ cp examples/policy.yaml "$TMP/dir/b-policy.yaml"
 for s in a c; do
   printf 'apiVersion: session-admission/v1alpha1\nkind: TestSuite\npolicy: b-policy.yaml\ncases:\n  - name: %s\n    object: objects/edit-session-sa.yaml\n    expect: {allowed: %s}\n' "$s" "$([ $s = a ] && echo false || echo true)" > "$TMP/dir/$s-suite.yaml"
 done
-expect_eq "a directory with a failing suite: exit 1" "$(rc "$SA_BIN" test "$TMP/dir")" "1"
+expect_eq "a directory with a failing suite: exit 1" "$(rc sa test "$TMP/dir")" "1"
 expect_eq "... its suites in order, then the counts" "$(sed "s|$TMP/dir/||" "$TMP/out" | cut -c1-21)" "PASS a-suite.yaml: a
 FAIL c-suite.yaml: c:
 1 passed, 1 failed"
-expect_eq "--policy overrides the suites' own" "$(rc "$SA_BIN" test --policy "$TMP/dir/b-policy.yaml" --public-key examples/example-public.pem "$TMP/dir/a-suite.yaml")" "0"
+expect_eq "--policy overrides the suites' own" "$(rc sa test --policy "$TMP/dir/b-policy.yaml" --public-key examples/example-public.pem "$TMP/dir/a-suite.yaml")" "0"
 
 # Unusable suites: exit 2, one line, nothing judged.
 unusable() { # DESCRIPTION FILE REGEX
-  expect_eq "$1: exit 2" "$(rc "$SA_BIN" test "$2")" "2"
+  expect_eq "$1: exit 2" "$(rc sa test "$2")" "2"
   expect_eq "$1: one line on stderr" "$(grep -c . "$TMP/err")" "1"
   check "$1: says why ($(cat "$TMP/err"))" grep -Eq "$3" "$TMP/err"
   expect_eq "$1: the counts still close stdout" "$(tail -n 1 "$TMP/out")" "0 passed, 0 failed"
@@ -76,5 +80,5 @@ head -c 3000 /dev/urandom > "$TMP/binary.yaml"
 unusable "binary" "$TMP/binary.yaml" "binary.yaml: document 1: "
 mkdir -p "$TMP/none"
 unusable "a directory without suites" "$TMP/none" "none: no suite"
-expect_eq "no argument: exit 2" "$(rc "$SA_BIN" test)" "2"
+expect_eq "no argument: exit 2" "$(rc sa test)" "2"
 finish
