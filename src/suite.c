@@ -18,9 +18,8 @@
 
 /* One suite being run. */
 typedef struct suite {
-    const char *path;
-    char dir[4096];             /* the suite's directory, for the files its cases name */
-    const char *label;          /* how lines name the suite: its path */
+    const char *path;           /* as given: how PASS and FAIL lines name the suite */
+    char dir[4096];             /* its directory, for the files its cases name */
     const sa_snapshot *snap;
 } suite;
 
@@ -296,7 +295,7 @@ static int run_file(const char *path, const char *policy, const char *key, sa_bu
         snprintf(err, errlen, "%s: cases must be a non-empty list", path);
         goto out;
     }
-    suite s = {.path = path, .label = path};
+    suite s = {.path = path};
     const char *slash = strrchr(path, '/');
     snprintf(s.dir, sizeof s.dir, "%.*s", slash ? (int)(slash - path) : 0, path);
     char ppath[4096], kpath[4096];
@@ -323,10 +322,10 @@ static int run_file(const char *path, const char *policy, const char *key, sa_bu
             snprintf(name, sizeof name, "cases[%zu]", i);
         if (run_case(&s, c, why, sizeof why)) {
             t->passed++;
-            sa_buf_printf(out, "PASS %s: %s\n", s.label, name);
+            sa_buf_printf(out, "PASS %s: %s\n", s.path, name);
         } else {
             t->failed++;
-            sa_buf_printf(out, "FAIL %s: %s: %s\n", s.label, name, why);
+            sa_buf_printf(out, "FAIL %s: %s: %s\n", s.path, name, why);
         }
     }
     rc = 0;
