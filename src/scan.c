@@ -171,7 +171,7 @@ static void run(const sa_snapshot *snap, cJSON *review, const struct registratio
         res->verdict = SA_SCAN_NOT_JUDGED;
     } else if (res->verdict != SA_SCAN_DENIED && res->verdict != SA_SCAN_ERROR) {
         int warned = cJSON_GetArraySize(res->warnings) > 0 || audit.len > 0;
-        for (const cJSON *w = res->warnings->child; w; w = w->next)
+        for (const cJSON *w = res->warnings ? res->warnings->child : NULL; w; w = w->next)
             sa_buf_printf(&res->message, "%s%s", res->message.len ? "; " : "", w->valuestring);
         if (!res->message.len)
             sa_buf_puts(&res->message, sa_buf_str(&audit));
