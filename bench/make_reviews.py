@@ -7,6 +7,8 @@ Reviews (AdmissionReview v1, as kube-apiserver sends them):
   plain-pod.json        a pod that is not a session pod (passes untouched)
   rolebinding.json      a RoleBinding of a session ServiceAccount to an allowed ClusterRole
   clusterrole.json      a ClusterRole granting impersonate on exactly named users
+  clusterrole-update.json, allowedrole-update.json  UPDATEs (old object = new object) of that
+                        ClusterRole and of an allowedRoles role
   pod-N.json            the session pod with N = 1, 10, 100, 500 containers (scaling)
 Policies (the same tables, each with ROWS rows; the rows the reviews hit are the last ones):
   policy-10.yaml, policy-100000.yaml
@@ -127,6 +129,18 @@ def clusterrole():
     return review(obj, "ClusterRole", RBAC, "clusterroles", obj["metadata"]["name"])
 
 
+def update(rev, name, rules):
+    """The review as an UPDATE whose old object is the new one: judged twice (old, then new)."""
+    rev = json.loads(json.dumps(rev))
+    req = rev["request"]
+    req["operation"] = "UPDATE"
+    req["name"] = req["object"]["metadata"]["name"] = name
+    if rules is not None:
+        req["object"]["rules"] = rules
+    req["oldObject"] = json.loads(json.dumps(req["object"]))
+    return rev
+
+
 def policy(rows):
     """Every table has `rows` rows; the rows the reviews hit come last. Names are short so that
     100,000 rows of every table fit the loader's 16 MiB file limit."""
@@ -165,6 +179,11 @@ def main():
     write("plain-pod.json", pod_review(plain_pod()))
     write("rolebinding.json", rolebinding())
     write("clusterrole.json", clusterrole())
+    write("clusterrole-update.json", update(clusterrole(), f"{NS}-impersonate", None))
+    # An allowed role (bench-role-target) is compared grant by grant with its old object.
+    write("allowedrole-update.json", update(clusterrole(), "bench-role-target", [
+        {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["image.openshift.io"], "resources": ["imagestreams/layers"], "verbs": ["get"]}]))
     for n in (1, 10, 100, 500):
         write(f"pod-{n}.json", pod_review(session_pod(n)))
     for rows in (10, 100000):

@@ -168,7 +168,8 @@ done
   echo "| review | path | 10 rows | 100,000 rows | change | malloc/free, 10 rows | malloc/free, 100,000 rows |"
   echo "|---|---|---:|---:|---:|---:|---:|"
 } >> "$W/results.md"
-for spec in session-pod:/mutate plain-pod:/mutate rolebinding:/validate clusterrole:/validate; do
+for spec in session-pod:/mutate plain-pod:/mutate rolebinding:/validate clusterrole:/validate \
+  clusterrole-update:/validate allowedrole-update:/validate; do
   name=${spec%%:*} path=${spec#*:}
   read -r small small_alloc < <(instr "$W/data/$name.json" "$path" "$W/data/policy-10.yaml" 20)
   read -r large large_alloc < <(instr "$W/data/$name.json" "$path" "$W/data/policy-100000.yaml" 20)

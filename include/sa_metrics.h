@@ -43,6 +43,7 @@ typedef struct sa_metrics_sources {
     const char *key_fingerprint;        /* the public key in force; NULL when none is loaded */
     const sa_reload_stats *reload;      /* the policy and key watcher's counters; NULL: no
                                          * watcher (--dev) */
+    int ready;                          /* what /readyz answers: 1 ok, 0 503 */
 } sa_metrics_sources;
 
 /* Appends the whole exposition to out; now is the clock the expiring-soon gauge is computed

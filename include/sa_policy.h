@@ -12,6 +12,7 @@
 #include "sa_buf.h"
 #include "sa_map.h"
 #include "sa_nameset.h"
+#include "sa_rbac.h"
 #include "sa_verdict.h"
 
 /* Where an allowed role may be bound: by a RoleBinding, a ClusterRoleBinding, or either. */
@@ -26,14 +27,6 @@ typedef enum sa_on_mismatch {
     SA_MISMATCH_DENY        /* ... or denied */
 } sa_on_mismatch;
 
-/* Impersonation resources, as bits of sa_policy.impersonation.resources. */
-enum {
-    SA_IMP_USERS = 1u << 0,
-    SA_IMP_GROUPS = 1u << 1,
-    SA_IMP_SERVICEACCOUNTS = 1u << 2,
-    SA_IMP_USEREXTRAS = 1u << 3,    /* userextras/<anything> */
-    SA_IMP_UIDS = 1u << 4
-};
 
 /* A row of bindings.allowedRoles. Looked up by "Kind/name" (e.g. "ClusterRole/system:image-puller"). */
 typedef struct sa_role_row {
@@ -79,19 +72,23 @@ typedef struct sa_policy {
         char *fingerprint_annotation;
         sa_nameset *forbidden_env;
         sa_nameset *token_audiences;    /* audiences session SAs may request */
+        sa_nameset *api_audiences;      /* the API server's own: always allowed for sessions */
     } sessions;
     struct {
         sa_nameset *session_service_accounts;   /* which SAs are session identities */
         sa_nameset *namespace_groups;           /* namespaces whose SA group counts as session */
         sa_map *allowed_roles;                  /* "Kind/name" -> sa_role_row* */
+        sa_nameset *everyone_roles;             /* ClusterRoles that may be bound to everyone */
     } bindings;
     struct {
         sa_map *object_labels;          /* label key -> required value (char*) */
+        sa_nameset *bootstrap_users;    /* the labels exempt their RBAC writes */
+        sa_nameset *aggregation_users;  /* ... and their UPDATEs of labelled ClusterRoles */
         sa_nameset *users;
         sa_nameset *groups;
     } exempt;
     struct {
-        unsigned resources;             /* SA_IMP_* bits that may be impersonated */
+        unsigned resources;             /* SA_RBAC_IMP_* kinds that may be impersonated */
         sa_nameset *names;              /* the only names that may be impersonated */
     } impersonation;
     sa_audience_row *audiences;         /* the rows, in file order */

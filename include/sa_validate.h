@@ -1,8 +1,10 @@
 /* sa_validate.h: the validators behind POST /validate, one handler per kind of object, and the
  * few helpers they share.
  *
- * Each handler judges the request's new object (so an UPDATE that widens is judged like a
- * CREATE) and records every violation it finds, in the rule's mode, through sa_verdict.
+ * Each handler judges the request's new object and records every violation it finds, in the
+ * rule's mode, through sa_verdict, with a key naming what the violation is about: for an UPDATE,
+ * admit.c runs the handler on the oldObject first and drops the violations whose keys it already
+ * had. (The Role handler also compares an allowed role's new rules with its oldObject's.)
  * Exemptions (labels, users, groups, namespaces) and DELETE/CONNECT are settled in admit.c
  * before any handler runs, so handlers only ever see requests to judge. Handlers read the
  * object defensively: a field of the wrong type is skipped, never trusted, never a crash. */
@@ -17,8 +19,12 @@
 /* RoleBinding and ClusterRoleBinding: rbac-session-binding, rbac-cross-namespace and the
  * binding half of rbac-token-audience (validate_binding.c). */
 sa_handler_fn sa_validate_binding;
-/* Role and ClusterRole: rbac-impersonation and the rule half of rbac-token-audience
- * (validate_role.c). */
+/* Whether the review's binding (its object) grants its role to a session identity: judged
+ * even in an exempt namespace, since RBAC grants a RoleBinding's role in its namespace to
+ * subjects of any namespace. */
+int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r);
+/* Role and ClusterRole, on what their rules grant (sa_rbac.h): rbac-impersonation, the rule half
+ * of rbac-token-audience, and the guards on the roles the tables trust (validate_role.c). */
 sa_handler_fn sa_validate_role;
 /* TokenRequest on serviceaccounts/token: session-token-audience (validate_token.c). */
 sa_handler_fn sa_validate_token_request;
@@ -37,8 +43,9 @@ const cJSON *sa_validate_items(const cJSON *arr);
 void sa_validate_describe(const sa_review *r, char *out, size_t cap);
 
 /* Records a session-token-audience violation when a session ServiceAccount asks for audience
- * aud, which sessions.tokenAudiences does not list. what names the object, field the place of
- * the audience (e.g. "spec.audiences[0]"). An empty audience is the API server's own: allowed. */
+ * aud, which neither sessions.tokenAudiences nor sessions.apiAudiences (the API server's own
+ * audiences) lists. what names the object, field the place of the audience (e.g.
+ * "spec.audiences[0]"). An empty audience is the API server's own too: allowed. */
 void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char *what,
                                   const char *field, const char *aud);
 
@@ -64,12 +71,5 @@ typedef struct sa_identity {
  * itself while namespaceGroups is not empty; 0 otherwise, also for a malformed subject. */
 int sa_validate_session_identity(const sa_policy *p, const cJSON *subject, const char *default_ns,
                                  sa_identity *id);
-
-/* The SA_IMP_* resources a rule's resource entry grants impersonation on, given whether the
- * rule's apiGroups cover the core group ("" or "*") and authentication.k8s.io ("*" too):
- * users, groups, serviceaccounts are core; uids and userextras/<key> (also "*" + "/<key>",
- * which RBAC matches against any resource's subresource) are authentication.k8s.io; "*" is
- * every one of the groups covered. 0 for anything else. */
-unsigned sa_validate_impersonation_bits(const char *resource, int core, int auth);
 
 #endif

@@ -21,6 +21,7 @@ typedef enum sa_rule {
     SA_RULE_RBAC_TOKEN_AUDIENCE,    /* "rbac-token-audience" */
     SA_RULE_SESSION_TOKEN_AUDIENCE, /* "session-token-audience" */
     SA_RULE_SESSION_POD,            /* "session-pod" */
+    SA_RULE_SESSION_ENV_FROM_SECRET, /* "session-env-from-secret" */
     SA_RULE_COUNT
 } sa_rule;
 
@@ -62,19 +63,26 @@ struct sa_verdict {
     unsigned modes_hit[SA_RULE_COUNT]; /* bit (1u << mode) per rule, for metrics */
     int oom;                     /* a message could not be recorded: the verdict denies */
     const sa_mode *modes;        /* the policy's mode per rule; NULL = all enforce */
-    int collect;                 /* only record messages in seen, decide nothing */
-    sa_map *seen;                /* with collect: every message, a hash set */
-    const sa_verdict *baseline;  /* messages it has seen are not violations here */
+    int collect;                 /* only record the violations' keys, decide nothing */
+    sa_map *keys;                /* with collect: every violation's rule and key, a hash set */
+    const sa_verdict *baseline;  /* violations whose keys it holds are not violations here */
 };
+
+/* A violation's key: the parts that say what it is about (a permission a rule grants, a binding's
+ * subject and role, a container and a variable), never its message nor the index of the rule or
+ * item it was found in. An UPDATE is judged on the keys the new object adds to the old one's, so
+ * a widening is refused even when its message reads like an old one, and reordering an old,
+ * tolerated object reports nothing. Written SA_KEY("impersonate", kind, name). */
+#define SA_KEY(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* modes: an array of SA_RULE_COUNT modes, borrowed for the verdict's lifetime, or NULL. */
 void sa_verdict_init(sa_verdict *v, const sa_mode *modes);
 void sa_verdict_free(sa_verdict *v);
 /* Records one violation of rule in the rule's mode; the message is printf-formatted, whole
- * (only a warning is cut, when it is shown). A message the baseline has already seen is
- * dropped: an UPDATE is judged on what it adds. */
-void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+ * (only a warning is cut, when it is shown). key (an SA_KEY) names what is violated: a violation
+ * whose rule and key the baseline holds is dropped, since an UPDATE is judged on what it adds. */
+void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *const *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Denied: an enforce-mode violation, or one that could not even be recorded. */
 int sa_verdict_denied(const sa_verdict *v);
 /* Appends a list's text, then "; and N more" when some were not listed. */

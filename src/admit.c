@@ -65,31 +65,66 @@ static int has_exempt_labels(const sa_map *want, const cJSON *obj)
     return n && hits == n; /* label keys are unique: the strict parser refuses duplicates */
 }
 
+static int is_kind(const sa_review *r, const char *group, const char *kind)
+{
+    return strcmp(r->group, group) == 0 && strcmp(r->kind, kind) == 0;
+}
+
+#define RBAC_GROUP "rbac.authorization.k8s.io"
+
+/* The exempt labels mark the cluster's own RBAC objects, but RBAC ignores labels: anyone who may
+ * write an object may label it. So they exempt only a request from an identity the policy lists
+ * as the cluster's own:
+ * - exempt.bootstrapUsers (system:apiserver) reconciles the bootstrap roles and bindings at every
+ *   start, cluster-wide and in kube-system and kube-public, always carrying the label;
+ * - exempt.aggregationUsers: the clusterrole-aggregation controller rewrites the rules of
+ *   aggregated ClusterRoles (UPDATE, by server-side apply: kubernetes
+ *   pkg/controller/clusterroleaggregation). kube-controller-manager gives it the ServiceAccount
+ *   kube-system/clusterrole-aggregation-controller with --use-service-account-credentials, else
+ *   its own identity, system:kube-controller-manager (cmd/kube-controller-manager: the client
+ *   builder). Only a role that already carried the labels (oldObject) is exempt: the controller
+ *   also rewrites aggregated roles that users made. */
+static int cluster_own_rbac(const sa_policy *p, const sa_review *r)
+{
+    int cluster_role = is_kind(r, RBAC_GROUP, "ClusterRole");
+    if (!cluster_role && !is_kind(r, RBAC_GROUP, "ClusterRoleBinding") &&
+        !is_kind(r, RBAC_GROUP, "Role") && !is_kind(r, RBAC_GROUP, "RoleBinding"))
+        return 0;
+    if (sa_nameset_match(p->exempt.bootstrap_users, r->username))
+        return has_exempt_labels(p->exempt.object_labels, r->object);
+    return cluster_role && strcmp(r->operation, "UPDATE") == 0 &&
+           sa_nameset_match(p->exempt.aggregation_users, r->username) &&
+           has_exempt_labels(p->exempt.object_labels, r->old_object);
+}
+
 /* Validation never judges a removal (DELETE, and CONNECT which changes nothing), nor what the
- * policy exempts: requests from exempt users and groups, objects in exempt namespaces, and
- * ClusterRoles and ClusterRoleBindings carrying the exempt labels (the API server's own bootstrap
- * roles, which its aggregation controller keeps rewriting: blocking those is an outage). The
- * labels exempt only those cluster-scoped kinds: anyone who may write a Pod, a TokenRequest or a
- * RoleBinding can put a label on it, and the API server's own namespaced bootstrap objects live
- * in exempt namespaces anyway. */
+ * policy exempts: requests from exempt users and groups, the cluster's own RBAC writes (above),
+ * and objects in exempt namespaces, except a binding there that grants its role to a session
+ * identity: RBAC grants a RoleBinding's role in its namespace to subjects of any namespace, so
+ * exempting it would let a kube-system RoleBinding reach every session. Pods there stay exempt:
+ * a webhook must never stand between the cluster and its own system pods. */
 static int validate_exempt(const sa_policy *p, const sa_review *r)
 {
     if (strcmp(r->operation, "DELETE") == 0 || strcmp(r->operation, "CONNECT") == 0)
         return 1;
-    if ((*r->namespace_ && sa_nameset_match(p->exempt_namespaces, r->namespace_)) ||
-        sa_nameset_match(p->exempt.users, r->username))
+    if (sa_nameset_match(p->exempt.users, r->username))
         return 1;
     for (const cJSON *g = r->groups ? r->groups->child : NULL; g; g = g->next)
         if (sa_nameset_match(p->exempt.groups, g->valuestring))
             return 1;
-    int cluster_rbac = strcmp(r->group, "rbac.authorization.k8s.io") == 0 &&
-                       (strcmp(r->kind, "ClusterRole") == 0 || strcmp(r->kind, "ClusterRoleBinding") == 0);
-    return cluster_rbac && has_exempt_labels(p->exempt.object_labels, r->object);
+    if (cluster_own_rbac(p, r))
+        return 1;
+    if (!*r->namespace_ || !sa_nameset_match(p->exempt_namespaces, r->namespace_))
+        return 0;
+    return !is_kind(r, RBAC_GROUP, "RoleBinding") || !sa_validate_binding_grants_session(p, r);
 }
 
-/* Runs the handler. A validated UPDATE is judged on what it adds: violations its oldObject
- * already had are not held against it, so a label change on an object that predates the policy
- * (or the removal of a finalizer from such a pod) is not blocked, while any widening is. */
+/* Runs the handler. A validated UPDATE is judged on what it adds: the handler first judges the
+ * oldObject, collecting its violations' keys (what each is about: a permission, a subject and
+ * role, a container's variable; never the message or an index), and a violation of the new
+ * object whose key the old one had is not held against it. So a label change on an object that
+ * predates the policy (or the removal of a finalizer from such a pod), or reordering an old
+ * Role's rules, is not blocked, while every added grant is, whatever its message reads. */
 static void judge(const sa_route *rt, const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
 {
     if (rt->endpoint != SA_ENDPOINT_VALIDATE || strcmp(r->operation, "UPDATE") != 0 || !r->old_object) {

@@ -302,6 +302,9 @@ void sa_metrics_render(sa_buf *out, const sa_metrics_sources *src, time_t now)
 {
     render_requests(out);
     render_loads(out, src, now);
+    family(out, "ready", "gauge", "1 when /readyz answers ok: a policy and public key are loaded and "
+           "the server is not shutting down.");
+    gauge(out, "ready", NULL, src->ready);
     family(out, "in_flight_requests", "gauge", "Requests read and not yet answered on the admission listener.");
     gauge(out, "in_flight_requests", NULL, atomic_load_explicit(&m.in_flight, memory_order_relaxed));
     family(out, "open_connections", "gauge", "Connections open on the admission listener.");

@@ -161,7 +161,7 @@ static int mutate_service_account(const sa_policy *p, const sa_review *r, const 
         p->sessions.on_mismatch == SA_MISMATCH_DENY) {
         sa_buf ref = SA_BUF_INIT;
         pod_ref(r, &ref);
-        sa_verdict_violation(v, SA_RULE_SESSION_POD,
+        sa_verdict_violation(v, SA_RULE_SESSION_POD, SA_KEY("serviceAccountName", current),
                              "pod %s: spec.serviceAccountName \"%.*s\" is not the session's "
                              "ServiceAccount %s (label %s=\"%.*s\")",
                              sa_buf_str(&ref), SHOWN_MAX, current, want, p->sessions.label,
@@ -227,7 +227,7 @@ void sa_mutate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
     if (sa_policy_session_sa(p, id, &want) < 0) {
         sa_buf ref = SA_BUF_INIT;
         pod_ref(r, &ref);
-        sa_verdict_violation(v, SA_RULE_SESSION_POD,
+        sa_verdict_violation(v, SA_RULE_SESSION_POD, SA_KEY("label", id),
                              "pod %s: label %s=\"%.*s\" cannot form a valid ServiceAccount name "
                              "from template %s (DNS-1123: lower-case letters, digits, '-' and "
                              "'.', alphanumeric at both ends, at most 253 characters)",

@@ -45,13 +45,27 @@ static const char default_policy[] =
     "    fingerprintAnnotation: ambient-code.io/cp-token-key-sha256\n"
     "  forbiddenEnv: [GITHUB_TOKEN, GITLAB_TOKEN, JIRA_API_TOKEN]\n"
     "  tokenAudiences: []\n"
+    "  apiAudiences: [https://kubernetes.default.svc.cluster.local, https://kubernetes.default.svc,\n"
+    "                 kubernetes.default.svc]\n"
     "bindings:\n"
     "  sessionServiceAccounts: session-*-sa\n"
     "  namespaceGroups: ['*']\n"
     "  allowedRoles:\n"
     "    - {kind: ClusterRole, name: system:image-puller, scope: namespace, crossNamespace: true}\n"
     "    - {kind: ClusterRole, name: system:image-builder, scope: namespace}\n"
-    "exempt: {objectLabels: {kubernetes.io/bootstrapping: rbac-defaults}, users: [], groups: []}\n"
+    "  everyoneRoles: [system:basic-user, system:discovery, system:public-info-viewer,\n"
+    "    system:service-account-issuer-discovery, basic-user, cluster-status, self-access-reviewer,\n"
+    "    system:openshift:discovery, system:openshift:public-info-viewer,\n"
+    "    system:openshift:scc:restricted-v2, system:oauth-token-deleter, system:scope-impersonation,\n"
+    "    system:webhook, system:build-strategy-docker, system:build-strategy-source,\n"
+    "    system:build-strategy-jenkinspipeline]\n"
+    "exempt:\n"
+    "  objectLabels: {kubernetes.io/bootstrapping: rbac-defaults}\n"
+    "  bootstrapUsers: [system:apiserver]\n"
+    "  aggregationUsers: [system:serviceaccount:kube-system:clusterrole-aggregation-controller,\n"
+    "                     system:kube-controller-manager]\n"
+    "  users: []\n"
+    "  groups: []\n"
     "impersonation: {resources: [users], names: []}\n"
     "audiences:\n"
     "  - audience: api://AzureADTokenExchange\n"
@@ -850,7 +864,7 @@ static void load_public_key(loader *l, const section *sessions, sa_policy *p)
 static void load_sessions(loader *l, const section *top, sa_policy *p)
 {
     static const char *const keys[] = {"label", "serviceAccount", "publicKey", "forbiddenEnv",
-                                       "tokenAudiences", NULL};
+                                       "tokenAudiences", "apiAudiences", NULL};
     section s;
     subsection(l, top, "sessions", keys, &s);
     p->sessions.label = dup_qualified(l, &s, "label");
@@ -859,6 +873,8 @@ static void load_sessions(loader *l, const section *top, sa_policy *p)
     p->sessions.forbidden_env = names_field(l, &s, "forbiddenEnv", NAMES_GLOB, NULL);
     p->sessions.token_audiences = names_field(l, &s, "tokenAudiences", NAMES_EXACT,
                                               "audiences are granted one by one");
+    p->sessions.api_audiences = names_field(l, &s, "apiAudiences", NAMES_EXACT,
+                                            "the API server's audiences are exact strings");
 }
 
 /* The value of a key a row must have (its path goes to path), or NULL after reporting it
@@ -943,13 +959,15 @@ static void load_role_row(loader *l, const node *row, const char *rpath, sa_map 
 static void load_bindings(loader *l, const section *top, sa_policy *p)
 {
     static const char *const keys[] = {"sessionServiceAccounts", "namespaceGroups",
-                                       "allowedRoles", NULL};
+                                       "allowedRoles", "everyoneRoles", NULL};
     section s;
     subsection(l, top, "bindings", keys, &s);
     char path[PATH_LEN];
     p->bindings.session_service_accounts =
         names_from(l, field(&s, "sessionServiceAccounts", path), path, NAMES_GLOB, 1, NULL);
     p->bindings.namespace_groups = names_field(l, &s, "namespaceGroups", NAMES_GLOB, NULL);
+    p->bindings.everyone_roles = names_field(l, &s, "everyoneRoles", NAMES_EXACT,
+                                             "roles are looked up by name");
 
     p->bindings.allowed_roles = sa_map_new();
     const node *rows = field(&s, "allowedRoles", path);
@@ -965,7 +983,8 @@ static void load_bindings(loader *l, const section *top, sa_policy *p)
 
 static void load_exempt(loader *l, const section *top, sa_policy *p)
 {
-    static const char *const keys[] = {"objectLabels", "users", "groups", NULL};
+    static const char *const keys[] = {"objectLabels", "bootstrapUsers", "aggregationUsers",
+                                       "users", "groups", NULL};
     section s;
     subsection(l, top, "exempt", keys, &s);
     char path[PATH_LEN];
@@ -991,6 +1010,10 @@ static void load_exempt(loader *l, const section *top, sa_policy *p)
             if (rc < 0)
                 NODE_ERROR(l, k, "out of memory");
         }
+    p->exempt.bootstrap_users = names_field(l, &s, "bootstrapUsers", NAMES_EXACT,
+                                            "the cluster's own identities are trusted by name");
+    p->exempt.aggregation_users = names_field(l, &s, "aggregationUsers", NAMES_EXACT,
+                                              "the cluster's own identities are trusted by name");
     p->exempt.users = names_field(l, &s, "users", NAMES_GLOB, NULL);
     p->exempt.groups = names_field(l, &s, "groups", NAMES_GLOB, NULL);
 }
@@ -998,8 +1021,9 @@ static void load_exempt(loader *l, const section *top, sa_policy *p)
 static void load_impersonation(loader *l, const section *top, sa_policy *p)
 {
     static const char *const keys[] = {"resources", "names", NULL};
-    static const char *const resources[] = {"users", "groups", "serviceaccounts", "userextras/*",
-                                            "uids"};
+    const char *resources[SA_RBAC_IMP_KINDS];
+    for (unsigned i = 0; i < SA_RBAC_IMP_KINDS; i++)
+        resources[i] = sa_rbac_imp_name(i);
     section s;
     subsection(l, top, "impersonation", keys, &s);
     char path[PATH_LEN];
@@ -1008,8 +1032,9 @@ static void load_impersonation(loader *l, const section *top, sa_policy *p)
         for (size_t i = 0; i < list->n; i++) {
             char ipath[PATH_LEN];
             set_path(ipath, "%s[%zu]", path, i);
-            int r = want_enum(l, list->items[i], ipath, resources, 5,
-                              "users, groups, serviceaccounts, userextras/* or uids");
+            int r = want_enum(l, list->items[i], ipath, resources, SA_RBAC_IMP_KINDS,
+                              "users, groups, serviceaccounts, userextras/*, uids, nodes or "
+                              "associated-node");
             if (r < 0)
                 continue;
             if (p->impersonation.resources & (1u << r))
@@ -1343,10 +1368,14 @@ void sa_policy_free(sa_policy *p)
     free(p->sessions.fingerprint_annotation);
     sa_nameset_free(p->sessions.forbidden_env);
     sa_nameset_free(p->sessions.token_audiences);
+    sa_nameset_free(p->sessions.api_audiences);
     sa_nameset_free(p->bindings.session_service_accounts);
     sa_nameset_free(p->bindings.namespace_groups);
+    sa_nameset_free(p->bindings.everyone_roles);
     sa_map_free(p->bindings.allowed_roles, role_row_free);
     sa_map_free(p->exempt.object_labels, free_string);
+    sa_nameset_free(p->exempt.bootstrap_users);
+    sa_nameset_free(p->exempt.aggregation_users);
     sa_nameset_free(p->exempt.users);
     sa_nameset_free(p->exempt.groups);
     sa_nameset_free(p->impersonation.names);
@@ -1365,16 +1394,22 @@ void sa_policy_summary(const sa_policy *p, sa_buf *out)
         per_mode[p->modes[i]]++;
     sa_buf_printf(out,
                   "exemptNamespaces=%zu containers=%zu forbiddenEnv=%zu tokenAudiences=%zu "
-                  "sessionServiceAccounts=%zu namespaceGroups=%zu allowedRoles=%zu "
-                  "exempt.objectLabels=%zu exempt.users=%zu exempt.groups=%zu "
+                  "apiAudiences=%zu sessionServiceAccounts=%zu namespaceGroups=%zu "
+                  "allowedRoles=%zu everyoneRoles=%zu exempt.objectLabels=%zu "
+                  "exempt.bootstrapUsers=%zu exempt.aggregationUsers=%zu exempt.users=%zu "
+                  "exempt.groups=%zu "
                   "impersonation.names=%zu audiences=%zu modes=enforce:%d,warn:%d,audit:%d",
                   sa_nameset_count(p->exempt_namespaces), sa_nameset_count(p->sessions.containers),
                   sa_nameset_count(p->sessions.forbidden_env),
                   sa_nameset_count(p->sessions.token_audiences),
+                  sa_nameset_count(p->sessions.api_audiences),
                   sa_nameset_count(p->bindings.session_service_accounts),
                   sa_nameset_count(p->bindings.namespace_groups),
-                  sa_map_count(p->bindings.allowed_roles), sa_map_count(p->exempt.object_labels),
-                  sa_nameset_count(p->exempt.users), sa_nameset_count(p->exempt.groups),
+                  sa_map_count(p->bindings.allowed_roles),
+                  sa_nameset_count(p->bindings.everyone_roles),
+                  sa_map_count(p->exempt.object_labels), sa_nameset_count(p->exempt.bootstrap_users),
+                  sa_nameset_count(p->exempt.aggregation_users), sa_nameset_count(p->exempt.users),
+                  sa_nameset_count(p->exempt.groups),
                   sa_nameset_count(p->impersonation.names), p->naudiences,
                   per_mode[SA_MODE_ENFORCE], per_mode[SA_MODE_WARN], per_mode[SA_MODE_AUDIT]);
 }

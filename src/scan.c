@@ -8,42 +8,31 @@
 #include "sa_json.h"
 #include "sa_objects.h"
 #include "sa_patch.h"
-#include "sa_policy.h"
 
 enum { OP_CREATE = 1u, OP_UPDATE = 2u, OP_DELETE = 4u, OP_CONNECT = 8u };
 
 /* What charts/session-admission/templates/webhooks.yaml registers: per kind (group and kind of
- * the object), the resource the API server names in the review, on which operations the
- * mutating and the validating webhook are called, and whether their objectSelector asks for
- * the session label (the pod webhooks: a pod without it is never sent). Nothing is registered
- * for DELETE. */
+ * the object) and subresource, the resource the API server names in the review, and on which
+ * operations the mutating and the validating webhook are called. Pods are validated with the
+ * session label or without it (validate-unlabelled-pods); only those with it are sent to the
+ * mutation, which leaves any other pod unchanged, so sending every pod answers the same.
+ * Nothing is registered for DELETE. */
 static const struct registration {
     const char *group, *kind;
     const char *resource_group, *resource, *sub_resource;
     int namespaced;
     unsigned mutate_ops, validate_ops;
-    int session_label;
 } registrations[] = {
-    {"", "Pod", "", "pods", "", 1, OP_CREATE, OP_CREATE | OP_UPDATE, 1},
-    {"rbac.authorization.k8s.io", "Role", "rbac.authorization.k8s.io", "roles", "", 1, 0, OP_CREATE | OP_UPDATE, 0},
-    {"rbac.authorization.k8s.io", "RoleBinding", "rbac.authorization.k8s.io", "rolebindings", "", 1, 0, OP_CREATE | OP_UPDATE, 0},
-    {"rbac.authorization.k8s.io", "ClusterRole", "rbac.authorization.k8s.io", "clusterroles", "", 0, 0, OP_CREATE | OP_UPDATE, 0},
-    {"rbac.authorization.k8s.io", "ClusterRoleBinding", "rbac.authorization.k8s.io", "clusterrolebindings", "", 0, 0, OP_CREATE | OP_UPDATE, 0},
+    {"", "Pod", "", "pods", "", 1, OP_CREATE, OP_CREATE | OP_UPDATE},
+    /* A debug container added to a running pod: the API server sends the whole Pod. */
+    {"", "Pod", "", "pods", "ephemeralcontainers", 1, 0, OP_UPDATE},
+    {"rbac.authorization.k8s.io", "Role", "rbac.authorization.k8s.io", "roles", "", 1, 0, OP_CREATE | OP_UPDATE},
+    {"rbac.authorization.k8s.io", "RoleBinding", "rbac.authorization.k8s.io", "rolebindings", "", 1, 0, OP_CREATE | OP_UPDATE},
+    {"rbac.authorization.k8s.io", "ClusterRole", "rbac.authorization.k8s.io", "clusterroles", "", 0, 0, OP_CREATE | OP_UPDATE},
+    {"rbac.authorization.k8s.io", "ClusterRoleBinding", "rbac.authorization.k8s.io", "clusterrolebindings", "", 0, 0, OP_CREATE | OP_UPDATE},
     /* A TokenRequest is created on its ServiceAccount's token subresource; its name is the SA's. */
-    {"authentication.k8s.io", "TokenRequest", "", "serviceaccounts", "token", 1, 0, OP_CREATE, 0},
+    {"authentication.k8s.io", "TokenRequest", "", "serviceaccounts", "token", 1, 0, OP_CREATE},
 };
-
-/* The API server matches an objectSelector against the object, and for an UPDATE against the old
- * object too: either one matching sends the request (DELETE: the old object alone). */
-static int selected(const sa_snapshot *snap, const struct registration *reg, const cJSON *object,
-                    const cJSON *old_object)
-{
-    if (!reg->session_label)
-        return 1;
-    const char *label = snap && snap->policy ? snap->policy->sessions.label : "";
-    return sa_json_path(object, "metadata", "labels", label, NULL) != NULL ||
-           sa_json_path(old_object, "metadata", "labels", label, NULL) != NULL;
-}
 
 static const char *const verdict_names[SA_SCAN_VERDICT_COUNT] = {
     "allowed", "patched", "warned", "denied", "not-judged", "error"};
@@ -150,7 +139,7 @@ static void run(const sa_snapshot *snap, cJSON *review, const struct registratio
 {
     cJSON *request = cJSON_GetObjectItemCaseSensitive(review, "request");
     sa_buf audit = SA_BUF_INIT;
-    int judged = 0, go_on = selected(snap, reg, sa_json_get(request, "object"), sa_json_get(request, "oldObject"));
+    int judged = 0, go_on = 1;
     for (int ep = SA_ENDPOINT_MUTATE; ep <= SA_ENDPOINT_VALIDATE && go_on; ep++) {
         if (!((ep == SA_ENDPOINT_MUTATE ? reg->mutate_ops : reg->validate_ops) & op))
             continue;

@@ -219,6 +219,16 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
     return reply(s, c, (unsigned)res.http_status, ct, body, res.body_len, NULL);
 }
 
+/* Why /readyz fails, NULL when ready; snap is the snapshot in force (may be NULL). */
+static const char *not_ready(sa_server *s, const sa_snapshot *snap)
+{
+    if (atomic_load(&s->draining))
+        return "not ready: shutting down";
+    if (!snap || !snap->policy || !snap->key)
+        return "not ready: no policy and public key loaded yet";
+    return NULL;
+}
+
 static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
 {
     sa_snapshot *snap = sa_state_acquire(s->state);
@@ -226,7 +236,7 @@ static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
     if (s->reloader)
         sa_reloader_stats(s->reloader, &stats);
     sa_metrics_sources src = {snap && snap->key ? snap->key->fingerprint : NULL,
-                              s->reloader ? &stats : NULL};
+                              s->reloader ? &stats : NULL, !not_ready(s, snap)};
     sa_buf out = SA_BUF_INIT;
     sa_metrics_render(&out, &src, time(NULL));
     sa_snapshot_release(snap);
@@ -244,14 +254,11 @@ static enum MHD_Result answer_get(sa_server *s, struct MHD_Connection *c, route_
         return answer_metrics(s, c);
     if (route == ROUTE_HEALTHZ)
         return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
-    if (atomic_load(&s->draining))
-        return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "not ready: shutting down");
     sa_snapshot *snap = sa_state_acquire(s->state);
-    int ready = snap && snap->policy && snap->key;
+    const char *why = not_ready(s, snap);
     sa_snapshot_release(snap);
-    if (!ready)
-        return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
-                          "not ready: no policy and public key loaded yet");
+    if (why)
+        return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, why);
     return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
 }
 

@@ -5,7 +5,11 @@
  * (rbac-cross-namespace), and where roles granting node token audiences are held to the
  * subjects the audience table names (rbac-token-audience). The webhook cannot read the role a
  * binding references, so the policy's tables name roles, and the role's own rules are judged
- * when the role is written (validate_role.c). */
+ * when the role is written (validate_role.c).
+ *
+ * A group every ServiceAccount is in (system:serviceaccounts, system:authenticated) is every
+ * session: binding it is a grant to all of them, judged like one, unless the role is a ClusterRole
+ * in bindings.everyoneRoles (the platform's own grants to everyone: discovery, self reviews). */
 #include "sa_validate.h"
 
 #include <stdio.h>
@@ -80,6 +84,7 @@ typedef struct binding {
     const char *ns;             /* the binding's namespace, "" for a ClusterRoleBinding */
     const char *ref_kind, *ref_name;
     const sa_role_row *row;     /* the allowedRoles row of roleRef, or NULL */
+    int everyone;               /* roleRef is a ClusterRole of bindings.everyoneRoles */
     const sa_audience_list *audiences; /* the audience rows naming roleRef, or NULL */
 } binding;
 
@@ -88,16 +93,27 @@ static const char *const scope_binding[] = {[SA_SCOPE_NAMESPACE] = "RoleBinding"
 static const char *const scope_name[] = {[SA_SCOPE_NAMESPACE] = "namespace",
                                          [SA_SCOPE_CLUSTER] = "cluster"};
 
-static void judge_session_subject(const binding *b, const sa_identity *id, const char *who,
+/* One subject: as messages show it (cut to fit), and as its violations' keys name it (whole,
+ * as written, so two long names that differ only past the cut are two subjects). */
+typedef struct subject {
+    const char *who;            /* "ServiceAccount ns/name" */
+    const char *kind, *name, *ns;
+} subject;
+#define SUBJECT_KEY(s, ...) SA_KEY((s)->kind, (s)->ns, (s)->name, __VA_ARGS__)
+
+static void judge_session_subject(const binding *b, const sa_identity *id, const subject *sj,
                                   sa_verdict *v)
 {
+    const char *who = sj->who;
     unsigned want = b->cluster ? SA_SCOPE_CLUSTER : SA_SCOPE_NAMESPACE;
     if (!b->row)
         sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             SUBJECT_KEY(sj, "role", b->ref_kind, b->ref_name),
                              "%s: roleRef %s/%s is not in allowedRoles (subject %s)", b->what,
                              b->ref_kind, b->ref_name, who);
     else if (!(b->row->scope & want))
         sa_verdict_violation(v, SA_RULE_RBAC_SESSION_BINDING,
+                             SUBJECT_KEY(sj, "scope", b->ref_kind, b->ref_name),
                              "%s: roleRef %s/%s is allowed only through a %s (allowedRoles scope "
                              "%s), not a %s (subject %s)",
                              b->what, b->ref_kind, b->ref_name, scope_binding[b->row->scope],
@@ -108,11 +124,13 @@ static void judge_session_subject(const binding *b, const sa_identity *id, const
         return;
     if (id->all_namespaces)
         sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             SUBJECT_KEY(sj, b->ref_kind, b->ref_name),
                              "%s: subject %s covers every namespace, not only %s, and roleRef "
                              "%s/%s does not allow crossNamespace",
                              b->what, who, b->ns, b->ref_kind, b->ref_name);
     else if (id->ns_len != strlen(b->ns) || strncmp(id->ns, b->ns, id->ns_len) != 0)
         sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
+                             SUBJECT_KEY(sj, b->ref_kind, b->ref_name),
                              "%s: subject %s is from namespace %.*s, not %s, and roleRef %s/%s "
                              "does not allow crossNamespace",
                              b->what, who, (int)id->ns_len, id->ns, b->ns, b->ref_kind,
@@ -134,18 +152,54 @@ static int audience_subject_listed(const sa_audience_row *row, const sa_identity
 }
 
 /* A role granting several audiences may be bound only to subjects every one of them allows. */
-static void judge_audience_subject(const binding *b, const sa_identity *id, const char *who,
+static void judge_audience_subject(const binding *b, const sa_identity *id, const subject *sj,
                                    sa_verdict *v)
 {
+    const char *who = sj->who;
     for (size_t i = 0; i < b->audiences->n; i++) {
         const sa_audience_row *row = b->audiences->rows[i];
         if (!audience_subject_listed(row, id))
-            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE,
+            sa_verdict_violation(v, SA_RULE_RBAC_TOKEN_AUDIENCE, SUBJECT_KEY(sj, row->audience),
                                  "%s: subject %s may not be bound to roleRef %s/%s: it grants "
                                  "audience %s, which the audiences table allows only for its "
                                  "listed subjects",
                                  b->what, who, b->ref_kind, b->ref_name, row->audience);
     }
+}
+
+/* Reads what the review's binding references (what stays unset: the caller's to fill). */
+static void read_binding(const sa_policy *p, const sa_review *r, binding *b)
+{
+    const cJSON *ref = sa_json_get(r->object, "roleRef");
+    *b = (binding){
+        .cluster = strcmp(r->kind, "ClusterRoleBinding") == 0,
+        .ref_kind = sa_json_string(ref, "kind"),
+        .ref_name = sa_json_string(ref, "name"),
+    };
+    b->ns = b->cluster ? "" : r->namespace_;
+    b->everyone = strcmp(b->ref_kind, "ClusterRole") == 0 &&
+                  sa_nameset_match(p->bindings.everyone_roles, b->ref_name);
+}
+
+/* Whether a subject is a session identity this binding grants its role to: an everyone-group
+ * bound to an everyoneRoles ClusterRole is not judged, as every identity holds that role. */
+static int session_subject(const sa_policy *p, const binding *b, const cJSON *subj,
+                           sa_identity *id)
+{
+    return sa_validate_session_identity(p, subj, b->ns, id) &&
+           !(id->all_namespaces && b->everyone);
+}
+
+int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r)
+{
+    binding b;
+    read_binding(p, r, &b);
+    for (const cJSON *s = sa_validate_items(sa_json_get(r->object, "subjects")); s; s = s->next) {
+        sa_identity id;
+        if (session_subject(p, &b, s, &id))
+            return 1;
+    }
+    return 0;
 }
 
 void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
@@ -155,14 +209,9 @@ void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict
         return;
     char what[512];
     sa_validate_describe(r, what, sizeof what);
-    const cJSON *ref = sa_json_get(r->object, "roleRef");
-    binding b = {
-        .what = what,
-        .cluster = strcmp(r->kind, "ClusterRoleBinding") == 0,
-        .ref_kind = sa_json_string(ref, "kind"),
-        .ref_name = sa_json_string(ref, "name"),
-    };
-    b.ns = b.cluster ? "" : r->namespace_;
+    binding b;
+    read_binding(p, r, &b);
+    b.what = what;
     sa_buf key = SA_BUF_INIT;
     sa_buf_printf(&key, "%s/%s", b.ref_kind, b.ref_name);
     b.row = key.oom ? NULL : sa_map_getn(p->bindings.allowed_roles, key.data, key.len);
@@ -171,14 +220,18 @@ void sa_validate_binding(const sa_snapshot *snap, const sa_review *r, sa_verdict
 
     for (const cJSON *s = sa_validate_items(sa_json_get(r->object, "subjects")); s; s = s->next) {
         sa_identity id;
-        int session = sa_validate_session_identity(p, s, b.ns, &id);
+        int session = session_subject(p, &b, s, &id);
         if (!session && !b.audiences)
             continue;
         char who[512];
         describe_subject(s, &id, who, sizeof who);
+        subject sj = {who, sa_json_string(s, "kind"), sa_json_string(s, "name"),
+                      sa_json_string(s, "namespace")};
+        if (!*sj.ns && id.service_account && strcmp(sj.kind, "ServiceAccount") == 0)
+            sj.ns = b.ns;
         if (session)
-            judge_session_subject(&b, &id, who, v);
+            judge_session_subject(&b, &id, &sj, v);
         if (b.audiences)
-            judge_audience_subject(&b, &id, who, v);
+            judge_audience_subject(&b, &id, &sj, v);
     }
 }

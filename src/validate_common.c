@@ -26,10 +26,17 @@ void sa_validate_describe(const sa_review *r, char *out, size_t cap)
         snprintf(out, cap, "%s %s%s", r->kind, name, star);
 }
 
+/* The API server fills an empty spec.audiences with its own audiences (--api-audiences) before
+ * validating admission runs (kubernetes pkg/registry/core/serviceaccount/storage/token.go,
+ * TokenREST.Create: "Default unset spec audiences to API server audiences", then
+ * createValidation), so every kubelet kube-api-access token arrives naming them. A token for the
+ * API server itself is what every pod gets: always allowed. */
 void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char *what,
                                   const char *field, const char *aud)
 {
-    if (*aud && !sa_nameset_match(p->sessions.token_audiences, aud))
-        sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE,
-                             "%s: %s \"%s\" is not in sessions.tokenAudiences", what, field, aud);
+    if (*aud && !sa_nameset_match(p->sessions.token_audiences, aud) &&
+        !sa_nameset_match(p->sessions.api_audiences, aud))
+        sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(aud),
+                             "%s: %s \"%s\" is not in sessions.tokenAudiences nor sessions.apiAudiences",
+                             what, field, aud);
 }

@@ -1,170 +1,302 @@
-/* validate_role.c: Role and ClusterRole, judged rule by rule on the rules the object carries
- * (an aggregated ClusterRole included: what its rules grant is what it grants).
+/* validate_role.c: Role and ClusterRole, judged on what their rules grant as the RBAC authorizer
+ * reads them (sa_rbac.h), an aggregated ClusterRole included: what its rules grant is what it
+ * grants. Every check is a question to that model, never a comparison of rule fields.
  *
- * rbac-impersonation: impersonation must be granted on exactly named identities from the
- * table, on allowed resource kinds; "*" verbs, resources and apiGroups imply it too.
- * rbac-token-audience (rule half): request-serviceaccounts-token-audience names only listed
- * audiences, never "*", and only in a role the audience's row names, so that the binding half
- * (validate_binding.c), which sees only the role's name, keeps the grant to the listed subjects. */
+ * rbac-impersonation: every identity a rule can impersonate, in any verb form (legacy
+ * "impersonate", the constrained "impersonate:<mode>" verbs, "*"), must be of a kind in
+ * impersonation.resources and named in impersonation.names; a rule without resourceNames (every
+ * name) or with the name "*" never passes. A verb that starts with "impersonate" but is none the
+ * API server defines is refused: what it grants cannot be judged.
+ * rbac-token-audience: the audiences a rule may request (request-serviceaccounts-token-audience,
+ * also through "*" verbs) must be rows of the audiences table that name this role, so that the
+ * binding half (validate_binding.c), which sees only a role's name, holds the grant to the row's
+ * subjects. A role the table names may grant nothing else but create on serviceaccounts/token.
+ * rbac-session-binding (the role half): a role in bindings.allowedRoles is what sessions are
+ * bound to, and a ClusterRole in bindings.everyoneRoles is bound to every identity, so widening
+ * either widens every session. Its CREATE may not grant escalation, and its
+ * UPDATE may not add any grant the old object did not have (exempt identities, who are never
+ * judged, change it as they like). */
 #include "sa_validate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define VERB_IMPERSONATE "impersonate"
-#define VERB_AUDIENCE "request-serviceaccounts-token-audience"
-#define GROUP_AUTH "authentication.k8s.io"
+/* A rule writing more grants than this (verbs x groups x resources x names) is not compared
+ * grant by grant: it is refused as too large to judge. */
+#define GRANTS_MAX 4096
+/* At most this many rule comparisons per UPDATE of an allowed role: beyond, fail closed. */
+#define COMPARISONS_MAX (1u << 20)
 
-/* The impersonation resources in SA_IMP_* bit order, as the policy and messages name them. */
-static const char *const imp_names[] = {"users", "groups", "serviceaccounts", "userextras/*",
-                                        "uids"};
-#define IMP_CORE (SA_IMP_USERS | SA_IMP_GROUPS | SA_IMP_SERVICEACCOUNTS)
-#define IMP_AUTH (SA_IMP_USEREXTRAS | SA_IMP_UIDS)
-
-unsigned sa_validate_impersonation_bits(const char *resource, int core, int auth)
-{
-    unsigned bits = 0;
-    if (strcmp(resource, "*") == 0)
-        bits = IMP_CORE | IMP_AUTH;
-    else if (strcmp(resource, "users") == 0)
-        bits = SA_IMP_USERS;
-    else if (strcmp(resource, "groups") == 0)
-        bits = SA_IMP_GROUPS;
-    else if (strcmp(resource, "serviceaccounts") == 0)
-        bits = SA_IMP_SERVICEACCOUNTS;
-    else if (strcmp(resource, "uids") == 0)
-        bits = SA_IMP_UIDS;
-    else if (strncmp(resource, "userextras/", 11) == 0 || strncmp(resource, "*/", 2) == 0)
-        bits = SA_IMP_USEREXTRAS;
-    return bits & ((core ? IMP_CORE : 0) | (auth ? IMP_AUTH : 0));
-}
-
-/* Whether a list of strings holds s. */
-static int list_has(const cJSON *list, const char *s)
-{
-    for (const cJSON *it = sa_validate_items(list); it; it = it->next)
-        if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0)
-            return 1;
-    return 0;
-}
-
-/* The names of the bits, ", "-joined, into out. */
-static void imp_list(unsigned bits, char *out, size_t cap)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof imp_names / sizeof imp_names[0]; i++)
-        if (bits & (1u << i) && len < cap)
-            len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", imp_names[i]);
-}
-
-/* One rule of the object, with what every check of it needs. */
-typedef struct rule_ctx {
+typedef struct role_ctx {
     const sa_policy *p;
     sa_verdict *v;
-    const char *what;           /* "ClusterRole name" */
-    const char *role;           /* the role's name, as bindings reference it */
-    char where[64];             /* "rules[2]" */
-    const char *star_note;      /* " (verbs \"*\")" when only the wildcard verb grants it */
-    const cJSON *rule;
-} rule_ctx;
+    const char *what;                   /* "ClusterRole name", "Role ns/name" */
+    const char *role;                   /* the role's name, as bindings reference it */
+    const char *ns;                     /* a Role's namespace; NULL for a ClusterRole */
+    const sa_audience_list *audiences;  /* the audience rows naming the role, or NULL */
+    const char *trusted;                /* the table (bindings.allowedRoles or
+                                         * bindings.everyoneRoles) that hands the role to
+                                         * sessions, or NULL */
+    sa_rbac_rule *old;                  /* an allowed role's UPDATE: the old rules, read once */
+    size_t nold;
+    const cJSON *old_same;              /* the old rule at the index of the rule judged */
+    size_t comparisons;                 /* old rules compared so far */
+    char where[48];                     /* "rules[2]" */
+    const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
+    sa_rbac_rule rule;                  /* the rule judged, read once */
+} role_ctx;
 
-static void judge_impersonation(const rule_ctx *c, int core, int auth)
+/* ---- impersonation ---------------------------------------------------------------------- */
+
+/* How a message names one identity of a kind (kind index as in sa_rbac_imp_name). */
+static const char *const imp_nouns[SA_RBAC_IMP_KINDS] = {
+    "user", "group", "ServiceAccount", "user extra value", "uid", "node", "associated node"};
+
+/* "ServiceAccount project-a/x" in a Role, whose RoleBindings reach only their namespace;
+ * "ServiceAccounts named x" in a ClusterRole, which a ClusterRoleBinding grants everywhere. */
+static void describe_identity(const role_ctx *c, unsigned kind, const char *name, char *out,
+                              size_t cap)
+{
+    if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
+        snprintf(out, cap, "%s \"%s\"", imp_nouns[kind], name);
+    else if (c->ns)
+        snprintf(out, cap, "ServiceAccount %s/%s (a Role reaches only the ServiceAccounts of its "
+                 "own namespace)", c->ns, name);
+    else
+        snprintf(out, cap, "ServiceAccounts named \"%s\" in every namespace it is bound for", name);
+}
+
+static void judge_identity(const role_ctx *c, unsigned kind, const char *name)
 {
     const sa_policy *p = c->p;
-    unsigned granted = 0;
-    for (const cJSON *res = sa_validate_items(sa_json_get(c->rule, "resources")); res; res = res->next) {
-        const char *name = sa_json_str(res);
-        unsigned bits = name ? sa_validate_impersonation_bits(name, core, auth) : 0;
-        granted |= bits;
-        if (bits & ~p->impersonation.resources) {
-            char kinds[96];
-            imp_list(bits & ~p->impersonation.resources, kinds, sizeof kinds);
-            sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                                 "%s: %s.resources \"%s\"%s grants impersonate on %s, not in "
-                                 "impersonation.resources",
-                                 c->what, c->where, name, c->star_note, kinds);
-        }
-    }
-    if (!granted)
+    int kind_ok = (p->impersonation.resources >> kind) & 1u;
+    int wildcard = strcmp(name, "*") == 0;
+    int name_ok = !wildcard && sa_nameset_match(p->impersonation.names, name);
+    if (kind_ok && name_ok)
         return;
+    char who[384], why[160] = "";
+    describe_identity(c, kind, name, who, sizeof who);
+    if (!kind_ok)
+        snprintf(why, sizeof why, "%s is not in impersonation.resources%s", sa_rbac_imp_name(kind),
+                 name_ok ? "" : ", and ");
+    if (!name_ok)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "%s",
+                 wildcard ? "resourceNames \"*\" is a wildcard (the API server asks for \"*\" "
+                            "to grant a whole list at once), never allowed"
+                          : "the name is not in impersonation.names");
+    sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
+                         SA_KEY("impersonate", sa_rbac_imp_name(kind), name),
+                         "%s: %s%s grants impersonation of %s: %s", c->what, c->where,
+                         c->star_note, who, why);
+}
 
-    int named = 0;
-    for (const cJSON *n = sa_validate_items(sa_json_get(c->rule, "resourceNames")); n; n = n->next) {
-        const char *name = sa_json_str(n);
-        if (!name)
+static void judge_impersonation(const role_ctx *c)
+{
+    const char *unknown = sa_rbac_unknown_impersonate_verb(&c->rule);
+    if (unknown)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("verb", unknown),
+                             "%s: %s.verbs \"%s\" starts with \"impersonate\" but is none of the "
+                             "API server's impersonation verbs (impersonate, "
+                             "impersonate:<user-info|serviceaccount|arbitrary-node|"
+                             "associated-node>, impersonate-on:<mode>:<verb>): refused, since what "
+                             "it grants cannot be judged",
+                             c->what, c->where, unknown);
+
+    unsigned kinds = sa_rbac_impersonation(&c->rule);
+    if (c->ns) /* every identity but a ServiceAccount is asked for cluster-wide */
+        kinds &= SA_RBAC_IMP_SERVICEACCOUNTS;
+    const cJSON *names = sa_rbac_named(&c->rule) ? c->rule.resource_names : NULL;
+    for (unsigned k = 0; k < SA_RBAC_IMP_KINDS; k++) {
+        if (!(kinds & (1u << k)))
             continue;
-        named = 1;
-        if (strcmp(name, "*") == 0)
+        if ((1u << k) == SA_RBAC_IMP_ASSOCIATED_NODE) {
+            /* Always asked with the name "*": granted by kind, never by name. */
+            if (!(c->p->impersonation.resources & SA_RBAC_IMP_ASSOCIATED_NODE))
+                sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
+                                     SA_KEY("impersonate", "associated-node"),
+                                     "%s: %s%s grants impersonate:associated-node (a "
+                                     "ServiceAccount acting as the node its pod runs on): "
+                                     "associated-node is not in impersonation.resources",
+                                     c->what, c->where, c->star_note);
+            continue;
+        }
+        if (!names) {
             sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                                 "%s: %s.resourceNames \"*\"%s: impersonation is granted on "
-                                 "exactly named identities, never a wildcard",
-                                 c->what, c->where, c->star_note);
-        else if (!sa_nameset_match(p->impersonation.names, name))
-            sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                                 "%s: %s.resourceNames \"%s\"%s is not in impersonation.names",
-                                 c->what, c->where, name, c->star_note);
-    }
-    if (!named) {
-        char kinds[96];
-        imp_list(granted, kinds, sizeof kinds);
-        sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                             "%s: %s%s grants impersonate on %s without resourceNames (which "
-                             "means every name)",
-                             c->what, c->where, c->star_note, kinds);
+                                 SA_KEY("impersonate", sa_rbac_imp_name(k), ""),
+                                 "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
+                                 "which means every name)",
+                                 c->what, c->where, c->star_note, imp_nouns[k],
+                                 (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
+            continue;
+        }
+        for (const cJSON *n = names; n; n = n->next)
+            if (sa_json_str(n))
+                judge_identity(c, k, n->valuestring);
     }
 }
+
+/* ---- token audiences -------------------------------------------------------------------- */
 
 /* Whether the audience's row names this role among the roles that grant it. */
-static int role_grants(const sa_policy *p, const char *role, const sa_audience_row *row)
+static int role_grants(const role_ctx *c, const sa_audience_row *row)
 {
-    const sa_audience_list *list = sa_map_get(p->audience_roles, role);
-    for (size_t i = 0; list && i < list->n; i++)
-        if (list->rows[i] == row)
+    for (size_t i = 0; c->audiences && i < c->audiences->n; i++)
+        if (c->audiences->rows[i] == row)
             return 1;
     return 0;
 }
 
-/* Whether a resource string can only be an audience: API resource names are lower-case DNS
- * labels with at most one "/" (a subresource), while audiences are URIs or host names
- * ("api://AzureADTokenExchange", "sts.amazonaws.com"). */
-static int only_an_audience(const char *s)
+/* Every resource a rule names is an audience when the rule grants the audience verb on it (any
+ * string is an audience). With only "*" verbs, the core group's own resources ("pods",
+ * "pods/exec") are taken for API resources: a wildcard verb on pods is not an audience grant
+ * anyone relies on; everything else ("vault", a URI, "deployments") is judged as an audience. */
+static void judge_audiences(const role_ctx *c)
 {
-    const char *slash = strchr(s, '/');
-    if (slash && strchr(slash + 1, '/'))
-        return 1;
-    for (; *s; s++)
-        if (*s == ':' || *s == '.' || (*s >= 'A' && *s <= 'Z'))
-            return 1;
-    return 0;
-}
-
-/* explicit: the rule names the verb itself. With only "*" verbs, a resource is judged as an
- * audience when the table lists it, when it is "*", or when it cannot be an API resource name;
- * a plain name like "pods" is taken for an API resource, since a wildcard verb on "pods" is
- * not an audience grant anyone relies on. */
-static void judge_audiences(const rule_ctx *c, int explicit)
-{
-    for (const cJSON *res = sa_validate_items(sa_json_get(c->rule, "resources")); res; res = res->next) {
+    int explicit = sa_rbac_lists(c->rule.verbs, SA_RBAC_VERB_AUDIENCE);
+    if (!explicit && !sa_rbac_lists(c->rule.verbs, "*"))
+        return;
+    for (const cJSON *res = c->rule.resources; res; res = res->next) {
         const char *aud = sa_json_str(res);
-        if (!aud)
+        sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", aud, "", SA_RBAC_ANY};
+        if (!aud || !sa_rbac_allows(&c->rule, &req) || (!explicit && sa_rbac_core_resource(aud)))
             continue;
+        const char *note = explicit ? "" : c->star_note;
         const sa_audience_row *row = sa_map_get(c->p->audience_index, aud);
         if (strcmp(aud, "*") == 0)
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE,
-                                 "%s: %s.resources \"*\"%s grants " VERB_AUDIENCE
+            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
+                                 "%s: %s.resources \"*\"%s grants " SA_RBAC_VERB_AUDIENCE
                                  " for every audience",
-                                 c->what, c->where, c->star_note);
-        else if (!row && (explicit || only_an_audience(aud)))
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE,
-                                 "%s: %s.resources \"%s\" is not an audience in the audiences table",
-                                 c->what, c->where, aud);
-        else if (row && !role_grants(c->p, c->role, row))
-            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE,
+                                 c->what, c->where, note);
+        else if (!row)
+            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
+                                 "%s: %s.resources \"%s\"%s grants the token audience \"%s\", "
+                                 "which is not an audience in the audiences table",
+                                 c->what, c->where, aud, note, aud);
+        else if (!role_grants(c, row))
+            sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("audience", aud),
                                  "%s: %s.resources \"%s\"%s: role %s is not among the roles the "
                                  "audiences table lists for it",
-                                 c->what, c->where, aud, c->star_note, c->role);
+                                 c->what, c->where, aud, note, c->role);
     }
+}
+
+/* ---- guarded roles ---------------------------------------------------------------------- */
+
+/* "get on apps/deployments named x", "get on the URL /healthz" */
+static void describe_grant(const sa_rbac_grant *g, char *out, size_t cap)
+{
+    if (!g->group)
+        snprintf(out, cap, "%s on the URL %s", g->verb, g->resource);
+    else
+        snprintf(out, cap, "%s on %s%s%s%s%s%s", g->verb, g->group, *g->group ? "/" : "",
+                 g->resource, g->name ? " named \"" : "", g->name ? g->name : "",
+                 g->name ? "\"" : "");
+}
+
+/* An audience role's grants: its audiences (judged by judge_audiences) and create on
+ * serviceaccounts/token, nothing else. */
+static int audience_role_grant(void *ctx, const sa_rbac_grant *g)
+{
+    const role_ctx *c = ctx;
+    if (!g->group || *g->group ||
+        (strcmp(g->verb, SA_RBAC_VERB_AUDIENCE) != 0 &&
+         (strcmp(g->verb, "create") != 0 || strcmp(g->resource, "serviceaccounts/token") != 0))) {
+        char desc[512];
+        describe_grant(g, desc, sizeof desc);
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE,
+                             SA_KEY("beyond-audiences", g->verb, g->group ? g->group : "<url>",
+                                    g->resource, g->name ? g->name : ""),
+                             "%s: %s grants %s: a role the audiences table names may grant only "
+                             "its audiences and create on serviceaccounts/token",
+                             c->what, c->where, desc);
+    }
+    return 0;
+}
+
+/* The grants that make a role an escalation path, as questions to the model. */
+static void judge_escalation(const role_ctx *c)
+{
+    static const struct {
+        const char *verb, *group, *resource, *subresource, *what;
+    } asks[] = {
+        {"bind", SA_RBAC_GROUP_RBAC, "roles", "", "bind on roles"},
+        {"bind", SA_RBAC_GROUP_RBAC, "clusterroles", "", "bind on clusterroles"},
+        {"escalate", SA_RBAC_GROUP_RBAC, "roles", "", "escalate on roles"},
+        {"escalate", SA_RBAC_GROUP_RBAC, "clusterroles", "", "escalate on clusterroles"},
+        {SA_RBAC_ANY, "", "secrets", "", "access to secrets"},
+        {SA_RBAC_ANY, "", "pods", "exec", "pods/exec"},
+        {SA_RBAC_ANY, "", "pods", "attach", "pods/attach"},
+        {SA_RBAC_ANY, "", "pods", "portforward", "pods/portforward"},
+    };
+    const char *found[sizeof asks / sizeof asks[0] + 3];
+    size_t n = 0;
+    unsigned kinds = sa_rbac_impersonation(&c->rule);
+    if (c->ns)
+        kinds &= SA_RBAC_IMP_SERVICEACCOUNTS;
+    if (kinds)
+        found[n++] = "impersonation";
+    if (sa_rbac_lists(c->rule.verbs, "*"))
+        found[n++] = "\"*\" verbs";
+    if (sa_rbac_lists(c->rule.resources, "*"))
+        found[n++] = "\"*\" resources";
+    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+        sa_rbac_request req = {asks[i].verb, asks[i].group, asks[i].resource, asks[i].subresource,
+                               SA_RBAC_ANY};
+        if (sa_rbac_allows(&c->rule, &req))
+            found[n++] = asks[i].what;
+    }
+    for (size_t i = 0; i < n; i++)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("escalation", found[i]),
+                             "%s: %s grants %s, and the role is in %s: every session bound to "
+                             "it would get it",
+                             c->what, c->where, found[i], c->trusted);
+}
+
+/* One grant of an allowed role's new rule: refused unless some old rule grants it already. */
+static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
+{
+    role_ctx *c = ctx;
+    for (size_t i = 0; i < c->nold; i++) {
+        if (++c->comparisons > COMPARISONS_MAX)
+            return -1;
+        if (sa_rbac_covers(&c->old[i], g))
+            return 0;
+    }
+    char desc[512];
+    describe_grant(g, desc, sizeof desc);
+    sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
+                         SA_KEY("adds", g->verb, g->group ? g->group : "<url>", g->resource,
+                                g->name ? g->name : ""),
+                         "%s: %s adds %s, which the old object did not grant: a role in %s "
+                         "is widened only by an exempt identity",
+                         c->what, c->where, desc, c->trusted);
+    return 0;
+}
+
+static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
+{
+    if (c->audiences && sa_rbac_each_grant(&c->rule, GRANTS_MAX, audience_role_grant, c) < 0)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("too-large"),
+                             "%s: %s writes more than %d grants, too many to judge", c->what,
+                             c->where, GRANTS_MAX);
+    if (!c->trusted)
+        return;
+    if (!old_object) {
+        judge_escalation(c);
+        return;
+    }
+    /* The common UPDATE leaves a rule where it was: equal, it adds nothing. */
+    if (c->old_same && cJSON_Compare(rule, c->old_same, 1))
+        return;
+    if (!c->old && c->nold)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("oom"),
+                             "%s: out of memory comparing with the old object", c->what);
+    else if (sa_rbac_each_grant(&c->rule, GRANTS_MAX, allowed_role_grant, c) < 0)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("too-large"),
+                             "%s: %s writes too many grants to compare with the old object "
+                             "(at most %d per rule, %u comparisons per object)",
+                             c->what, c->where, GRANTS_MAX, COMPARISONS_MAX);
 }
 
 void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
@@ -173,27 +305,44 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         return;
     char what[512];
     sa_validate_describe(r, what, sizeof what);
-    rule_ctx c = {.p = snap->policy, .v = v, .what = what};
+    role_ctx c = {.p = snap->policy, .v = v, .what = what};
     c.role = sa_json_string(sa_json_get(r->object, "metadata"), "name");
     if (!*c.role)
         c.role = r->name;
+    if (strcmp(r->kind, "Role") == 0)
+        c.ns = r->namespace_;
+    c.audiences = sa_map_get(c.p->audience_roles, c.role);
+    sa_buf key = SA_BUF_INIT;
+    sa_buf_printf(&key, "%s/%s", r->kind, c.role);
+    if (!key.oom && sa_map_getn(c.p->bindings.allowed_roles, key.data, key.len))
+        c.trusted = "bindings.allowedRoles";
+    else if (!c.ns && sa_nameset_match(c.p->bindings.everyone_roles, c.role))
+        c.trusted = "bindings.everyoneRoles"; /* bound to every identity, so every session */
+    sa_buf_free(&key);
+    const cJSON *old_rule = NULL;
+    if (c.trusted && r->old_object) {
+        old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
+        for (const cJSON *o = old_rule; o; o = o->next)
+            c.nold++;
+        /* Read once, not once per grant compared. Out of memory: refused (judge_guarded). */
+        c.old = malloc((c.nold ? c.nold : 1) * sizeof *c.old);
+        size_t k = 0;
+        for (const cJSON *o = old_rule; c.old && o; o = o->next)
+            sa_rbac_rule_read(&c.old[k++], o);
+    }
 
     size_t i = 0;
-    for (c.rule = sa_validate_items(sa_json_get(r->object, "rules")); c.rule; c.rule = c.rule->next, i++) {
-        const cJSON *verbs = sa_json_get(c.rule, "verbs"), *groups = sa_json_get(c.rule, "apiGroups");
-        int any_verb = list_has(verbs, "*"), any_group = list_has(groups, "*");
-        int core = any_group || list_has(groups, "");
-        int auth = any_group || list_has(groups, GROUP_AUTH);
-        int impersonate = list_has(verbs, VERB_IMPERSONATE);
-        int audience = list_has(verbs, VERB_AUDIENCE);
+    for (const cJSON *rule = sa_validate_items(sa_json_get(r->object, "rules")); rule;
+         rule = rule->next, i++) {
+        sa_rbac_rule_read(&c.rule, rule);
         snprintf(c.where, sizeof c.where, "rules[%zu]", i);
-
-        c.star_note = impersonate ? "" : " (verbs \"*\")";
-        if ((impersonate || any_verb) && (core || auth))
-            judge_impersonation(&c, core, auth);
-        /* The node authorizer asks for this verb in the core group, the audience as resource. */
-        c.star_note = audience ? "" : " (verbs \"*\")";
-        if ((audience || any_verb) && core)
-            judge_audiences(&c, audience);
+        c.star_note = sa_rbac_lists(c.rule.verbs, "*") ? " (verbs \"*\")" : "";
+        judge_impersonation(&c);
+        judge_audiences(&c);
+        c.old_same = old_rule;
+        if (c.audiences || c.trusted)
+            judge_guarded(&c, rule, r->old_object);
+        old_rule = old_rule ? old_rule->next : NULL;
     }
+    free(c.old);
 }

@@ -2,8 +2,10 @@
  *
  * Whoever asks (the session itself, the kubelet for a projected volume, a user with create on
  * serviceaccounts/token), a token minted for a session ServiceAccount may carry only the
- * audiences sessions.tokenAudiences lists: an audience is where the token can be replayed. The
- * ServiceAccount is request.name; an empty audience list means the API server's own audience. */
+ * audiences sessions.tokenAudiences lists, and the API server's own (sessions.apiAudiences): an
+ * audience is where the token can be replayed. The ServiceAccount is request.name. The API server
+ * has already replaced an empty audience list by its own audiences when the webhook is asked
+ * (see sa_validate_session_audience), so the kubelet's token for every pod names them. */
 #include "sa_validate.h"
 
 #include <stdio.h>

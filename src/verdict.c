@@ -11,6 +11,7 @@ static const char *const rule_ids[SA_RULE_COUNT] = {
     [SA_RULE_RBAC_TOKEN_AUDIENCE] = "rbac-token-audience",
     [SA_RULE_SESSION_TOKEN_AUDIENCE] = "session-token-audience",
     [SA_RULE_SESSION_POD] = "session-pod",
+    [SA_RULE_SESSION_ENV_FROM_SECRET] = "session-env-from-secret",
 };
 
 static const char *const mode_names[SA_MODE_COUNT] = {
@@ -64,8 +65,8 @@ void sa_verdict_free(sa_verdict *v)
     list_free(&v->warnings);
     for (int i = 0; i < SA_RULE_COUNT; i++)
         list_free(&v->audit[i]);
-    sa_map_free(v->seen, NULL);
-    v->seen = NULL;
+    sa_map_free(v->keys, NULL);
+    v->keys = NULL;
 }
 
 /* Adds msg (n bytes) to a list; sep "; " joins, NULL keeps each message NUL-terminated. */
@@ -87,17 +88,42 @@ void sa_verdict_list_text(const sa_verdict_list *l, sa_buf *out)
         sa_buf_printf(out, "; and %zu more", l->count - SA_VERDICT_LIST_MAX);
 }
 
-/* Records msg in the set of messages seen; the map's values only mark presence. */
-static void remember(sa_verdict *v, const char *msg)
+/* The rule and key as one string, each part length-prefixed so that no two different keys
+ * read the same ("a:b" + "c" is not "a" + "b:c"). */
+static void key_string(sa_rule rule, const char *const *key, sa_buf *out)
 {
-    if (!v->seen)
-        v->seen = sa_map_new();
-    if (!v->seen || sa_map_put(v->seen, msg, v) < 0)
-        v->oom = 1;
+    sa_buf_puts(out, sa_rule_id(rule));
+    for (; key && *key; key++)
+        sa_buf_printf(out, "|%zu:%s", strlen(*key), *key);
 }
 
-void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
+/* Whether the violation is one to drop: collected into the set (collect), or already in the
+ * baseline's set. Keys are built only for an UPDATE: a CREATE pays nothing for them. */
+static int keyed_out(sa_verdict *v, sa_rule rule, const char *const *key)
 {
+    if (!v->collect && !(v->baseline && v->baseline->keys))
+        return 0;
+    sa_buf k = SA_BUF_INIT;
+    key_string(rule, key, &k);
+    int drop = 1;
+    if (k.oom) {
+        v->oom = 1;
+    } else if (v->collect) {
+        if (!v->keys)
+            v->keys = sa_map_new();
+        if (!v->keys || sa_map_put(v->keys, k.data, v) < 0) /* values only mark presence */
+            v->oom = 1;
+    } else {
+        drop = sa_map_get(v->baseline->keys, k.data) != NULL;
+    }
+    sa_buf_free(&k);
+    return drop;
+}
+
+void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *const *key, const char *fmt, ...)
+{
+    if (keyed_out(v, rule, key))
+        return;
     sa_buf msg = SA_BUF_INIT;
     sa_buf_printf(&msg, "%s: ", sa_rule_id(rule));
     size_t prefix = msg.len;
@@ -107,15 +133,6 @@ void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *fmt, ...)
     va_end(ap);
     if (msg.oom) {
         v->oom = 1;
-        sa_buf_free(&msg);
-        return;
-    }
-    if (v->collect) {
-        remember(v, msg.data);
-        sa_buf_free(&msg);
-        return;
-    }
-    if (v->baseline && v->baseline->seen && sa_map_get(v->baseline->seen, msg.data)) {
         sa_buf_free(&msg);
         return;
     }

@@ -9,6 +9,7 @@ private key never mounted, ...) are checked as constants. Prints every failed ch
 import argparse
 import base64
 import copy
+import json
 import os
 import posixpath
 import re
@@ -188,15 +189,97 @@ def check_deployment(objs, v, ns, fn):
     return dep, pod, volumes
 
 
-def check_webhooks(objs, v, ns, fn, ca_bundle):
+CEL_LIB = os.path.join(SA_SRC, ".tools", "npm", "node_modules", "@marcbachmann", "cel-js", "lib", "index.js")
+
+
+def cel(cases):
+    """Evaluates [(expr, vars)] with an independent CEL implementation (tests/chart/cel_eval.mjs).
+    Returns a list of {"value": ...} or {"error": ...}; a checker that cannot run fails."""
+    r = subprocess.run(["node", os.path.join(SA_SRC, "tests", "chart", "cel_eval.mjs"), CEL_LIB],
+                       input=json.dumps([{"expr": e, "vars": v} for e, v in cases]), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"cel_eval.mjs failed ({r.returncode}): {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def request(user, op, kind, obj, old=None):
+    """The variables of a matchCondition for one AdmissionRequest."""
+    return {"request": {"operation": op, "kind": {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": kind},
+                        "userInfo": {"username": user, "groups": ["system:authenticated"]}},
+            "object": obj, "oldObject": old}
+
+
+def called(w, cases):
+    """For each (name, vars, want): whether the API server would call webhook w (every
+    matchCondition true); an evaluation error fails the check (failurePolicy would decide)."""
+    conds = w.get("matchConditions", [])
+    results = cel([(c["expression"], vars_) for _, vars_, _ in cases for c in conds])
+    for i, (name, _, want) in enumerate(cases):
+        res = results[i * len(conds):(i + 1) * len(conds)]
+        errs = [r["error"] for r in res if "error" in r]
+        check(not errs, f"{w['name']}: {name}: matchConditions fail to evaluate: {errs}")
+        got = all(r.get("value") is True for r in res)
+        check(got == want, f"{w['name']}: {name}: called={got}, want {want}")
+
+
+def check_rbac_conditions(w, v):
+    """The RBAC webhooks skip exactly what the server exempts by who asks."""
+    check([c["name"] for c in w.get("matchConditions", [])] == ["not-cluster-bootstrap", "not-role-aggregation"],
+          f"{w['name']}: matchConditions {w.get('matchConditions')}")
+    exempt = v["policy"].get("exempt", {})
+    labels = exempt.get("objectLabels", {"kubernetes.io/bootstrapping": "rbac-defaults"})
+    boot = exempt.get("bootstrapUsers", ["system:apiserver"])
+    agg = exempt.get("aggregationUsers", ["system:serviceaccount:kube-system:clusterrole-aggregation-controller",
+                                          "system:kube-controller-manager"])
+    lab = {"metadata": {"name": "x", "labels": dict(labels, extra="1")}}
+    plain = {"metadata": {"name": "x"}}
+    wrong = {"metadata": {"name": "x", "labels": {k: val + "x" for k, val in labels.items()}}}
+    cases = [("an ordinary user's labelled ClusterRoleBinding", request("alice", "CREATE", "ClusterRoleBinding", lab), True),
+             ("an ordinary user's plain Role", request("alice", "CREATE", "Role", plain), True),
+             ("an ordinary user's UPDATE of a labelled ClusterRole", request("alice", "UPDATE", "ClusterRole", lab, lab), True)]
+    for u in boot:
+        cases += [(f"{u}'s labelled ClusterRoleBinding", request(u, "CREATE", "ClusterRoleBinding", lab), not labels),
+                  (f"{u}'s labelled RoleBinding update", request(u, "UPDATE", "RoleBinding", lab, lab), not labels),
+                  (f"{u}'s unlabelled ClusterRole", request(u, "CREATE", "ClusterRole", plain), True),
+                  (f"{u}'s ClusterRole with other label values", request(u, "CREATE", "ClusterRole", wrong), True)]
+    for u in agg:
+        cases += [(f"{u} aggregating a labelled ClusterRole", request(u, "UPDATE", "ClusterRole", plain, lab), not labels),
+                  (f"{u} aggregating a ClusterRole that carried no label", request(u, "UPDATE", "ClusterRole", lab, plain), True),
+                  (f"{u} creating a labelled ClusterRole", request(u, "CREATE", "ClusterRole", lab), True),
+                  (f"{u} updating a labelled ClusterRoleBinding", request(u, "UPDATE", "ClusterRoleBinding", lab, lab), True)]
+    called(w, cases)
+
+
+def check_pod_conditions(w, v):
+    """Unlabelled pods: sent only when their ServiceAccount fits the session template."""
+    check([c["name"] for c in w.get("matchConditions", [])] == ["runs-as-session-serviceaccount"],
+          f"{w['name']}: matchConditions {w.get('matchConditions')}")
+    tmpl = v["policy"].get("sessions", {}).get("serviceAccount", {}).get("template", "session-{id}-sa")
+    pre, _, suf = tmpl.partition("{id}")
+
+    def pod(sa):
+        spec = {"containers": [{"name": "c"}]}
+        if sa is not None:
+            spec["serviceAccountName"] = sa
+        return {"request": {"operation": "CREATE"}, "object": {"metadata": {"name": "p"}, "spec": spec}, "oldObject": None}
+    called(w, [("a pod running as a session SA", pod(pre + "abc" + suf), True),
+               ("a pod running as a one-letter session id's SA", pod(pre + "a" + suf), True),
+               ("a pod running as default", pod("default"), False),
+               ("a pod whose SA is only the template's fixed parts", pod(pre + suf), False),
+               ("a pod with the prefix only", pod(pre + "abc"), suf == ""),
+               ("a pod with no serviceAccountName", pod(None), False)])
+
+
+def check_webhooks(objs, v, ns, fn, ca_bundle, kube):
     sess = v["policy"].get("sessions", {}).get("label", "ambient-code.io/session-id")
     excluded = {"kube-system", ns, *v["webhook"]["excludedNamespaces"]}
+    mc = kube >= (1, 28)
     svc = one(objs, "Service", fn)
     sports = {p["name"]: (p["port"], p["targetPort"]) for p in svc.get("spec", {}).get("ports", [])}
     check(sports == {"https": (v["service"]["port"], "https"), "metrics": (v["service"]["metricsPort"], "metrics")},
           f"Service ports {sports}")
 
-    def common(w, path, failure):
+    def common(w, path, failure, namespaces=True):
         n = w["name"]
         check(re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+){2,}", n), f"{n}: webhook name must be fully qualified")
         check(w.get("sideEffects") == "None", f"{n}: sideEffects")
@@ -205,53 +288,67 @@ def check_webhooks(objs, v, ns, fn, ca_bundle):
         check(1 <= w.get("timeoutSeconds", 0) <= 30, f"{n}: timeoutSeconds outside the API's 1..30")
         check(w.get("matchPolicy") == "Equivalent", f"{n}: matchPolicy")
         check(w.get("failurePolicy") == failure, f"{n}: failurePolicy {w.get('failurePolicy')} != {failure}")
-        nsel = w.get("namespaceSelector", {})
-        exprs = nsel.get("matchExpressions", [])
-        check(nsel.keys() == {"matchExpressions"} and len(exprs) == 1 and exprs[0]["key"] == "kubernetes.io/metadata.name"
-              and exprs[0]["operator"] == "NotIn" and set(exprs[0]["values"]) == excluded,
-              f"{n}: namespaceSelector must exclude exactly {sorted(excluded)}: {nsel}")
+        if namespaces:
+            nsel = w.get("namespaceSelector", {})
+            exprs = nsel.get("matchExpressions", [])
+            check(nsel.keys() == {"matchExpressions"} and len(exprs) == 1 and exprs[0]["key"] == "kubernetes.io/metadata.name"
+                  and exprs[0]["operator"] == "NotIn" and set(exprs[0]["values"]) == excluded,
+                  f"{n}: namespaceSelector must exclude exactly {sorted(excluded)}: {nsel}")
+        else:
+            check("namespaceSelector" not in w, f"{n}: must see every namespace: {w.get('namespaceSelector')}")
         cc = w.get("clientConfig", {})
         check(cc.get("service") == {"name": fn, "namespace": ns, "path": path, "port": v["service"]["port"]},
               f"{n}: clientConfig.service {cc.get('service')}")
         check("url" not in cc, f"{n}: clientConfig.url")
         check(cc.get("caBundle") == ca_bundle, f"{n}: caBundle {'missing' if ca_bundle else 'must be absent'}")
 
-    def session_pods(w):
-        check(w.get("objectSelector") == {"matchExpressions": [{"key": sess, "operator": "Exists"}]},
-              f"{w['name']}: objectSelector must select only pods labelled {sess}: {w.get('objectSelector')}")
+    def pod_selector(w, operator):
+        check(w.get("objectSelector") == {"matchExpressions": [{"key": sess, "operator": operator}]},
+              f"{w['name']}: objectSelector must be {sess} {operator}: {w.get('objectSelector')}")
+
+    pod_rules = [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                  "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"},
+                 {"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods/ephemeralcontainers"],
+                  "operations": ["UPDATE"], "scope": "Namespaced"}]
 
     mwc = one(objs, "MutatingWebhookConfiguration", fn)
     vwc = one(objs, "ValidatingWebhookConfiguration", fn)
     check(len(mwc.get("webhooks", [])) == 1, "one mutating webhook")
     m = mwc["webhooks"][0]
     common(m, "/mutate", v["webhook"]["pods"]["failurePolicy"])
-    session_pods(m)
+    pod_selector(m, "Exists")
+    check("matchConditions" not in m, "mutating webhook: no matchConditions")
     check(m.get("reinvocationPolicy") == "IfNeeded", "mutating reinvocationPolicy IfNeeded")
     check(m.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
                               "operations": ["CREATE"], "scope": "Namespaced"}], f"mutating rules {m.get('rules')}")
 
+    unlabelled = v["webhook"]["pods"].get("unlabelled", {})
     byname = {w["name"].split(".")[0]: w for w in vwc.get("webhooks", [])}
     want = {"validate-pods"} | ({"validate-rbac", "validate-cluster-rbac"} if v["webhook"]["rbac"]["enabled"] else set()) \
-        | ({"validate-tokens"} if v["webhook"]["tokens"]["enabled"] else set())
+        | ({"validate-tokens"} if v["webhook"]["tokens"]["enabled"] else set()) \
+        | ({"validate-unlabelled-pods"} if unlabelled.get("enabled", True) else set())
     check(set(byname) == want, f"validating webhooks {sorted(byname)} != {sorted(want)}")
     for w in byname.values():
         check("reinvocationPolicy" not in w, f"{w['name']}: reinvocationPolicy on a validating webhook")
     if "validate-rbac" in byname:
-        # Namespaced RBAC: all of it judged; a label is no exemption (any namespace admin sets one).
+        # No label exempts an RBAC object: no objectSelector. With matchConditions every namespace
+        # is sent and the cluster's own requests are skipped; before, excluded namespaces are not sent.
         w = byname["validate-rbac"]
-        common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"])
+        common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"], namespaces=not mc)
         check(w.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
                                   "resources": ["rolebindings", "roles"],
                                   "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}], f"rbac rules {w.get('rules')}")
-        check("objectSelector" not in w, f"namespaced rbac must have no objectSelector: {w.get('objectSelector')}")
-        w = byname["validate-cluster-rbac"]
-        common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"])
-        check(w.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
-                                  "resources": ["clusterrolebindings", "clusterroles"],
-                                  "operations": ["CREATE", "UPDATE"], "scope": "Cluster"}], f"cluster rbac rules {w.get('rules')}")
-        check(w.get("objectSelector") == {"matchExpressions": [{"key": "kubernetes.io/bootstrapping", "operator": "NotIn",
-                                                                "values": ["rbac-defaults"]}]},
-              f"cluster rbac objectSelector must skip rbac-defaults: {w.get('objectSelector')}")
+        w2 = byname["validate-cluster-rbac"]
+        common(w2, "/validate", v["webhook"]["rbac"]["failurePolicy"], namespaces=False)
+        check(w2.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
+                                   "resources": ["clusterrolebindings", "clusterroles"],
+                                   "operations": ["CREATE", "UPDATE"], "scope": "Cluster"}], f"cluster rbac rules {w2.get('rules')}")
+        for x in (w, w2):
+            check("objectSelector" not in x, f"{x['name']}: no objectSelector (a label exempts nothing): {x.get('objectSelector')}")
+            if mc:
+                check_rbac_conditions(x, v)
+            else:
+                check("matchConditions" not in x, f"{x['name']}: matchConditions before Kubernetes 1.28")
     if "validate-tokens" in byname:
         w = byname["validate-tokens"]
         common(w, "/validate", v["webhook"]["tokens"]["failurePolicy"])
@@ -259,9 +356,19 @@ def check_webhooks(objs, v, ns, fn, ca_bundle):
                                   "operations": ["CREATE"], "scope": "Namespaced"}], f"token rules {w.get('rules')}")
     w = byname.get("validate-pods", {"name": "validate-pods"})
     common(w, "/validate", v["webhook"]["pods"]["failurePolicy"])
-    session_pods(w)
-    check(w.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
-                              "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}], f"pod rules {w.get('rules')}")
+    pod_selector(w, "Exists")
+    check("matchConditions" not in w, "validate-pods: every session pod is sent")
+    check(w.get("rules") == pod_rules, f"pod rules {w.get('rules')}")
+    if "validate-unlabelled-pods" in byname:
+        w = byname["validate-unlabelled-pods"]
+        failure = unlabelled.get("failurePolicy") or ("Fail" if mc else "Ignore")
+        common(w, "/validate", failure)
+        pod_selector(w, "DoesNotExist")
+        check(w.get("rules") == pod_rules, f"unlabelled pod rules {w.get('rules')}")
+        if mc:
+            check_pod_conditions(w, v)
+        else:
+            check("matchConditions" not in w, f"{w['name']}: matchConditions before Kubernetes 1.28")
     return mwc, vwc
 
 
@@ -318,6 +425,78 @@ def check_cert_manager(objs, v, fn, ns, mwc, vwc):
         check(spec.get("issuerRef") == {"kind": "Issuer", "name": f"{fn}-ca"}, f"serving issuerRef {spec.get('issuerRef')}")
 
 
+def check_operator_kit(objs, v, fn, dep):
+    """ServiceMonitor, PrometheusRule, dashboard ConfigMap and NetworkPolicy: each only when enabled,
+    each aimed at this release's pods, Service port and container ports."""
+    kinds = {"ServiceMonitor": v["serviceMonitor"]["enabled"], "PrometheusRule": v["prometheusRule"]["enabled"],
+             "NetworkPolicy": v["networkPolicy"]["enabled"]}
+    for kind, enabled in kinds.items():
+        n = len([o for o in objs if o["kind"] == kind])
+        check(n == (1 if enabled else 0), f"{kind}: {n} rendered with enabled={enabled}")
+    dashboards = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"] == f"{fn}-dashboard"]
+    check(len(dashboards) == (1 if v["grafana"]["dashboard"]["enabled"] else 0), "dashboard ConfigMap vs grafana.dashboard.enabled")
+    selector = dep["spec"]["selector"]["matchLabels"]
+    name = v.get("nameOverride") or "session-admission"
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    cports = {p["name"]: p["containerPort"] for p in c["ports"]}
+
+    if v["serviceMonitor"]["enabled"]:
+        sm = one(objs, "ServiceMonitor", fn)
+        spec = sm.get("spec", {})
+        svc = one(objs, "Service", fn)
+        check(sm["apiVersion"] == "monitoring.coreos.com/v1", "ServiceMonitor apiVersion")
+        check(spec.get("selector", {}).get("matchLabels") == selector, f"ServiceMonitor selector {spec.get('selector')}")
+        check(all(svc["metadata"]["labels"].get(k) == val for k, val in selector.items()),
+              "the Service does not carry the labels the ServiceMonitor selects")
+        check(spec.get("namespaceSelector") == {"matchNames": [args.namespace]}, "ServiceMonitor namespaceSelector")
+        # The job label is the chart name, which SessionAdmissionDown matches.
+        check(spec.get("jobLabel") == "app.kubernetes.io/name" and svc["metadata"]["labels"].get("app.kubernetes.io/name") == name,
+              "ServiceMonitor jobLabel")
+        eps = spec.get("endpoints", [])
+        sports = {p["name"]: p for p in svc["spec"]["ports"]}
+        check(len(eps) == 1 and eps[0].get("port") == "metrics" and sports.get("metrics", {}).get("targetPort") == "metrics"
+              and eps[0].get("path") == "/metrics" and eps[0].get("scheme") == "http", f"ServiceMonitor endpoint {eps}")
+        if eps:
+            check((eps[0].get("interval"), eps[0].get("scrapeTimeout")) ==
+                  (v["serviceMonitor"]["interval"], v["serviceMonitor"]["scrapeTimeout"]), "ServiceMonitor interval")
+        for k, val in v["serviceMonitor"]["labels"].items():
+            check(sm["metadata"]["labels"].get(k) == val, f"ServiceMonitor label {k}")
+
+    if v["prometheusRule"]["enabled"]:
+        pr = one(objs, "PrometheusRule", fn)
+        with open(os.path.join(CHART, "files", "prometheus-rules.yaml")) as f:
+            want = yaml.safe_load(f.read().replace('job="session-admission"', f'job="{name}"'))
+        check(pr.get("spec") == want, "PrometheusRule spec is not files/prometheus-rules.yaml (job = chart name)")
+        alerts = [r for g in pr.get("spec", {}).get("groups", []) for r in g["rules"]]
+        check(len(alerts) >= 7 and all(r.get("annotations", {}).get("runbook") and r.get("labels", {}).get("severity")
+                                       for r in alerts), "every alert has a runbook and a severity")
+        for k, val in v["prometheusRule"]["labels"].items():
+            check(pr["metadata"]["labels"].get(k) == val, f"PrometheusRule label {k}")
+
+    if dashboards:
+        cm = dashboards[0]
+        check(cm["metadata"]["labels"].get("grafana_dashboard") == "1", "dashboard ConfigMap lacks grafana_dashboard: \"1\"")
+        for k, val in v["grafana"]["dashboard"]["labels"].items():
+            check(cm["metadata"]["labels"].get(k) == val, f"dashboard label {k}")
+        check(cm["metadata"].get("annotations", {}) == v["grafana"]["dashboard"]["annotations"], "dashboard annotations")
+        with open(os.path.join(CHART, "files", "grafana-dashboard.json")) as f:
+            want = json.load(f)
+        got = json.loads(cm.get("data", {}).get("session-admission.json", "null"))
+        check(got == want, "dashboard ConfigMap is not files/grafana-dashboard.json")
+
+    if v["networkPolicy"]["enabled"]:
+        np = one(objs, "NetworkPolicy", fn)
+        spec = np.get("spec", {})
+        check(spec.get("podSelector") == {"matchLabels": selector}, f"NetworkPolicy podSelector {spec.get('podSelector')}")
+        check(spec.get("policyTypes") == ["Ingress"], f"NetworkPolicy policyTypes {spec.get('policyTypes')}")
+        rules = spec.get("ingress", [])
+        # Exactly two rules, the webhook port and the metrics port, each the container's port.
+        want = [([{"port": cports.get("https"), "protocol": "TCP"}], v["networkPolicy"]["webhook"]["from"]),
+                ([{"port": cports.get("metrics"), "protocol": "TCP"}], v["networkPolicy"]["metrics"]["from"])]
+        got = [(r.get("ports"), r.get("from", [])) for r in rules]
+        check(got == want, f"NetworkPolicy ingress {got} != {want} (container ports {cports})")
+
+
 def check_test_pod(objs, v, fn, ns, tls_secret):
     pods = [o for o in objs if o["kind"] == "Pod"]
     check(len(pods) == 1, "one helm test pod")
@@ -356,7 +535,10 @@ def main():
     ap.add_argument("--mode", required=True, choices=["generated", "cert-manager", "existing-secret"])
     ap.add_argument("-f", dest="values", action="append", default=[])
     ap.add_argument("--set", dest="sets", action="append", default=[])
+    # helm's default for `helm template` (v3.10.1) is the Kubernetes version it was built with.
+    ap.add_argument("--kube-version", default="1.25.0")
     args = ap.parse_args()
+    kube = tuple(int(x) for x in re.match(r"v?(\d+)\.(\d+)", args.kube_version).groups())
 
     with open(os.path.join(CHART, "values.yaml")) as f:
         v = yaml.safe_load(f)
@@ -407,22 +589,24 @@ def main():
     else:
         check(not hpas, "HPA rendered while autoscaling is disabled")
 
+    check_operator_kit(objs, v, fn, dep)
+
     if args.mode == "generated":
         secret = [o for o in objs if o["kind"] == "Secret"]
         ca_b64 = secret[0]["data"]["ca.crt"] if secret else None
         check(ca_b64, "generated mode: no TLS Secret with ca.crt")
         check(tls_secret == f"{fn}-tls", f"tls volume Secret {tls_secret}")
-        mwc, vwc = check_webhooks(objs, v, ns, fn, ca_b64)
+        mwc, vwc = check_webhooks(objs, v, ns, fn, ca_b64, kube)
         check_generated_tls(objs, fn, ns, ca_b64)
     elif args.mode == "cert-manager":
         check(tls_secret == f"{fn}-tls", f"tls volume Secret {tls_secret}")
-        mwc, vwc = check_webhooks(objs, v, ns, fn, None)
+        mwc, vwc = check_webhooks(objs, v, ns, fn, None, kube)
         check_cert_manager(objs, v, fn, ns, mwc, vwc)
     else:
         check(tls_secret == v["tls"]["existingSecret"], f"tls volume Secret {tls_secret}")
         check(not [o for o in objs if o["kind"] in ("Secret", "Certificate", "Issuer")],
               "existing-secret mode must not render certificates")
-        mwc, vwc = check_webhooks(objs, v, ns, fn, base64.b64encode(v["tls"]["caBundle"].encode()).decode())
+        mwc, vwc = check_webhooks(objs, v, ns, fn, base64.b64encode(v["tls"]["caBundle"].encode()).decode(), kube)
     if args.mode != "cert-manager":
         for cfg in (mwc, vwc):
             check("cert-manager.io/inject-ca-from" not in cfg.get("metadata", {}).get("annotations", {}),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# helm lint --strict: default values, every option set, and cert-manager mode.
+# helm lint --strict: default values, every option set, the operator kit on the defaults, and
+# cert-manager mode.
 source "$(dirname "$0")/lib.sh"
 
 lint() {
@@ -11,5 +12,7 @@ lint() {
 }
 lint
 lint -f "$HERE/values-full.yaml"
+lint --set serviceMonitor.enabled=true --set prometheusRule.enabled=true --set grafana.dashboard.enabled=true \
+  --set networkPolicy.enabled=true
 lint --set certManager.enabled=true
 lint --set certManager.enabled=true --set certManager.issuerRef.kind=ClusterIssuer --set certManager.issuerRef.name=platform-ca

@@ -21,11 +21,19 @@ refuse "webhook.timeoutSeconds: Must be greater than or equal to 1" --set webhoo
 refuse 'webhook.pods.failurePolicy must be one of the following: "Fail", "Ignore"' --set webhook.pods.failurePolicy=Never
 refuse 'webhook.rbac.failurePolicy must be one of the following: "Fail", "Ignore"' --set webhook.rbac.failurePolicy=fail
 refuse 'webhook.tokens.failurePolicy must be one of the following' --set webhook.tokens.failurePolicy=Retry
+refuse 'webhook.pods.unlabelled.failurePolicy must be one of the following: "", "Fail", "Ignore"' \
+  --set webhook.pods.unlabelled.failurePolicy=Never
+refuse "webhook.pods.unlabelled.enabled: Invalid type. Expected: boolean, given: string" \
+  --set-string webhook.pods.unlabelled.enabled=yes
 refuse "server.tlsMinVersion must be one of the following" --set server.tlsMinVersion=1.0
 refuse "certManager.enabled: Invalid type. Expected: boolean, given: string" --set-string certManager.enabled=yes
 refuse "webhook.excludedNamespaces.0: Does not match pattern" --set 'webhook.excludedNamespaces[0]=Kube_System'
 refuse "Additional property replicas is not allowed" --set replicas=3
 refuse 'policy.kind: policy.kind does not match: "Policy"' --set policy.kind=Polcy
+refuse "serviceMonitor.interval: Does not match pattern" --set-string serviceMonitor.interval=30
+refuse "serviceMonitor.enabled: Invalid type. Expected: boolean" --set-string serviceMonitor.enabled=yes
+refuse "Additional property podSelectr is not allowed" --set 'networkPolicy.metrics.from[0].podSelectr.x=y'
+refuse "Additional property dashboards is not allowed" --set grafana.dashboards.enabled=true
 
 # Template checks: things a schema cannot say.
 refuse "publicKey.pem holds a private key" \

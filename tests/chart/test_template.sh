@@ -16,9 +16,20 @@ render self-signed generated admission platform-webhooks \
   --set certManager.enabled=false --set autoscaling.enabled=true --set webhook.tokens.enabled=false \
   --set 'webhook.excludedNamespaces={monitoring,tenant-system}'
 render cert-manager cert-manager sa session-admission --set certManager.enabled=true
+render operator-kit generated sa session-admission --set serviceMonitor.enabled=true \
+  --set prometheusRule.enabled=true --set grafana.dashboard.enabled=true --set networkPolicy.enabled=true
 render cert-manager-issuer cert-manager sa ambient-code --set certManager.enabled=true \
   --set certManager.issuerRef.kind=ClusterIssuer --set certManager.issuerRef.name=platform-ca
 render full existing-secret session-admission ambient-code -f "$HERE/values-full.yaml"
+# The registrations per Kubernetes version: before 1.28 (no webhook matchConditions) and after.
+for kv in 1.26.0 1.30.0; do
+  render "default-$kv" generated sa session-admission --kube-version "$kv"
+  render "full-$kv" existing-secret session-admission ambient-code -f "$HERE/values-full.yaml" --kube-version "$kv"
+  render "unlabelled-$kv" generated sa session-admission --kube-version "$kv" \
+    --set webhook.pods.unlabelled.failurePolicy=Ignore --set webhook.rbac.failurePolicy=Ignore
+  render "no-unlabelled-$kv" generated sa session-admission --kube-version "$kv" \
+    --set webhook.pods.unlabelled.enabled=false --set webhook.rbac.enabled=false
+done
 
 # Chart-generated certificates differ on every render that cannot look up the stored Secret
 # (which is why install and upgrade must reuse it; see test_tls_reuse.sh).

@@ -39,7 +39,7 @@ manifest() { h get manifest "$REL" --revision "$1"; cp "$TMP/helm.out" "$TMP/rev
 h install "$REL" "$CHART" --disable-openapi-validation
 h upgrade "$REL" "$CHART" --disable-openapi-validation --set replicaCount=3
 manifest 1 >"$TMP/ca1"; manifest 2 >"$TMP/ca2"
-[ "$(wc -l <"$TMP/ca1")" -eq 6 ] || { cat "$TMP/ca1" >&2; fail "revision 1: expected the Secret and 5 caBundles (one per webhook)"; }
+[ "$(wc -l <"$TMP/ca1")" -eq 7 ] || { cat "$TMP/ca1" >&2; fail "revision 1: expected the Secret and 6 caBundles (one per webhook)"; }
 [ "$(cut -d' ' -f2 "$TMP/ca1" | sort -u | wc -l)" -eq 1 ] || fail "revision 1: caBundle differs from the Secret's ca.crt"
 grep -q 'replicas: 3' "$TMP/rev2.yaml" || fail "revision 2 is not the upgrade"
 diff "$TMP/ca1" "$TMP/ca2" >&2 || fail "helm upgrade replaced the CA instead of reusing the stored Secret"
@@ -68,6 +68,6 @@ h install other "$CHART" --disable-openapi-validation --set tls.existingSecret=m
 h get manifest other
 cas "$TMP/helm.out" >"$TMP/ca-other"
 want=$(base64 -w0 <"$TMP/gc/ca.crt")
-[ "$(wc -l <"$TMP/ca-other")" -eq 5 ] && ! grep -qv " $want\$" "$TMP/ca-other" \
+[ "$(wc -l <"$TMP/ca-other")" -eq 6 ] && ! grep -qv " $want\$" "$TMP/ca-other" \
   || { cat "$TMP/ca-other" >&2; fail "caBundles are not the existing Secret's ca.crt"; }
 echo "ok: tls.existingSecret caBundle read from the Secret"

@@ -11,7 +11,7 @@ seed() { # copy files in as seeds; for object fuzzers, the review's request.obje
     [ -f "$f" ] || continue
     case $name in
       fuzz_mutate|fuzz_validate)
-        /usr/bin/python3 - "$f" "$corpus" "$name" <<'PY' || true
+        /usr/bin/python3 - "$f" "$corpus" "$name" <<'PY'
 import json, sys, hashlib, os
 path, corpus, name = sys.argv[1:4]
 try:

@@ -116,6 +116,8 @@ WANT['session_admission_http_errors_total{code="503"}']=0
 WANT['session_admission_violations_total{rule="rbac-session-binding",mode="enforce"}']=2
 WANT['session_admission_violations_total{rule="rbac-impersonation",mode="warn"}']=1
 WANT['session_admission_violations_total{rule="rbac-impersonation",mode="enforce"}']=0
+# Every rule id of the closed set has its series from the start, the newest too.
+WANT['session_admission_violations_total{rule="session-env-from-secret",mode="audit"}']=0
 WANT['session_admission_request_duration_seconds_count{endpoint="validate"}']=10
 WANT['session_admission_request_duration_seconds_bucket{endpoint="validate",le="+Inf"}']=10
 WANT['session_admission_request_duration_seconds_count{endpoint="mutate"}']=4
@@ -131,6 +133,7 @@ serial=$(openssl x509 -in "$TMP/certs/tls.crt" -noout -serial | cut -d= -f2)
 WANT["session_admission_tls_certificate_info{serial=\"$serial\"}"]=1
 WANT['session_admission_tls_certificate_expiry_timestamp_seconds']=$(date -d "$(openssl x509 -in "$TMP/certs/tls.crt" -noout -enddate | cut -d= -f2)" +%s)
 WANT['session_admission_tls_certificate_expiring_soon']=0
+WANT['session_admission_ready']=1
 for key in $(printf '%s\n' "${!WANT[@]}" | sort); do
   expect_eq "$key" "$(value "$key")" "${WANT[$key]}"
 done

@@ -97,9 +97,13 @@ curl -sS --cacert "$CA" -H 'Content-Type: application/json' --limit-rate 150K --
 CURL_PID=$!
 sleep 1.5
 expect_eq "metrics /readyz is 200 before the drain" "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")" "200"
+check "session_admission_ready is 1 before the drain" \
+  bash -c "curl -sS --max-time 2 http://127.0.0.1:$MPORT/metrics | grep -qx 'session_admission_ready 1'"
 kill -TERM "$SERVER_PID"
 sleep 0.3
 expect_eq "metrics /readyz is 503 while admission drains" "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/readyz")" "503"
+check "session_admission_ready is 0 while admission drains" \
+  bash -c "curl -sS --max-time 2 http://127.0.0.1:$MPORT/metrics | grep -qx 'session_admission_ready 0'"
 wait "$CURL_PID" || true
 wait "$SERVER_PID"; rc=$?
 expect_eq "in-flight request finished with 200" "$(cat "$TMP/slow.code")" "200"

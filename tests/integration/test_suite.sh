@@ -13,8 +13,8 @@ rc() { local r=0; "$@" >"$TMP/out" 2>"$TMP/err" || r=$?; echo "$r"; }
 cd "$SA_SRC"
 
 expect_eq "the shipped suites (examples/tests) pass: exit 0" "$(rc sa test examples/tests)" "0"
-expect_eq "... the last line" "$(tail -n 1 "$TMP/out")" "25 passed, 0 failed"
-expect_eq "... one PASS line per case, both suites" "$(grep -c '^PASS examples/tests/\(suite\|named-operators\).yaml: ' "$TMP/out")" "25"
+expect_eq "... the last line" "$(tail -n 1 "$TMP/out")" "26 passed, 0 failed"
+expect_eq "... one PASS line per case, both suites" "$(grep -c '^PASS examples/tests/\(suite\|named-operators\).yaml: ' "$TMP/out")" "26"
 check "... the session pod case" grep -qx 'PASS examples/tests/suite.yaml: a session pod gets its session ServiceAccount and the key' "$TMP/out"
 expect_eq "... the suites name their key: nothing said on stderr" "$(cat "$TMP/err")" ""
 expect_eq "one suite file: exit 0" "$(rc sa test examples/tests/named-operators.yaml)" "0"

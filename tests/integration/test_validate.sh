@@ -35,11 +35,20 @@ while read -r name policy; do
   check "$name: server and review are byte-identical" cmp -s "$TMP/out/$name.server" "$TMP/out/$name.json"
 done < "$TMP/cases"
 
-/usr/bin/python3 "$VAL/check.py" "$VAL/expected.json" "$VAL/cases" "$TMP/out" > "$TMP/check.txt" || true
+# check.py exits 1 exactly when it reported a "not ok" line; a crash (a traceback, exit 1 too, or
+# any other status) or an empty report fails on its own, never passes for want of lines.
+rc=0
+/usr/bin/python3 "$VAL/check.py" "$VAL/expected.json" "$VAL/cases" "$TMP/out" > "$TMP/check.txt" \
+  2> "$TMP/check.err" || rc=$?
+reported=0
 while IFS= read -r line; do
   case $line in
     "ok - "*) pass "${line#ok - }" ;;
-    *) fail "${line#not ok - }" ;;
+    *) fail "${line#not ok - }"; reported=1 ;;
   esac
 done < "$TMP/check.txt"
+check "check.py reported on every fixture" [ "$(grep -c ': allowed is ' "$TMP/check.txt")" -eq "$(wc -l < "$TMP/cases")" ]
+if [ "$rc" -ne 0 ] && [ "$reported" -eq 0 ] || [ -s "$TMP/check.err" ] || [ "$rc" -gt 1 ]; then
+  fail "check.py exited $rc: $(head -c 2000 "$TMP/check.err")"
+fi
 finish

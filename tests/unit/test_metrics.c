@@ -69,7 +69,7 @@ static void test_requests_and_histogram(void)
     rb.modes_hit[SA_RULE_SESSION_POD] = 1u << SA_MODE_AUDIT;
     sa_metrics_review(SA_ENDPOINT_VALIDATE, &rb, 0.002);
 
-    sa_metrics_sources src = {NULL, NULL};
+    sa_metrics_sources src = {NULL, NULL, 1};
     char *t = render(&src, 0);
     SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"mutate\",kind=\"Pod\",operation=\"CREATE\",decision=\"patched\"} 3");
     SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"validate\",kind=\"other\",operation=\"other\",decision=\"allowed\"} 1");
@@ -117,7 +117,7 @@ static void test_errors_gauges_and_loads(void)
     stats.reload_success[SA_WATCH_POLICY] = 4;
     stats.reload_failure[SA_WATCH_PUBLIC_KEY] = 2;
     stats.last_success_time = now - 7;
-    sa_metrics_sources src = {"ab\"cd", &stats};
+    sa_metrics_sources src = {"ab\"cd", &stats, 1};
     char *t = render(&src, now);
     SA_CHECK_LINE(t, "session_admission_http_errors_total{code=\"413\"} 2");
     SA_CHECK_LINE(t, "session_admission_http_errors_total{code=\"other\"} 1");
@@ -135,6 +135,7 @@ static void test_errors_gauges_and_loads(void)
     SA_CHECK_LINE(t, "session_admission_tls_certificate_expiry_timestamp_seconds 1702592000");
     SA_CHECK_LINE(t, "session_admission_tls_certificate_expiring_soon 0");
     SA_CHECK_LINE(t, "session_admission_tls_certificate_info{serial=\"02CD\"} 1");
+    SA_CHECK_LINE(t, "session_admission_ready 1");
     SA_CHECK(!strstr(t, "01AB"));
     free(t);
 
@@ -144,8 +145,9 @@ static void test_errors_gauges_and_loads(void)
     free(t);
 
     /* No watcher and no key (--dev before anything loaded): zeros, and no info sample. */
-    sa_metrics_sources none = {NULL, NULL};
+    sa_metrics_sources none = {NULL, NULL, 0};
     t = render(&none, now);
+    SA_CHECK_LINE(t, "session_admission_ready 0");
     SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"policy\",result=\"success\"} 0");
     SA_CHECK_LINE(t, "session_admission_last_successful_load_timestamp_seconds{target=\"policy_and_key\"} 0");
     SA_CHECK(!strstr(t, "session_admission_public_key_info{"));
@@ -157,7 +159,7 @@ static void test_errors_gauges_and_loads(void)
  * text ends with a newline. */
 static void test_shape(void)
 {
-    sa_metrics_sources src = {"f", NULL};
+    sa_metrics_sources src = {"f", NULL, 1};
     char *t = render(&src, 0);
     SA_CHECK(t && *t && t[strlen(t) - 1] == '\n');
     char declared[64][96];

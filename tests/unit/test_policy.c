@@ -34,6 +34,19 @@ static void check_defaults(const sa_policy *p)
     SA_CHECK(sa_nameset_match(p->sessions.forbidden_env, "JIRA_API_TOKEN"));
     SA_CHECK(!sa_nameset_match(p->sessions.forbidden_env, "HOME"));
     SA_CHECK_INT(sa_nameset_count(p->sessions.token_audiences), 0);
+    SA_CHECK(sa_nameset_match(p->sessions.api_audiences,
+                              "https://kubernetes.default.svc.cluster.local"));
+    SA_CHECK(sa_nameset_match(p->sessions.api_audiences, "kubernetes.default.svc"));
+    SA_CHECK(!sa_nameset_match(p->sessions.api_audiences, "api://AzureADTokenExchange"));
+    SA_CHECK(sa_nameset_match(p->bindings.everyone_roles, "system:basic-user"));
+    SA_CHECK(sa_nameset_match(p->bindings.everyone_roles, "system:openshift:scc:restricted-v2"));
+    SA_CHECK(!sa_nameset_match(p->bindings.everyone_roles, "cluster-admin"));
+    SA_CHECK(sa_nameset_match(p->exempt.bootstrap_users, "system:apiserver"));
+    SA_CHECK(sa_nameset_match(p->exempt.aggregation_users, "system:kube-controller-manager"));
+    SA_CHECK(sa_nameset_match(p->exempt.aggregation_users,
+                              "system:serviceaccount:kube-system:clusterrole-aggregation-controller"));
+    SA_CHECK(!sa_nameset_match(p->exempt.aggregation_users, "system:apiserver"));
+    SA_CHECK_INT(p->modes[SA_RULE_SESSION_ENV_FROM_SECRET], SA_MODE_ENFORCE);
     SA_CHECK(sa_nameset_match(p->exempt_namespaces, "kube-system"));
     SA_CHECK(sa_nameset_match(p->exempt_namespaces, "kube-node-lease"));
     SA_CHECK(!sa_nameset_match(p->exempt_namespaces, "ambient-code"));
@@ -50,7 +63,7 @@ static void check_defaults(const sa_policy *p)
     SA_CHECK_STR(sa_map_get(p->exempt.object_labels, "kubernetes.io/bootstrapping"),
                  "rbac-defaults");
     SA_CHECK_INT(sa_nameset_count(p->exempt.users), 0);
-    SA_CHECK_INT(p->impersonation.resources, SA_IMP_USERS);
+    SA_CHECK_INT(p->impersonation.resources, SA_RBAC_IMP_USERS);
     SA_CHECK_INT(sa_nameset_count(p->impersonation.names), 0);
     SA_CHECK_INT(p->naudiences, 1);
     const sa_audience_row *az = sa_map_get(p->audience_index, "api://AzureADTokenExchange");
@@ -91,9 +104,10 @@ static void test_builtin_is_defaults(void)
         SA_CHECK_STR(sa_buf_str(&s2), sa_buf_str(&s3));
         SA_CHECK_STR(sa_buf_str(&s1),
                      "exemptNamespaces=3 containers=1 forbiddenEnv=3 tokenAudiences=0 "
-                     "sessionServiceAccounts=1 namespaceGroups=1 allowedRoles=2 "
-                     "exempt.objectLabels=1 exempt.users=0 exempt.groups=0 "
-                     "impersonation.names=0 audiences=1 modes=enforce:6,warn:0,audit:0");
+                     "apiAudiences=3 sessionServiceAccounts=1 namespaceGroups=1 allowedRoles=2 "
+                     "everyoneRoles=16 exempt.objectLabels=1 exempt.bootstrapUsers=1 "
+                     "exempt.aggregationUsers=2 exempt.users=0 exempt.groups=0 "
+                     "impersonation.names=0 audiences=1 modes=enforce:7,warn:0,audit:0");
     }
     sa_policy_free(builtin);
     sa_policy_free(file);
@@ -170,8 +184,9 @@ static void test_custom_values(void)
     /* exempt.objectLabels was absent: its default stays. */
     SA_CHECK_INT(sa_map_count(p->exempt.object_labels), 1);
     SA_CHECK(sa_nameset_match(p->exempt.users, "system:kube-controller-manager"));
-    SA_CHECK_INT(p->impersonation.resources, SA_IMP_USERS | SA_IMP_GROUPS | SA_IMP_SERVICEACCOUNTS |
-                                                 SA_IMP_USEREXTRAS | SA_IMP_UIDS);
+    SA_CHECK_INT(p->impersonation.resources, SA_RBAC_IMP_USERS | SA_RBAC_IMP_GROUPS |
+                                                 SA_RBAC_IMP_SERVICEACCOUNTS |
+                                                 SA_RBAC_IMP_USEREXTRAS | SA_RBAC_IMP_UIDS);
     SA_CHECK(sa_nameset_match(p->impersonation.names, "bob@example.com"));
     SA_CHECK(!sa_nameset_match(p->impersonation.names, "eve@example.com"));
     SA_CHECK_INT(p->naudiences, 2);

@@ -118,7 +118,7 @@ static void test_patch_encoding(void)
     free(out);
 
     /* A denial never carries the patch: the API server would reject the response. */
-    sa_verdict_violation(&v, SA_RULE_SESSION_POD, "pod %s is bad", "x");
+    sa_verdict_violation(&v, SA_RULE_SESSION_POD, SA_KEY("x"), "pod %s is bad", "x");
     out = encode(&r, &v);
     SA_CHECK(strstr(out, "\"patch\"") == NULL);
     SA_CHECK(strstr(out, "\"allowed\":false,\"status\":{\"code\":403,\"reason\":\"Forbidden\","
@@ -135,10 +135,10 @@ static void test_modes(void)
     modes[SA_RULE_RBAC_TOKEN_AUDIENCE] = SA_MODE_AUDIT;
     sa_verdict v;
     sa_verdict_init(&v, modes);
-    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, "first");
-    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, "%0200d", 7); /* cut to 120 characters */
-    sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "one");
-    sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "two \"quoted\"");
+    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("1"), "first");
+    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("2"), "%0200d", 7); /* cut to 120 */
+    sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("3"), "one");
+    sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("4"), "two \"quoted\"");
     SA_CHECK(!sa_verdict_denied(&v));
     SA_CHECK_INT(v.warnings.count, 2);
     SA_CHECK_INT(v.rules_hit, (1u << SA_RULE_RBAC_IMPERSONATION) | (1u << SA_RULE_RBAC_TOKEN_AUDIENCE));
@@ -310,8 +310,10 @@ static void test_json_string_escapes(void)
     sa_buf_free(&b);
 }
 
-/* A violation longer than any fixed buffer is kept whole (only a warning is cut when shown), and
- * an UPDATE baseline tells two long messages apart by their ends. */
+/* A violation longer than any fixed buffer is kept whole (only a warning is cut when shown). An
+ * UPDATE baseline compares keys, never messages: a long key that differs only at its end is new,
+ * a new violation whose message equals an old one's but whose key differs is new, and an old key
+ * with another message (another rule index) is not. */
 static void test_long_messages_and_baseline(void)
 {
     char name[3000];
@@ -320,16 +322,25 @@ static void test_long_messages_and_baseline(void)
     sa_verdict old, v;
     sa_verdict_init(&old, NULL);
     old.collect = 1;
-    sa_verdict_violation(&old, SA_RULE_RBAC_SESSION_BINDING, "roleRef %s (subject a)", name);
+    sa_verdict_violation(&old, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "a"), "roleRef %s (subject a)", name);
+    sa_verdict_violation(&old, SA_RULE_RBAC_IMPERSONATION, SA_KEY("users", "alice"), "rules[0] same text");
+    SA_CHECK(!sa_verdict_denied(&old)); /* collecting decides nothing */
     sa_verdict_init(&v, NULL);
     v.baseline = &old;
-    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, "roleRef %s (subject a)", name);
-    SA_CHECK(!sa_verdict_denied(&v)); /* seen before the UPDATE */
-    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, "roleRef %s (subject b)", name);
-    SA_CHECK(sa_verdict_denied(&v));   /* new: differs only after 3000 characters */
+    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "a"), "roleRef %s (subject a)", name);
+    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("users", "alice"), "rules[7] moved");
+    SA_CHECK(!sa_verdict_denied(&v)); /* both held before the UPDATE */
+    /* Same key parts, another rule: new. Parts are not concatenated ("users" + "alice" is not
+     * "usersa" + "lice"). */
+    sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("users", "alice"), "other rule");
+    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("usersa", "lice"), "rules[0] same text");
+    SA_CHECK_INT(v.denial.count, 2);
+    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "b"), "roleRef %s (subject b)", name);
+    SA_CHECK_INT(v.denial.count, 3);   /* new: differs only after 3000 characters */
     sa_buf text = SA_BUF_INIT;
     sa_verdict_list_text(&v.denial, &text);
-    SA_CHECK_INT(text.len, strlen("rbac-session-binding: roleRef  (subject b)") + strlen(name));
+    SA_CHECK(strstr(sa_buf_str(&text), "rbac-impersonation: rules[0] same text") != NULL);
+    SA_CHECK(strstr(sa_buf_str(&text), "(subject b)") != NULL);
     sa_buf_free(&text);
     sa_verdict_free(&v);
     sa_verdict_free(&old);
@@ -344,9 +355,9 @@ static void test_list_cap(void)
     sa_verdict v;
     sa_verdict_init(&v, modes);
     for (int i = 0; i < 5000; i++) {
-        sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, "name %d", i);
-        sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "aud %d", i);
-        sa_verdict_violation(&v, SA_RULE_SESSION_POD, "env %d", i);
+        sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("n"), "name %d", i);
+        sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("a"), "aud %d", i);
+        sa_verdict_violation(&v, SA_RULE_SESSION_POD, SA_KEY("e"), "env %d", i);
     }
     SA_CHECK_INT(v.denial.count, 5000);
     sa_buf text = SA_BUF_INIT;
@@ -363,7 +374,7 @@ static void test_list_cap(void)
     sa_verdict_free(&v);
     sa_verdict_init(&v, modes); /* now only warnings: an allowed answer */
     for (int i = 0; i < 70; i++)
-        sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, "aud %d", i);
+        sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("a"), "aud %d", i);
     char *out = encode(&r, &v);
     cJSON *doc = cJSON_Parse(out);
     cJSON *warnings = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "response"), "warnings");

@@ -1,5 +1,5 @@
-/* test_validate.c: the validators' tricky helpers (who is a session identity, which resources
- * imply impersonation, how objects are named), the exemptions in front of them, the audience
+/* test_validate.c: the validators' tricky helpers (who is a session identity, how objects are
+ * named), the exemptions in front of them, the audience
  * subject intersection, and malformed objects that must be skipped, never trusted. The fixtures
  * in tests/validate/ cover the rules end to end through review and the server. */
 #include <stdlib.h>
@@ -110,28 +110,6 @@ static void test_session_identity(void)
     sa_snapshot_release(s);
 }
 
-/* ---- impersonation resources -------------------------------------------------------------- */
-
-static void test_impersonation_bits(void)
-{
-    SA_CHECK_INT(sa_validate_impersonation_bits("users", 1, 0), SA_IMP_USERS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("users", 0, 1), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("groups", 1, 1), SA_IMP_GROUPS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("serviceaccounts", 1, 0), SA_IMP_SERVICEACCOUNTS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("uids", 0, 1), SA_IMP_UIDS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("uids", 1, 0), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("userextras/scopes", 0, 1), SA_IMP_USEREXTRAS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("userextras/*", 0, 1), SA_IMP_USEREXTRAS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*/scopes", 0, 1), SA_IMP_USEREXTRAS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*", 1, 0),
-                 SA_IMP_USERS | SA_IMP_GROUPS | SA_IMP_SERVICEACCOUNTS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*", 0, 1), SA_IMP_USEREXTRAS | SA_IMP_UIDS);
-    SA_CHECK_INT(sa_validate_impersonation_bits("*", 1, 1), 0x1f);
-    SA_CHECK_INT(sa_validate_impersonation_bits("pods", 1, 1), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("userextras", 0, 1), 0);
-    SA_CHECK_INT(sa_validate_impersonation_bits("", 1, 1), 0);
-}
-
 /* ---- naming objects ------------------------------------------------------------------------- */
 
 static void describe(const char *kind, const char *ns, const char *name, const char *object,
@@ -203,25 +181,49 @@ static void test_exemptions(void)
     sa_snapshot *s = snapshot(base_policy);
     const char *none = "\"labels\":{}";
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]", binding_with(none), NULL), DENIED);
-    /* Every exempt label, with its value, is needed; and the labels exempt only cluster-scoped
-     * RBAC objects: a RoleBinding (or a Pod, a TokenRequest) can be labelled by its author. */
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
-                       binding_with("\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
-                           binding_with("\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}"), NULL), ALLOWED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    /* The labels exempt only a write by the cluster's own identity (exempt.bootstrapUsers, by
+     * default system:apiserver), of any RBAC kind; every label, with its value, is needed. */
+    const char *both = "\"labels\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}";
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]", binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]", binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
+                       binding_with(both), NULL), ALLOWED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-public", "system:apiserver", "[]",
+                       binding_with(both), NULL), ALLOWED);
+    /* system:apiserver's own name as a group, or a look-alike user, is not that identity. */
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[\"system:apiserver\"]",
+                       binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserverx", "[]",
+                       binding_with(both), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":{\"a\":\"1\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":{\"a\":\"1\",\"b\":\"3\"}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":{\"a\":\"1\",\"b\":2}"), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "u", "[]",
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:apiserver", "[]",
                           binding_with("\"labels\":[\"a\",\"b\"]"), NULL), DENIED);
+    /* The aggregation controller is exempt only for UPDATEs of a ClusterRole that already carried
+     * the labels (oldObject; none here): its CREATE of a labelled binding is judged. */
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRoleBinding", "CREATE", "", "system:kube-controller-manager",
+                       "[]", binding_with(both), NULL), DENIED);
+    /* A binding in an exempt namespace is judged when it grants a session identity (of any
+     * namespace: RBAC grants the role in kube-system to it), not otherwise. */
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-system", "u", "[]", binding_with(none), NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-system", "u", "[]",
+                       "{\"metadata\":{\"name\":\"x\"},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"admin\"},"
+                       "\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"builder\",\"namespace\":\"p\"}]}",
+                       NULL), ALLOWED);
+    SA_CHECK_INT(admit(s, RBAC, "Role", "CREATE", "kube-system", "u", "[]",
+                       "{\"metadata\":{\"name\":\"x\"},\"rules\":[{\"apiGroups\":[\"\"],"
+                       "\"resources\":[\"users\"],\"verbs\":[\"impersonate\"]}]}", NULL), ALLOWED);
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "kube-system", "u", "[]",
+                       "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"serviceAccountName\":\"session-x-sa\"}}",
+                       NULL), ALLOWED);
     /* Users and groups (globs), exempt namespaces (kube-system by default). */
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "root", "[]", binding_with(none), NULL), ALLOWED);
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[\"x\",\"ops:oncall\"]", binding_with(none), NULL), ALLOWED);
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[\"opsx\"]", binding_with(none), NULL), DENIED);
-    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "kube-system", "u", "[]", binding_with(none), NULL), ALLOWED);
     /* Removals are never judged; UPDATE is. */
     SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "DELETE", "p", "u", "[]", binding_with(none), NULL), ALLOWED);
     SA_CHECK_INT(admit(s, "", "Pod", "CONNECT", "p", "u", "[]", "null", NULL), ALLOWED);
@@ -290,7 +292,6 @@ static void test_malformed_objects(void)
 int main(void)
 {
     SA_RUN(test_session_identity);
-    SA_RUN(test_impersonation_bits);
     SA_RUN(test_describe);
     SA_RUN(test_exemptions);
     SA_RUN(test_audience_intersection);

@@ -125,3 +125,73 @@ port: https
 scheme: HTTPS
 {{- end -}}
 {{- end -}}
+
+{{/* Whether the cluster has webhook matchConditions (beta and on by default from Kubernetes 1.28,
+GA in 1.30). `helm template` takes the version from --kube-version. */}}
+{{- define "session-admission.matchConditions" -}}
+{{- if semverCompare ">=1.28-0" .Capabilities.KubeVersion.Version }}true{{ end }}
+{{- end }}
+
+{{/*
+The policy's exempt table with the server's defaults for absent keys (examples/policy.yaml), so
+the matchConditions skip exactly the requests the server exempts by who asks.
+*/}}
+{{- define "session-admission.exempt" -}}
+{{- $exempt := default (dict) .Values.policy.exempt }}
+{{- $out := dict "objectLabels" (dict "kubernetes.io/bootstrapping" "rbac-defaults") "bootstrapUsers" (list "system:apiserver") "aggregationUsers" (list "system:serviceaccount:kube-system:clusterrole-aggregation-controller" "system:kube-controller-manager") }}
+{{- range $k := list "objectLabels" "bootstrapUsers" "aggregationUsers" }}
+{{- if hasKey $exempt $k }}{{ $_ := set $out $k (index $exempt $k) }}{{ end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* CEL: the object .obj ("object", "oldObject") carries every one of .labels with its value;
+"false" for no labels, as the server never exempts on an empty label set. A missing key is tested
+with "in" first (indexing it would be an evaluation error); toJson writes valid CEL strings. */}}
+{{- define "session-admission.labelsCEL" -}}
+{{- $labels := printf "%s.metadata.labels" .obj }}
+{{- $parts := list (printf "has(%s)" $labels) }}
+{{- range $k, $v := .labels }}
+{{- $parts = append $parts (printf "%s in %s && %s[%s] == %s" (toJson $k) $labels $labels (toJson $k) (toJson $v)) }}
+{{- end }}
+{{- if .labels }}{{ join " && " $parts }}{{ else }}false{{ end }}
+{{- end }}
+
+{{/* CEL: the pod runs as a ServiceAccount that fits the policy's session template (its fixed
+prefix and suffix around a non-empty {id}). The API server's v1 conversion always fills
+spec.serviceAccountName (from the deprecated serviceAccount too). */}}
+{{- define "session-admission.sessionSACEL" -}}
+{{- $sessions := default (dict) .Values.policy.sessions }}
+{{- $sa := default (dict) $sessions.serviceAccount }}
+{{- $parts := splitList "{id}" (default "session-{id}-sa" $sa.template) }}
+{{- $pre := first $parts }}
+{{- $suf := last $parts }}
+{{- $name := "object.spec.serviceAccountName" -}}
+has({{ $name }}) && size({{ $name }}) > {{ add (len $pre) (len $suf) }} && {{ $name }}.startsWith({{ toJson $pre }}) && {{ $name }}.endsWith({{ toJson $suf }})
+{{- end }}
+
+{{/* The RBAC webhooks' matchConditions: the requests the server exempts by who asks are never
+sent, so the API server's bootstrap and the aggregation controller never wait on the webhook. */}}
+{{- define "session-admission.rbacMatchConditions" -}}
+{{- $exempt := include "session-admission.exempt" . | fromJson -}}
+matchConditions:
+  - name: not-cluster-bootstrap
+    expression: >-
+      !(request.userInfo.username in {{ toJson $exempt.bootstrapUsers }} &&
+      {{ include "session-admission.labelsCEL" (dict "obj" "object" "labels" $exempt.objectLabels) }})
+  - name: not-role-aggregation
+    expression: >-
+      !(request.userInfo.username in {{ toJson $exempt.aggregationUsers }} &&
+      request.operation == "UPDATE" && request.kind.kind == "ClusterRole" &&
+      {{ include "session-admission.labelsCEL" (dict "obj" "oldObject" "labels" $exempt.objectLabels) }})
+{{- end }}
+
+{{/* failurePolicy of the webhook for pods without the session label: the value, else Fail
+where matchConditions narrow it to pods running as a session ServiceAccount, Ignore where it sees
+every pod of every selected namespace. */}}
+{{- define "session-admission.unlabelledPodsFailurePolicy" -}}
+{{- if .Values.webhook.pods.unlabelled.failurePolicy }}{{ .Values.webhook.pods.unlabelled.failurePolicy }}
+{{- else if include "session-admission.matchConditions" . }}Fail
+{{- else }}Ignore
+{{- end }}
+{{- end }}
