@@ -57,6 +57,10 @@ typedef struct sa_admit_result {
  * sa_admit_result_free. */
 void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
               sa_admit_result *res);
+/* The same for a review already parsed (sa_review_read over a checked document): what the
+ * offline `scan` calls with the reviews it builds, sparing a print and a parse per object. */
+void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r,
+                     sa_admit_result *res);
 void sa_admit_result_free(sa_admit_result *res);
 
 #endif

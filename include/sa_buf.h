@@ -43,4 +43,8 @@ int sa_buf_read_file(sa_buf *b, const char *path, size_t max, char *err, size_t 
 void sa_buf_reset(sa_buf *b);
 void sa_buf_free(sa_buf *b);
 
+/* Makes room for one more element in a growable array *items of *cap elements, count in use:
+ * doubles it (from first) when full. Returns 0, or -1 when out of memory (nothing changed). */
+int sa_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first);
+
 #endif

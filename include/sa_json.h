@@ -18,6 +18,10 @@
 /* Parses len bytes into *out. Returns 0, or -1 with a one-line reason in err. */
 int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen);
 
+/* The checks sa_json_parse makes on a tree built some other way (the YAML reader): no duplicate
+ * keys, no nesting deeper than SA_JSON_MAX_DEPTH. Returns 0, or -1 with a reason in err. */
+int sa_json_check(const cJSON *doc, char *err, size_t errlen);
+
 /* Between sa_json_arena_begin and sa_json_arena_end, every cJSON allocation on this thread comes
  * from one growing arena, freed whole at the end; cJSON's own frees are no-ops inside it. A review
  * parses into hundreds of small nodes, and per-node malloc/free was a quarter of the request

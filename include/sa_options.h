@@ -13,8 +13,16 @@ typedef enum sa_option_type {
     SA_OPT_STRING,      /* target: const char ** (points into argv or environ) */
     SA_OPT_UINT,        /* target: unsigned *, within [min, max] */
     SA_OPT_SIZE,        /* target: size_t *, accepts K/M/G suffixes (powers of 1024) */
-    SA_OPT_FLAG         /* target: int *, set to 1; from the environment "1"/"true" */
+    SA_OPT_FLAG,        /* target: int *, set to 1; from the environment "1"/"true" */
+    SA_OPT_LIST         /* target: sa_option_list *, one item per use of the flag */
 } sa_option_type;
+
+/* The values of a repeatable flag (--group a --group b), pointing into argv or environ. */
+#define SA_OPTION_LIST_MAX 64
+typedef struct sa_option_list {
+    const char *items[SA_OPTION_LIST_MAX];
+    size_t n;
+} sa_option_list;
 
 typedef struct sa_option {
     const char *name;       /* "--listen" */

@@ -17,10 +17,10 @@ typedef enum sa_review_version {
     SA_REVIEW_V1BETA1
 } sa_review_version;
 
-/* A parsed AdmissionReview request. Every pointer points into doc, which the review owns;
+/* A parsed AdmissionReview request. Every pointer points into its document;
  * strings that are absent are "" and objects that are absent are NULL. */
 typedef struct sa_review {
-    cJSON *doc;
+    cJSON *doc;                 /* owned; NULL when read from the caller's document */
     sa_review_version version;
     const char *uid;
     const char *group;          /* request.kind.group ("" = core) */
@@ -40,6 +40,9 @@ typedef struct sa_review {
 /* Parses body into r. Returns 0, or -1 with a one-line reason in err (an HTTP 400). On failure
  * r holds nothing to free; on success free it with sa_review_free. */
 int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_t errlen);
+/* The same from a document already parsed (and checked like sa_json_parse checks), which stays
+ * the caller's and must outlive r. */
+int sa_review_read(sa_review *r, const cJSON *doc, char *err, size_t errlen);
 void sa_review_free(sa_review *r);
 
 /* Encodes the AdmissionReview response for request r and verdict v into out (appended). */

@@ -161,37 +161,44 @@ static void fail(sa_admit_result *res, int status, sa_decision decision, const c
 void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
               sa_admit_result *res)
 {
-    memset(res, 0, sizeof *res);
     char err[256];
     sa_review r;
     sa_json_arena_begin();
     if (sa_review_parse(&r, body, len, err, sizeof err) < 0) {
         sa_json_arena_end();
+        memset(res, 0, sizeof *res);
         fail(res, 400, SA_DECISION_ERROR, err);
         return;
     }
-    copy_field(res->uid, sizeof res->uid, r.uid);
-    copy_field(res->kind, sizeof res->kind, r.kind);
-    copy_field(res->operation, sizeof res->operation, r.operation);
-    copy_field(res->namespace_, sizeof res->namespace_, r.namespace_);
-    copy_field(res->name, sizeof res->name, r.name);
-    copy_field(res->username, sizeof res->username, r.username);
-    res->dry_run = r.dry_run;
+    sa_admit_review(snap, ep, &r, res);
+    sa_review_free(&r);
+    sa_json_arena_end();
+}
+
+void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r,
+                     sa_admit_result *res)
+{
+    memset(res, 0, sizeof *res);
+    copy_field(res->uid, sizeof res->uid, r->uid);
+    copy_field(res->kind, sizeof res->kind, r->kind);
+    copy_field(res->operation, sizeof res->operation, r->operation);
+    copy_field(res->namespace_, sizeof res->namespace_, r->namespace_);
+    copy_field(res->name, sizeof res->name, r->name);
+    copy_field(res->username, sizeof res->username, r->username);
+    res->dry_run = r->dry_run;
     if (!snap || !snap->policy || !snap->key) {
-        sa_review_free(&r);
-        sa_json_arena_end();
         fail(res, 503, SA_DECISION_ERROR, "not ready: no policy and public key loaded yet");
         return;
     }
 
     sa_verdict v;
     sa_verdict_init(&v, snap->policy->modes);
-    const sa_route *rt = route_for(ep, &r);
-    if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, &r)))
-        judge(rt, snap, &r, &v);
+    const sa_route *rt = route_for(ep, r);
+    if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, r)))
+        judge(rt, snap, r, &v);
 
     sa_buf out = SA_BUF_INIT;
-    sa_review_encode(&r, &v, &out);
+    sa_review_encode(r, &v, &out);
     res->http_status = 200;
     res->rules_hit = v.rules_hit;
     memcpy(res->modes_hit, v.modes_hit, sizeof res->modes_hit);
@@ -202,8 +209,6 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
     if (!res->body)
         fail(res, 500, SA_DECISION_ERROR, "out of memory");
     sa_verdict_free(&v);
-    sa_review_free(&r);
-    sa_json_arena_end();
 }
 
 void sa_admit_result_free(sa_admit_result *res)

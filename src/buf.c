@@ -174,6 +174,19 @@ void sa_buf_free(sa_buf *b)
     b->oom = 0;
 }
 
+int sa_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first)
+{
+    if (count < *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : first;
+    void *grown = realloc(*(void **)items, n * elem_size);
+    if (!grown)
+        return -1;
+    *(void **)items = grown;
+    *cap = n;
+    return 0;
+}
+
 int sa_buf_read_file(sa_buf *b, const char *path, size_t max, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");

@@ -160,6 +160,11 @@ static int walk(const cJSON *node, int depth, char *err, size_t errlen)
     return 0;
 }
 
+int sa_json_check(const cJSON *doc, char *err, size_t errlen)
+{
+    return walk(doc, 1, err, errlen);
+}
+
 int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -185,7 +190,7 @@ int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t e
             return -1;
         }
     }
-    if (walk(doc, 1, err, errlen) < 0) {
+    if (sa_json_check(doc, err, errlen) < 0) {
         sa_json_delete(doc);
         return -1;
     }

@@ -1,4 +1,4 @@
-/* main.c: the session-admission command line: serve, review, check-policy, version.
+/* main.c: the session-admission command line: serve, review, scan, test, check-policy, version.
  *
  * Each subcommand is a thin shell around the library: it reads flags (sa_options.h), loads
  * files, and calls the same core the others use, so the offline `review` answers exactly as
@@ -17,18 +17,23 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
+#include "sa_json.h"
 #include "sa_keys.h"
 #include "sa_log.h"
+#include "sa_objects.h"
+#include "sa_offline.h"
 #include "sa_options.h"
+#include "sa_patch.h"
 #include "sa_policy.h"
 #include "sa_reload.h"
+#include "sa_scan.h"
 #include "sa_server.h"
 #include "sa_state.h"
+#include "sa_suite.h"
 
 #define REVIEW_INPUT_MAX (64 * 1024 * 1024)
-
-extern const char sa_example_public_key[];
-extern const size_t sa_example_public_key_len;
+/* A `kubectl get -A -o json` of a large cluster: 100,000 objects fit. */
+#define SCAN_INPUT_MAX (1024u * 1024 * 1024)
 
 /* ---- serve ------------------------------------------------------------------------- */
 
@@ -305,8 +310,9 @@ static const char review_usage[] =
     "usage: session-admission review [--policy FILE] [--public-key FILE] [--path /mutate|/validate] [FILE|-]\n\n"
     "Judges one AdmissionReview offline, with the same core as the server, and prints the\n"
     "response AdmissionReview on stdout (the decoded patch, if any, goes to stderr).\n"
-    "Without --policy it uses the built-in example policy; without --public-key, a built-in\n"
-    "example key. --path defaults to /mutate for a Pod CREATE and /validate otherwise.\n"
+    "Without --policy it uses the built-in example policy; without --public-key, the policy's\n"
+    "sessions.publicKey.file when it can be read here, else the built-in example key (said on\n"
+    "stderr, with its fingerprint). --path defaults to /mutate for a Pod CREATE and /validate otherwise.\n"
     "Exit status: 0 when a response was produced (allowed or denied), 2 on unusable input.";
 
 static void print_patch(const char *body, size_t len)
@@ -314,18 +320,26 @@ static void print_patch(const char *body, size_t len)
     cJSON *doc = cJSON_ParseWithLength(body, len);
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "response"), "patch"));
-    if (b64) {
-        size_t n = strlen(b64);
-        unsigned char *raw = malloc(n / 4 * 3 + 1);
-        int m = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) : -1;
-        if (m >= 0) {
-            while (m > 0 && raw[m - 1] == '\0') /* padding decodes to trailing NULs */
-                m--;
-            fprintf(stderr, "patch: %.*s\n", m, (const char *)raw);
-        }
-        free(raw);
-    }
+    sa_buf raw = SA_BUF_INIT;
+    if (b64 && sa_base64_decode(b64, &raw) == 0)
+        fprintf(stderr, "patch: %s\n", sa_buf_str(&raw));
+    sa_buf_free(&raw);
     cJSON_Delete(doc);
+}
+
+/* Loads what an offline command judges with (sa_offline.h); says on stderr when the example key
+ * stands in for the policy's. NULL after printing why. */
+static sa_snapshot *offline_snapshot(const char *cmd, const char *policy, const char *key)
+{
+    sa_buf notes = SA_BUF_INIT, errors = SA_BUF_INIT;
+    sa_snapshot *snap = sa_offline_load(policy, key, &notes, &errors);
+    if (notes.len)
+        fprintf(stderr, "session-admission %s: %s", cmd, sa_buf_str(&notes));
+    if (!snap)
+        fprintf(stderr, "session-admission %s: %s", cmd, sa_buf_str(&errors));
+    sa_buf_free(&notes);
+    sa_buf_free(&errors);
+    return snap;
 }
 
 static int cmd_review(int argc, char **argv)
@@ -333,7 +347,7 @@ static int cmd_review(int argc, char **argv)
     const char *policy_path = NULL, *key_path = NULL, *path = NULL;
     const sa_option opts[] = {
         {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
-        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: built-in example)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
         {"--path", NULL, SA_OPT_STRING, &path, "/mutate|/validate", "endpoint to judge as", 0, 0},
     };
     const char *pos[1] = {"-"};
@@ -357,19 +371,9 @@ static int cmd_review(int argc, char **argv)
         fprintf(stderr, "session-admission review: %s\n", err);
         return 2;
     }
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *policy = policy_path ? sa_policy_load_file(policy_path, &errors) : sa_policy_builtin(&errors);
-    sa_pubkey *key = key_path ? sa_pubkey_load(key_path, err, sizeof err)
-                              : sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
+    sa_snapshot *snap = offline_snapshot("review", policy_path, key_path);
     int status = 2;
-    if (!policy) {
-        fprintf(stderr, "session-admission review: policy refused:\n%s", sa_buf_str(&errors));
-        sa_pubkey_free(key);
-    } else if (!key) {
-        fprintf(stderr, "session-admission review: public key refused: %s\n", err);
-        sa_policy_free(policy);
-    } else {
-        sa_snapshot *snap = sa_snapshot_new(policy, key);
+    if (snap) {
         sa_endpoint ep = SA_ENDPOINT_VALIDATE;
         sa_review peek;
         if (path) {
@@ -392,9 +396,178 @@ static int cmd_review(int argc, char **argv)
         sa_admit_result_free(&res);
         sa_snapshot_release(snap);
     }
-    sa_buf_free(&errors);
     sa_buf_free(&body);
     return status;
+}
+
+/* Parses the flags of a command that takes any number of positional arguments into *pos
+ * (free it). Returns 0; 1 after --help; -1 with the reason printed. */
+static int parse_files(const char *cmd, const sa_option *opts, size_t nopts, int argc, char **argv,
+                       const char *usage, const char *none, const char ***pos, size_t *npos)
+{
+    char err[1024];
+    *npos = 0;
+    *pos = calloc((size_t)argc + 1, sizeof **pos);
+    int rc = *pos ? sa_options_parse(opts, nopts, argc, argv, *pos, (size_t)argc, npos, stdout,
+                                     usage, err, sizeof err)
+                  : (snprintf(err, sizeof err, "out of memory"), -1);
+    if (rc == 0 && !*npos)
+        rc = -1, snprintf(err, sizeof err, "%s", none);
+    if (rc < 0)
+        fprintf(stderr, "session-admission %s: %s\n", cmd, err);
+    return rc;
+}
+
+/* ---- scan ------------------------------------------------------------------------------ */
+
+static const char scan_usage[] =
+    "usage: session-admission scan [options] FILE...|-\n\n"
+    "Judges plain Kubernetes objects as the API server would send them to the webhooks the chart\n"
+    "registers: YAML or JSON, several YAML documents, Lists (kubectl get -o json|yaml, helm\n"
+    "template). Session pods are mutated, then validated as mutated. One row per object: verdict\n"
+    "(allowed, patched, warned, denied, not-judged), kind, namespace/name, rule ids, message;\n"
+    "then a summary. Also the audit of what a cluster holds:\n"
+    "  kubectl get roles,rolebindings,clusterroles,clusterrolebindings,pods -A -o json | session-admission scan -\n"
+    "Exit status: 0 nothing would be denied, 1 something would, 2 unusable input.";
+
+typedef struct scan_config {
+    const char *policy, *public_key, *user, *operation, *ns, *output;
+    sa_option_list groups;
+    int show_patched;
+} scan_config;
+
+static int cmd_scan(int argc, char **argv)
+{
+    scan_config cfg = {.output = "table"};
+    const sa_option opts[] = {
+        {"--policy", "SA_POLICY", SA_OPT_STRING, &cfg.policy, "FILE", "policy file (default: built-in example)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &cfg.public_key, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
+        {"--user", NULL, SA_OPT_STRING, &cfg.user, "NAME", "the requesting user (default session-admission-scan)", 0, 0},
+        {"--group", NULL, SA_OPT_LIST, &cfg.groups, "NAME", "a group of the user; repeat for more (system:authenticated is always added)", 0, 0},
+        {"--operation", NULL, SA_OPT_STRING, &cfg.operation, "OP", "CREATE (default), UPDATE or DELETE", 0, 0},
+        {"--namespace", NULL, SA_OPT_STRING, &cfg.ns, "NS", "namespace of namespaced objects that name none (default \"default\", as kubectl)", 0, 0},
+        {"-o", NULL, SA_OPT_STRING, &cfg.output, "table|json", "output: a table (default) or one JSON object per line", 0, 0},
+        {"--show-patched", NULL, SA_OPT_FLAG, &cfg.show_patched, NULL, "print each mutated object", 0, 0},
+    };
+    const char **pos;
+    size_t npos;
+    char err[1024];
+    int rc = parse_files("scan", opts, sizeof opts / sizeof opts[0], argc, argv, scan_usage,
+                         "name at least one FILE, or - for stdin", &pos, &npos);
+    int ok_op = !cfg.operation || strcmp(cfg.operation, "CREATE") == 0 ||
+                strcmp(cfg.operation, "UPDATE") == 0 || strcmp(cfg.operation, "DELETE") == 0;
+    if (rc == 0 && strcmp(cfg.output, "table") != 0 && strcmp(cfg.output, "json") != 0) {
+        fprintf(stderr, "session-admission scan: -o must be table or json\n");
+        rc = -1;
+    } else if (rc == 0 && !ok_op) {
+        fprintf(stderr, "session-admission scan: --operation must be CREATE, UPDATE or DELETE\n");
+        rc = -1;
+    }
+    if (rc != 0) {
+        free(pos);
+        return rc < 0 ? 2 : 0;
+    }
+    /* Every file is read before anything is judged: unusable input judges nothing. All the
+     * documents live until the end, so their nodes come from one arena freed at once (a third of
+     * the work was malloc and free of nodes); nothing cJSON allocates outlives it. */
+    sa_json_arena_begin();
+    sa_objects *files = calloc(npos, sizeof *files);
+    int status = files ? 0 : 2;
+    for (size_t i = 0; i < npos && status == 0; i++) {
+        sa_buf text = SA_BUF_INIT;
+        const char *name = strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i];
+        if (sa_buf_read_file(&text, strcmp(pos[i], "-") == 0 ? "/dev/stdin" : pos[i], SCAN_INPUT_MAX, err, sizeof err) < 0 ||
+            sa_objects_read(&files[i], name, sa_buf_str(&text), text.len, err, sizeof err) < 0) {
+            fprintf(stderr, "session-admission scan: %s\n", err);
+            status = 2;
+        }
+        sa_buf_free(&text);
+    }
+    sa_snapshot *snap = status ? NULL : offline_snapshot("scan", cfg.policy, cfg.public_key);
+    if (!snap)
+        status = 2;
+    sa_scan_request rq = {.operation = cfg.operation, .username = cfg.user, .groups = cfg.groups.items,
+                          .ngroups = cfg.groups.n, .default_namespace = cfg.ns};
+    size_t counts[SA_SCAN_VERDICT_COUNT] = {0}, total = 0;
+    int json = strcmp(cfg.output, "json") == 0;
+    if (snap && !json)
+        puts(sa_scan_table_header);
+    for (size_t i = 0; snap && i < npos; i++) {
+        const char *name = strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i];
+        for (size_t j = 0; j < files[i].count; j++) {
+            sa_scan_result res;
+            sa_scan_object(snap, files[i].items[j].obj, &rq, &res);
+            sa_buf row = SA_BUF_INIT;
+            sa_scan_format_row(&res, name, &files[i].items[j], json, cfg.show_patched, &row);
+            puts(sa_buf_str(&row));
+            sa_buf_free(&row);
+            if (res.verdict == SA_SCAN_ERROR) {
+                fprintf(stderr, "session-admission scan: %s: document %u: %s\n", name, files[i].items[j].doc, res.error);
+                status = 2;
+            }
+            counts[res.verdict]++;
+            total++;
+            sa_scan_result_free(&res);
+        }
+    }
+    if (snap) {
+        fprintf(json ? stderr : stdout,
+                "%zu objects: %zu allowed, %zu patched, %zu warned, %zu denied, %zu not judged%s\n", total,
+                counts[SA_SCAN_ALLOWED], counts[SA_SCAN_PATCHED], counts[SA_SCAN_WARNED],
+                counts[SA_SCAN_DENIED], counts[SA_SCAN_NOT_JUDGED],
+                counts[SA_SCAN_ERROR] ? ", some unusable" : "");
+        if (status == 0 && counts[SA_SCAN_DENIED])
+            status = 1;
+    }
+    sa_snapshot_release(snap);
+    for (size_t i = 0; files && i < npos; i++)
+        sa_objects_free(&files[i]);
+    sa_json_arena_end();
+    free(files);
+    free(pos);
+    return status;
+}
+
+/* ---- test ------------------------------------------------------------------------------ */
+
+static const char test_usage[] =
+    "usage: session-admission test [--policy FILE] [--public-key FILE] SUITE|DIR...\n\n"
+    "Runs policy test suites (YAML, kind TestSuite; a directory: every suite in it; the format\n"
+    "is documented in examples/tests/suite.yaml). Prints PASS or FAIL per case with the reason,\n"
+    "then \"N passed, N failed\". Exit status: 0 all passed, 1 a case failed, 2 a suite is unusable.";
+
+static int cmd_test(int argc, char **argv)
+{
+    const char *policy = NULL, *key = NULL;
+    const sa_option opts[] = {
+        {"--policy", NULL, SA_OPT_STRING, &policy, "FILE", "judge with this policy instead of the suites' own", 0, 0},
+        {"--public-key", NULL, SA_OPT_STRING, &key, "FILE", "and this key", 0, 0},
+    };
+    const char **pos;
+    size_t npos;
+    char err[1024];
+    int rc = parse_files("test", opts, sizeof opts / sizeof opts[0], argc, argv, test_usage,
+                         "name a SUITE file or a directory of suites", &pos, &npos);
+    if (rc != 0) {
+        free(pos);
+        return rc < 0 ? 2 : 0;
+    }
+    sa_suite_totals t = {0, 0};
+    int status = 0;
+    for (size_t i = 0; i < npos && status == 0; i++) {
+        sa_buf out = SA_BUF_INIT, notes = SA_BUF_INIT;
+        if (sa_suite_run(pos[i], policy, key, &out, &notes, &t, err, sizeof err) < 0) {
+            fprintf(stderr, "session-admission test: %s\n", err);
+            status = 2;
+        }
+        fprintf(stderr, "%s", sa_buf_str(&notes));
+        fputs(sa_buf_str(&out), stdout);
+        sa_buf_free(&out);
+        sa_buf_free(&notes);
+    }
+    printf("%u passed, %u failed\n", t.passed, t.failed);
+    free(pos);
+    return status ? status : t.failed ? 1 : 0;
 }
 
 /* ---- check-policy -------------------------------------------------------------------- */
@@ -402,7 +575,10 @@ static int cmd_review(int argc, char **argv)
 static const char check_usage[] =
     "usage: session-admission check-policy FILE\n\n"
     "Checks a policy file fully. Prints OK and a summary of the table sizes (exit 0), or one line\n"
-    "per error as FILE:LINE:COLUMN: what was expected (exit 1).";
+    "per error as FILE:LINE:COLUMN: what was expected (exit 1). The key file the policy names\n"
+    "(sessions.publicKey.file) is checked too when it can be read here: a public RSA key of at\n"
+    "least 2048 bits, never a private key; stderr says what was found, or that it could not be\n"
+    "checked.";
 
 static int cmd_check_policy(int argc, char **argv)
 {
@@ -422,13 +598,22 @@ static int cmd_check_policy(int argc, char **argv)
         sa_buf_free(&errors);
         return 1;
     }
-    sa_buf summary = SA_BUF_INIT;
-    sa_policy_summary(p, &summary);
-    printf("OK %s\n", sa_buf_str(&summary));
-    sa_buf_free(&summary);
+    /* The key file as well, when it can be read here (it usually exists only in the pod). */
+    sa_buf notes = SA_BUF_INIT;
+    int status = sa_offline_check_key(p, &notes, &errors) < 0 ? 1 : 0;
+    if (status) {
+        fputs(sa_buf_str(&errors), stdout);
+    } else {
+        sa_buf summary = SA_BUF_INIT;
+        sa_policy_summary(p, &summary);
+        printf("OK %s\n", sa_buf_str(&summary));
+        sa_buf_free(&summary);
+    }
+    fprintf(stderr, "%s", sa_buf_str(&notes));
+    sa_buf_free(&notes);
     sa_buf_free(&errors);
     sa_policy_free(p);
-    return 0;
+    return status;
 }
 
 /* ---- version and help ---------------------------------------------------------------- */
@@ -448,6 +633,8 @@ static const char main_usage[] =
     "commands:\n"
     "  serve          run the HTTPS admission webhook (serve --dev: nothing to prepare)\n"
     "  review         judge one AdmissionReview offline and print the response\n"
+    "  scan           judge manifests or a cluster's objects (kubectl get -o json) offline\n"
+    "  test           run policy test suites\n"
     "  check-policy   check a policy file\n"
     "  version        print the version\n\n"
     "Run session-admission COMMAND --help for a command's options.";
@@ -460,6 +647,8 @@ int main(int argc, char **argv)
     } commands[] = {
         {"serve", cmd_serve},
         {"review", cmd_review},
+        {"scan", cmd_scan},
+        {"test", cmd_test},
         {"check-policy", cmd_check_policy},
         {"version", cmd_version},
     };

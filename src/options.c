@@ -13,6 +13,15 @@ static int set_value(const sa_option *o, const char *value, const char *from, ch
     case SA_OPT_STRING:
         *(const char **)o->target = value;
         return 0;
+    case SA_OPT_LIST: {
+        sa_option_list *l = o->target;
+        if (l->n == SA_OPTION_LIST_MAX) {
+            snprintf(err, errlen, "%s: at most %d values", from, SA_OPTION_LIST_MAX);
+            return -1;
+        }
+        l->items[l->n++] = value;
+        return 0;
+    }
     case SA_OPT_FLAG:
         if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0) {
             *(int *)o->target = 1;

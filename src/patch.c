@@ -1,7 +1,13 @@
-/* patch.c: the RFC 6902 JSON Patch builder (see sa_patch.h). */
+/* patch.c: the RFC 6902 JSON Patch builder, and the applier the offline commands use to see the
+ * mutated object (see sa_patch.h). */
 #include "sa_patch.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sa_json.h"
 
 void sa_patch_op(sa_patch *p, const char *op, const char *path, const char *value_json)
 {
@@ -85,4 +91,159 @@ void sa_base64_append(sa_buf *out, const unsigned char *bytes, size_t n)
         bytes += take;
         n -= take;
     }
+}
+
+int sa_base64_decode(const char *b64, sa_buf *out)
+{
+    size_t n = strlen(b64);
+    if (n % 4 || n > (size_t)1 << 30)
+        return -1;
+    if (!n)
+        return 0;
+    char *at = sa_buf_extend(out, n / 4 * 3);
+    if (!at)
+        return -1;
+    int m = EVP_DecodeBlock((unsigned char *)at, (const unsigned char *)b64, (int)n);
+    if (m < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the padding as bytes; drop what the '=' stood for. */
+    size_t pad = (n && b64[n - 1] == '=') + (n > 1 && b64[n - 2] == '=');
+    out->len -= n / 4 * 3 - ((size_t)m - pad);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+/* ---- applying a patch (what the API server does with a mutation; `scan` and `test` need the
+ * mutated object) ---------------------------------------------------------------------- */
+
+/* The next reference token of a JSON Pointer, unescaped (~1 is '/', ~0 is '~'), into tok. *p
+ * moves past it. -1 when a token is malformed or too long. */
+static int pointer_token(const char **p, char *tok, size_t cap)
+{
+    size_t n = 0;
+    const char *s = *p + 1; /* past the '/' */
+    for (; *s && *s != '/'; s++) {
+        char c = *s;
+        if (c == '~') {
+            if (s[1] != '0' && s[1] != '1')
+                return -1;
+            c = *++s == '0' ? '~' : '/';
+        }
+        if (n + 1 >= cap)
+            return -1;
+        tok[n++] = c;
+    }
+    tok[n] = '\0';
+    *p = s;
+    return 0;
+}
+
+/* An array index token: decimal digits without a leading zero. -1 otherwise. */
+static long pointer_index(const char *tok)
+{
+    if (!*tok || (tok[0] == '0' && tok[1]) || strspn(tok, "0123456789") != strlen(tok) || strlen(tok) > 9)
+        return -1;
+    return strtol(tok, NULL, 10);
+}
+
+static cJSON *child_at(cJSON *node, const char *tok)
+{
+    if (cJSON_IsObject(node))
+        return cJSON_GetObjectItemCaseSensitive(node, tok);
+    long i = cJSON_IsArray(node) ? pointer_index(tok) : -1;
+    return i >= 0 ? cJSON_GetArrayItem(node, (int)i) : NULL;
+}
+
+static int apply_op(cJSON *doc, const cJSON *op, char *err, size_t errlen)
+{
+    const char *name = sa_json_string(op, "op"), *path = sa_json_string(op, "path");
+    const cJSON *value = sa_json_get(op, "value");
+    char tok[1024];
+    if (*path != '/') {
+        snprintf(err, errlen, "patch path \"%.200s\" is not a JSON Pointer to a member", path);
+        return -1;
+    }
+    /* Walk to the parent of the last token. */
+    cJSON *parent = doc;
+    const char *p = path;
+    for (;;) {
+        if (pointer_token(&p, tok, sizeof tok) < 0) {
+            snprintf(err, errlen, "patch path \"%.200s\" is malformed", path);
+            return -1;
+        }
+        if (!*p)
+            break;
+        if (!(parent = child_at(parent, tok))) {
+            snprintf(err, errlen, "patch path \"%.200s\" does not exist", path);
+            return -1;
+        }
+    }
+    cJSON *target = child_at(parent, tok);
+    int is_add = strcmp(name, "add") == 0, is_replace = strcmp(name, "replace") == 0;
+    if (strcmp(name, "test") == 0) {
+        if (target && value && cJSON_Compare(target, value, 1))
+            return 0;
+        snprintf(err, errlen, "patch test failed at \"%.200s\"", path);
+        return -1;
+    }
+    if (!is_add && !is_replace && strcmp(name, "remove") != 0) {
+        snprintf(err, errlen, "patch op \"%.20s\" is not supported", name);
+        return -1;
+    }
+    if (!is_add && !target) {
+        snprintf(err, errlen, "patch %s of \"%.200s\", which does not exist", name, path);
+        return -1;
+    }
+    if ((is_add || is_replace) && !value) {
+        snprintf(err, errlen, "patch %s of \"%.200s\" has no value", name, path);
+        return -1;
+    }
+    cJSON *copy = value ? cJSON_Duplicate(value, 1) : NULL;
+    if (value && !copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (cJSON_IsObject(parent)) {
+        if (target)
+            cJSON_DeleteItemFromObjectCaseSensitive(parent, tok);
+        if (copy)
+            cJSON_AddItemToObject(parent, tok, copy);
+        return 0;
+    }
+    if (!cJSON_IsArray(parent)) {
+        cJSON_Delete(copy);
+        snprintf(err, errlen, "patch path \"%.200s\" goes through a scalar", path);
+        return -1;
+    }
+    long i = strcmp(tok, "-") == 0 ? cJSON_GetArraySize(parent) : pointer_index(tok);
+    if (i < 0 || i > cJSON_GetArraySize(parent) || (!is_add && i == cJSON_GetArraySize(parent))) {
+        cJSON_Delete(copy);
+        snprintf(err, errlen, "patch path \"%.200s\": index out of range", path);
+        return -1;
+    }
+    if (is_replace)
+        cJSON_ReplaceItemInArray(parent, (int)i, copy);
+    else if (is_add && i == cJSON_GetArraySize(parent))
+        cJSON_AddItemToArray(parent, copy);
+    else if (is_add)
+        cJSON_InsertItemInArray(parent, (int)i, copy);
+    else
+        cJSON_DeleteItemFromArray(parent, (int)i);
+    return 0;
+}
+
+int sa_patch_apply(cJSON *doc, const char *patch, size_t len, char *err, size_t errlen)
+{
+    cJSON *ops;
+    if (sa_json_parse(patch, len, &ops, err, errlen) < 0)
+        return -1;
+    int rc = 0;
+    if (!cJSON_IsArray(ops)) {
+        snprintf(err, errlen, "a JSON Patch is an array");
+        rc = -1;
+    }
+    for (const cJSON *op = rc ? NULL : ops->child; op && rc == 0; op = op->next)
+        rc = apply_op(doc, op, err, errlen);
+    cJSON_Delete(ops);
+    return rc;
 }

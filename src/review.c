@@ -122,16 +122,25 @@ static int parse_envelope(sa_review *r, const cJSON *doc, char *err, size_t errl
     return 0;
 }
 
+int sa_review_read(sa_review *r, const cJSON *doc, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    if (parse_envelope(r, doc, err, errlen) < 0 ||
+        parse_request(r, sa_json_get(doc, "request"), err, errlen) < 0) {
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    return 0;
+}
+
 int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     cJSON *doc;
     if (sa_json_parse(body, len, &doc, err, errlen) < 0)
         return -1;
-    if (parse_envelope(r, doc, err, errlen) < 0 ||
-        parse_request(r, sa_json_get(doc, "request"), err, errlen) < 0) {
+    if (sa_review_read(r, doc, err, errlen) < 0) {
         sa_json_delete(doc);
-        memset(r, 0, sizeof *r);
         return -1;
     }
     r->doc = doc;

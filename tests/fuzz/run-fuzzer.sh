@@ -31,6 +31,8 @@ PY
   done
 }
 case $name in
+  fuzz_objects) seed "$src"/examples/tests/*.yaml "$src"/examples/tests/objects/*.yaml "$src"/tests/scan/*.json \
+                 "$src"/tests/scan/*.yaml "$src"/tests/fixtures/*.json ;;
   fuzz_policy) seed "$src"/examples/*.yaml "$src"/tests/policy/*.yaml "$src"/tests/policy/*/*.yaml "$src"/tests/validate/*.yaml ;;
   *) seed "$src"/tests/fixtures/*.json "$src"/tests/mutate/*.json "$src"/tests/validate/*.json "$src"/tests/validate/*/*.json ;;
 esac

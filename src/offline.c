@@ -1,0 +1,80 @@
+/* offline.c: the policy and key of the offline commands (see sa_offline.h). */
+#include "sa_offline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sa_keys.h"
+
+extern const char sa_example_public_key[];
+extern const size_t sa_example_public_key_len;
+
+/* Whether path can be opened for reading here; else why not, in why. */
+static int readable(const char *path, char *why, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, cap, "%s", strerror(errno));
+        return 0;
+    }
+    fclose(f);
+    return 1;
+}
+
+sa_snapshot *sa_offline_load(const char *policy_path, const char *key_path, sa_buf *notes,
+                             sa_buf *errors)
+{
+    sa_buf why_policy = SA_BUF_INIT;
+    sa_policy *policy = policy_path ? sa_policy_load_file(policy_path, &why_policy)
+                                    : sa_policy_builtin(&why_policy);
+    if (!policy)
+        sa_buf_printf(errors, "policy refused:\n%s", sa_buf_str(&why_policy));
+    sa_buf_free(&why_policy);
+    if (!policy)
+        return NULL;
+    char err[512], why[256];
+    sa_pubkey *key;
+    const char *file = policy->sessions.key_file;
+    if (key_path) {
+        if (!(key = sa_pubkey_load(key_path, err, sizeof err)))
+            sa_buf_printf(errors, "public key refused: %s\n", err);
+    } else if (readable(file, why, sizeof why)) {
+        if (!(key = sa_pubkey_load(file, err, sizeof err)))
+            sa_buf_printf(errors, "%s: sessions.publicKey.file refused: %s\n", policy->source, err);
+    } else if ((key = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err))) {
+        sa_buf_printf(notes, "sessions.publicKey.file %s cannot be read here (%s): using the built-in "
+                             "example key, SHA-256 %s (give --public-key to use yours)\n",
+                      file, why, key->fingerprint);
+    } else {
+        sa_buf_printf(errors, "built-in example key refused: %s\n", err);
+    }
+    if (!key) {
+        sa_policy_free(policy);
+        return NULL;
+    }
+    sa_snapshot *snap = sa_snapshot_new(policy, key);
+    if (!snap)
+        sa_buf_puts(errors, "out of memory\n");
+    return snap;
+}
+
+int sa_offline_check_key(const sa_policy *p, sa_buf *notes, sa_buf *errors)
+{
+    const char *file = p->sessions.key_file;
+    char why[256], err[512];
+    if (!readable(file, why, sizeof why)) {
+        sa_buf_printf(notes, "sessions.publicKey.file %s not checked: it cannot be read here (%s)\n",
+                      file, why);
+        return 0;
+    }
+    sa_pubkey *k = sa_pubkey_load(file, err, sizeof err);
+    if (!k) {
+        sa_buf_printf(errors, "%s: sessions.publicKey.file %s\n", p->source, err);
+        return -1;
+    }
+    sa_buf_printf(notes, "sessions.publicKey.file %s: RSA %d bits, SHA-256 %s\n", file, k->bits,
+                  k->fingerprint);
+    sa_pubkey_free(k);
+    return 0;
+}

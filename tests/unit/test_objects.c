@@ -1,0 +1,166 @@
+/* test_objects.c: the manifest reader (YAML typing as kubectl's, documents, Lists, errors) and the
+ * JSON Patch applier and base64 decoder the offline commands use to see a mutated object. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sa_buf.h"
+#include "sa_json.h"
+#include "sa_objects.h"
+#include "sa_patch.h"
+#include "sa_test.h"
+
+/* The objects of text as compact JSON, one per line; or "error: <err>". */
+static void read_as_json(const char *text, sa_buf *out)
+{
+    sa_objects s = SA_OBJECTS_INIT;
+    char err[512];
+    if (sa_objects_read(&s, "f.yaml", text, strlen(text), err, sizeof err) < 0) {
+        sa_buf_printf(out, "error: %s", err);
+    } else {
+        for (size_t i = 0; i < s.count; i++) {
+            char *j = cJSON_PrintUnformatted(s.items[i].obj);
+            sa_buf_printf(out, "%s%u/%ld %s", i ? "\n" : "", s.items[i].doc, s.items[i].item, j);
+            cJSON_free(j);
+        }
+    }
+    sa_objects_free(&s);
+}
+
+static void expect(const char *text, const char *want)
+{
+    sa_buf got = SA_BUF_INIT;
+    read_as_json(text, &got);
+    SA_CHECK_STR(sa_buf_str(&got), want);
+    sa_buf_free(&got);
+}
+
+/* go-yaml v2's resolve table and number syntax, which sigs.k8s.io/yaml (kubectl) uses. */
+static void test_scalar_typing(void)
+{
+    expect("apiVersion: v1\nkind: K\ndata: {a: yes, b: 'yes', c: No, d: ON, e: y, f: ~, g: null, h: , "
+           "i: 0755, j: 0o17, k: 0x1F, l: 0b11, m: 1_000, nn: -3, o: +4, p: 1.5e2, q: .5, r: 1.2.3, "
+           "s: \"0755\", t: !!str 12, u: 08, v: 12abc, w: True}\n",
+           "1/-1 {\"apiVersion\":\"v1\",\"kind\":\"K\",\"data\":{\"a\":true,\"b\":\"yes\",\"c\":false,"
+           "\"d\":true,\"e\":true,\"f\":null,\"g\":null,\"h\":null,\"i\":493,\"j\":15,\"k\":31,\"l\":3,"
+           "\"m\":1000,\"nn\":-3,\"o\":4,\"p\":150,\"q\":0.5,\"r\":\"1.2.3\",\"s\":\"0755\",\"t\":\"12\","
+           "\"u\":8,\"v\":\"12abc\",\"w\":true}}");
+    /* Block scalars are strings; keys that resolve to booleans become "true"/"false". */
+    expect("apiVersion: v1\nkind: K\nb: |\n  x\n  y\non: 1\n",
+           "1/-1 {\"apiVersion\":\"v1\",\"kind\":\"K\",\"b\":\"x\\ny\\n\",\"true\":1}");
+}
+
+static void test_documents_and_lists(void)
+{
+    expect("---\n# only a comment\n---\napiVersion: v1\nkind: A\n---\n\n---\n{apiVersion: v1, kind: B}\n",
+           "2/-1 {\"apiVersion\":\"v1\",\"kind\":\"A\"}\n4/-1 {\"apiVersion\":\"v1\",\"kind\":\"B\"}");
+    expect("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\"},"
+           "{\"apiVersion\":\"v1\",\"kind\":\"Service\"}]}",
+           "1/0 {\"apiVersion\":\"v1\",\"kind\":\"Pod\"}\n1/1 {\"apiVersion\":\"v1\",\"kind\":\"Service\"}");
+    /* A typed list's items take their kind and apiVersion from it. */
+    expect("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBindingList\nitems: [{metadata: {name: a}}]\n",
+           "1/0 {\"metadata\":{\"name\":\"a\"},\"kind\":\"RoleBinding\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\"}");
+    expect("", "");
+    expect("apiVersion: v1\nkind: A\nx: &a [1, 2]\nyy: *a\n",
+           "1/-1 {\"apiVersion\":\"v1\",\"kind\":\"A\",\"x\":[1,2],\"yy\":[1,2]}");
+}
+
+static void test_errors(void)
+{
+    expect("apiVersion: v1\nkind: A\n---\nkind: B\n", "error: f.yaml: document 2: has no apiVersion");
+    expect("apiVersion: v1\n", "error: f.yaml: document 1: has no kind");
+    expect("[1]", "error: f.yaml: document 1: is not a mapping (an object with apiVersion and kind)");
+    expect("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"kind\":\"A\"}]}",
+           "error: f.yaml: document 1: items[0] has no apiVersion");
+    expect("{\"apiVersion\":\"v1\",", "error: f.yaml: document 1: body is not valid JSON (error at byte 18)");
+    expect("apiVersion: v1\nkind: A\nmetadata: {name: a, name: b}\n",
+           "error: f.yaml: document 1: duplicate JSON key \"name\"");
+    expect("apiVersion: v1\nkind: A\nx: *nope\n",
+           "error: f.yaml: document 1: line 3 column 4: alias to an unknown anchor");
+    expect("apiVersion: v1\nkind: A\nx: {<<: {a: 1}}\n",
+           "error: f.yaml: document 1: line 3 column 5: merge keys (<<) are not supported; write the keys out");
+    expect("apiVersion: v1\nkind: A\nx: -.inf\n", "error: f.yaml: document 1: line 3 column 4: NaN and infinity have no JSON form");
+    expect("apiVersion: v1\nkind: A\nmetadata: {name: \"ok\\0.evil\"}\n",
+           "error: f.yaml: document 1: line 3 column 18: a NUL character in a string");
+    expect("apiVersion: v1\nkind: A\n\"k\\0x\": 1\n", "error: f.yaml: document 1: line 3 column 1: a NUL character in a string");
+    expect("apiVersion: v1\nkind: A\nmetadata: 3\n", "error: f.yaml: document 1: metadata is not a mapping");
+    expect("a: [1, 2\n", "error: f.yaml: document 1: line 2 column 1: did not find expected ',' or ']' while parsing a flow sequence");
+    expect("a: \"\x01\"\n", "error: f.yaml: document 1: line 1 column 5: control characters are not allowed");
+    expect("apiVersion: v1\nkind: A\nx: \"\xff\"\n", "error: f.yaml: document 1: line 3 column 5: invalid leading UTF-8 octet");
+    expect("a: b\n  c: d\n", "error: f.yaml: document 1: line 2 column 4: mapping values are not allowed in this context");
+    /* Nesting is bounded before any recursion gets deep. */
+    sa_buf deep = SA_BUF_INIT;
+    for (int i = 0; i < 300; i++)
+        sa_buf_putc(&deep, '[');
+    sa_buf got = SA_BUF_INIT;
+    read_as_json(sa_buf_str(&deep), &got);
+    SA_CHECK(strstr(sa_buf_str(&got), "error: f.yaml: document 1: ") != NULL);
+    sa_buf_reset(&deep);
+    sa_buf_reset(&got);
+    sa_buf_puts(&deep, "a: ");
+    for (int i = 0; i < 300; i++)
+        sa_buf_putc(&deep, '[');
+    read_as_json(sa_buf_str(&deep), &got);
+    SA_CHECK(strstr(sa_buf_str(&got), "nests deeper than 200 levels") != NULL);
+    sa_buf_free(&deep);
+    sa_buf_free(&got);
+}
+
+static void check_patch(const char *doc, const char *patch, int rc_want, const char *want)
+{
+    cJSON *d = cJSON_Parse(doc);
+    char err[256] = "";
+    int rc = sa_patch_apply(d, patch, strlen(patch), err, sizeof err);
+    SA_CHECK_INT(rc, rc_want);
+    char *got = cJSON_PrintUnformatted(d);
+    SA_CHECK_STR(rc == 0 ? got : err, want);
+    cJSON_free(got);
+    cJSON_Delete(d);
+}
+
+static void test_patch_apply(void)
+{
+    check_patch("{\"a\":{\"b\":[1,2]}}",
+                "[{\"op\":\"add\",\"path\":\"/a/b/-\",\"value\":3},{\"op\":\"add\",\"path\":\"/a/b/0\",\"value\":0},"
+                "{\"op\":\"replace\",\"path\":\"/a/b/1\",\"value\":9},{\"op\":\"remove\",\"path\":\"/a/b/2\"},"
+                "{\"op\":\"add\",\"path\":\"/a/c~1d~0e\",\"value\":\"x\"},{\"op\":\"test\",\"path\":\"/a/c~1d~0e\",\"value\":\"x\"}]",
+                0, "{\"a\":{\"b\":[0,9,3],\"c/d~e\":\"x\"}}");
+    check_patch("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/a\",\"value\":2}]", 0, "{\"a\":2}");
+    check_patch("{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":2}]", -1,
+                "patch replace of \"/b\", which does not exist");
+    check_patch("{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/2\",\"value\":2}]", -1,
+                "patch path \"/a/2\": index out of range");
+    check_patch("{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/01\",\"value\":2}]", -1,
+                "patch path \"/a/01\": index out of range");
+    check_patch("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/x/y\",\"value\":2}]", -1, "patch path \"/x/y\" does not exist");
+    check_patch("{\"a\":1}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/b\"}]", -1, "patch op \"move\" is not supported");
+    check_patch("{\"a\":1}", "[{\"op\":\"test\",\"path\":\"/a\",\"value\":2}]", -1, "patch test failed at \"/a\"");
+    check_patch("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/a/~2\",\"value\":2}]", -1, "patch path \"/a/~2\" is malformed");
+    check_patch("{\"a\":1}", "{}", -1, "a JSON Patch is an array");
+}
+
+static void test_base64_decode(void)
+{
+    static const struct {
+        const char *in, *out;
+        int rc;
+    } cases[] = {{"", "", 0}, {"YQ==", "a", 0}, {"YWI=", "ab", 0}, {"YWJj", "abc", 0},
+                 {"W3sib3AiOiJhZGQifV0=", "[{\"op\":\"add\"}]", 0}, {"YQ=", "", -1}, {"Y!==", "", -1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sa_buf b = SA_BUF_INIT;
+        SA_CHECK_INT(sa_base64_decode(cases[i].in, &b), cases[i].rc);
+        if (cases[i].rc == 0)
+            SA_CHECK_STR(sa_buf_str(&b), cases[i].out);
+        sa_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    SA_RUN(test_scalar_typing);
+    SA_RUN(test_documents_and_lists);
+    SA_RUN(test_errors);
+    SA_RUN(test_patch_apply);
+    SA_RUN(test_base64_decode);
+    SA_TEST_END();
+}
