@@ -11,9 +11,15 @@ facts that the shell test asserts on; every wait is bounded by a timeout.
   slowloris  N connections dribble headers a byte at a time while normal requests are timed
   flood      hold connections up to the limit, try more, report how each one ended
   bigbody    stream a huge chunked body, sampling the server's RSS from /proc
+  slowreq    N connections dribble their request (headers, or a body after whole headers) a
+             byte per --interval for as long as the server lets them, while normal reviews are
+             timed: when and how each slow one was cut, and the normal reviews' p50/p99/max
+  keepalive  one connection, a review, then for each of --waits: sleep that long and send another
+             on the same connection: whether each was answered on it or the server had closed it
 """
 import argparse
 import codecs
+import select
 import re
 import socket
 import ssl
@@ -159,6 +165,99 @@ def mode_slowloris(args):
           f"stalled_cut={cut} stalled_cut_max_s={cut_max:.1f}")
 
 
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
+
+
+def mode_slowreq(args):
+    """Each slow connection sends its first byte at connect (the ClientHello), then its request
+    one byte per --interval: the headers never end (--phase headers), or the headers end and the
+    declared body never does (--phase body; mixed: half each). The server must cut each about
+    --request-timeout after its first byte, while it keeps sending."""
+    body = open(args.body, "rb").read()
+    slow, began = [], []
+    for i in range(args.conns):
+        began.append(time.monotonic())
+        s = connect(args)
+        phase = args.phase if args.phase != "mixed" else ("headers", "body")[i % 2]
+        if phase == "headers":
+            text = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
+        else:
+            s.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            text = b" " * 100000
+        slow.append([s, text, 0, None])  # socket, bytes to dribble, sent, seconds until cut
+    normal = []
+    stop = threading.Event()
+
+    def normals():
+        while not stop.is_set():
+            normal.append(timed_review(args, body))
+            stop.wait(args.normal_pause)
+
+    t = threading.Thread(target=normals)
+    if args.normal_pause >= 0:
+        t.start()
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end and any(c[3] is None for c in slow):
+        for i, c in enumerate(slow):
+            if c[3] is not None:
+                continue
+            s = c[0]
+            try:
+                # Anything to read from a connection that is only ever sending is its end.
+                if select.select([s], [], [], 0)[0] and not s.recv(4096):
+                    raise ConnectionResetError("closed")
+                s.send(c[1][c[2]:c[2] + 1])
+                c[2] += 1
+            except (OSError, ssl.SSLError):
+                c[3] = time.monotonic() - began[i]
+        time.sleep(args.interval)
+    stop.set()
+    if t.is_alive():
+        t.join()
+    for c in slow:
+        c[0].close()
+    cuts = [c[3] for c in slow if c[3] is not None]
+    ms = [m for _, m in normal]
+    ok = sum(1 for st, _ in normal if st == "200")
+    print(f"slow={args.conns} cut={len(cuts)} cut_min_s={min(cuts, default=0):.1f} "
+          f"cut_max_s={max(cuts, default=0):.1f} most_bytes={max(c[2] for c in slow)} "
+          f"normal_ok={ok} normal_total={len(normal)} normal_p50_ms={percentile(ms, 0.5):.0f} "
+          f"normal_p99_ms={percentile(ms, 0.99):.0f} normal_max_ms={max(ms, default=0):.0f}")
+
+
+def mode_keepalive(args):
+    body = open(args.body, "rb").read()
+    s = connect(args)
+    results = []
+    for wait in [0.0] + [float(w) for w in args.waits.split(",") if w]:
+        time.sleep(wait)
+        if select.select([s], [], [], 0)[0]:
+            results.append("closed-while-idle")
+            break
+        try:
+            s.sendall(request_bytes("POST", "/validate", body))
+            f = s.makefile("rb")
+            line = f.readline()
+            length = 0
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                if h.lower().startswith(b"content-length:"):
+                    length = int(h.split(b":")[1])
+            answer = f.read(length)
+            st = statuses(line)
+            results.append(st[0] if st and len(answer) == length else "cut")
+        except (OSError, ssl.SSLError) as e:
+            results.append(type(e).__name__)
+            break
+    s.close()
+    print(f"answers={','.join(results)}")
+
+
 def mode_flood(args):
     """Holds --conns handshaken connections, then tries --extra more and one request."""
     held, ended = [], {}
@@ -226,7 +325,7 @@ def mode_bigbody(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["raw", "slowloris", "flood", "bigbody"])
+    p.add_argument("mode", choices=["raw", "slowloris", "flood", "bigbody", "slowreq", "keepalive"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca")
     p.add_argument("--body", help="a file: the {body} of raw, the review of slowloris")
@@ -242,9 +341,13 @@ def main():
     p.add_argument("--request-timeout", type=float, default=5.0)
     p.add_argument("--mib", type=int, default=100)
     p.add_argument("--pid", type=int)
+    p.add_argument("--phase", choices=["headers", "body", "mixed"], default="mixed")
+    p.add_argument("--normal-pause", type=float, default=0.05,
+                   help="slowreq: seconds between normal reviews (negative: none)")
+    p.add_argument("--waits", default="", help="keepalive: seconds idle before each next review")
     args = p.parse_args()
     {"raw": mode_raw, "slowloris": mode_slowloris, "flood": mode_flood,
-     "bigbody": mode_bigbody}[args.mode](args)
+     "bigbody": mode_bigbody, "slowreq": mode_slowreq, "keepalive": mode_keepalive}[args.mode](args)
 
 
 if __name__ == "__main__":

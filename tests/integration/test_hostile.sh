@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_hostile.sh: badly behaved clients on loopback. The webhook sits on the admission path of
 # every pod, so no client may crash it, hang it or starve the others: slowloris, a connection
-# flood past --max-connections, a 100 MiB chunked body, truncated bodies, lying Content-Length,
+# flood past --max-connections, requests dribbled past --request-timeout (headers, bodies, a
+# hundred at once), a 100 MiB chunked body, truncated bodies, lying Content-Length,
 # chunked and pipelined requests, HTTP/1.0, plain HTTP and garbage on the TLS port. Each gets an
 # answer or a clean close within a bound, and /healthz answers after each. The raw clients are
 # hostile_client.py (curl cannot misbehave on purpose). Under SA_WRAP (valgrind) the 100 MiB body
@@ -122,6 +123,60 @@ raw "plain HTTP on the TLS port" "" closed --plain --send 'GET /healthz HTTP/1.1
 raw "garbage instead of a ClientHello" "" closed --plain --send '\x00\xff\x13garbage\x16\x03\x01\x00\x05hello'
 raw "a TLS record header claiming 16 KiB, then silence" "" closed --plain --send '\x16\x03\x01\x40\x00\x01' --timeout $((IDLE + 4))
 stop_server "main server after every hostile client" "$MAIN_PID"
+
+# --- requests that never finish: libmicrohttpd's own timer restarts with every byte, so a client
+# that keeps dribbling is cut by the request deadline instead: --request-timeout after its first
+# byte, while it is still sending, whether it dribbles the headers or a body after whole headers;
+# each cut is counted and logged at warn. Many at once do not slow the real reviews down.
+RT=3
+SPORT=$(free_port)
+SMPORT=$(free_port)
+start_server slow --listen 127.0.0.1:$SPORT --tls-cert "$TMP/certs/tls.crt" --tls-key "$TMP/certs/tls.key" \
+  --policy "$SA_SRC/examples/policy.yaml" --public-key "$SA_SRC/examples/example-public.pem" \
+  --request-timeout $RT --idle-timeout 60 --max-connections 300 --metrics-listen 127.0.0.1:$SMPORT
+SLOW_PID=$SERVER_PID
+wait_ready "https://localhost:$SPORT" "$CA"
+slack=2
+[ -n "$TOOL" ] && slack=6
+slowreq() { "${HOSTILE[@]}" slowreq --port "$SPORT" --ca "$CA" --body "$FIX/rolebinding-v1.json" --interval 0.2 "$@"; }
+cut_in_time() { # DESC LINE: cut no earlier than the deadline, and within the slack after it
+  check "$1: cut no earlier than --request-timeout ($(fact "$2" cut_min_s) s)" \
+    awk -v t="$(fact "$2" cut_min_s)" -v rt=$RT 'BEGIN { exit !(t >= rt - 0.1) }'
+  check "$1: cut within ${slack} s after it ($(fact "$2" cut_max_s) s)" \
+    awk -v t="$(fact "$2" cut_max_s)" -v rt=$RT -v s=$slack 'BEGIN { exit !(t <= rt + s) }'
+}
+for phase in headers body; do
+  line=$(slowreq --conns 10 --phase $phase --seconds $((RT + slack + 4)) --normal-pause -1)
+  echo "# slow $phase: $line"
+  expect_eq "slow $phase: all 10 cut by the request deadline" "$(fact "$line" cut)" "10"
+  check "slow $phase: they were still sending when cut ($(fact "$line" most_bytes) bytes dribbled)" \
+    [ "$(fact "$line" most_bytes)" -ge 5 ]
+  cut_in_time "slow $phase" "$line"
+done
+MANY=100
+[ "$TOOL" = valgrind ] && MANY=40
+line=$(slowreq --conns $MANY --phase mixed --seconds $((RT + slack + 6)) --normal-pause 0.05)
+echo "# $MANY slow requests at once: $line"
+expect_eq "$MANY slow requests at once: all cut" "$(fact "$line" cut)" "$MANY"
+cut_in_time "$MANY slow requests at once" "$line"
+total=$(fact "$line" normal_total)
+check "$MANY slow requests at once: real reviews were made meanwhile ($total)" [ "${total:-0}" -ge 5 ]
+expect_eq "$MANY slow requests at once: every real review answered 200" "$(fact "$line" normal_ok)" "${total:-none}"
+if [ -z "$TOOL" ]; then
+  check "$MANY slow requests at once: real reviews stay fast (p99 $(fact "$line" normal_p99_ms) ms, each a new TLS connection)" \
+    [ "$(fact "$line" normal_max_ms)" -lt 1000 ]
+else
+  skip "slow request latency bound: the server runs under $TOOL"
+fi
+expect_eq "request deadline cuts are counted on /metrics" \
+  "$(curl -sS "http://127.0.0.1:$SMPORT/metrics" | sed -n 's/^session_admission_request_timeouts_total //p')" "$((20 + MANY))"
+check "request deadline cuts are logged at warn, headers" \
+  grep -q '"level":"warn","msg":"request not received within --request-timeout; connection cut".*"waiting_for":"handshake or headers"' "$TMP/slow.log"
+check "request deadline cuts are logged at warn, body" \
+  grep -q '"level":"warn","msg":"request not received within --request-timeout; connection cut".*"waiting_for":"body"' "$TMP/slow.log"
+healthy_slow=$(curl -sS --max-time 5 --cacert "$CA" "https://localhost:$SPORT/healthz" 2>&1)
+expect_eq "slow requests: /healthz still answers" "$healthy_slow" "ok"
+stop_server "slow request server" "$SLOW_PID"
 
 # --- connection flood: with --max-connections 16 held, 10 more connections are refused at once
 # (not left hanging in the listen backlog), and the server serves again as soon as they close.
