@@ -58,8 +58,9 @@ void sa_conns_received(sa_conns *cs, sa_conn *c);
 void sa_conns_idle(sa_conns *cs, sa_conn *c);
 
 /* Closes (shuts down) every connection that is between requests and has received nothing since;
- * one receiving or answering a request is left to finish. Returns how many connections are left
- * open, counting the ones just shut down until they are removed. */
+ * one receiving or answering a request is left to finish (the request deadline still applies).
+ * Returns how many connections are left open, counting the ones just shut down until they are
+ * removed. */
 unsigned sa_conns_close_idle(sa_conns *cs);
 /* Connections open. */
 unsigned sa_conns_count(sa_conns *cs);

@@ -81,33 +81,47 @@ static void peer_of(int fd, char *out, size_t len)
     snprintf(out, len, "%s:%u", host, port);
 }
 
-/* One look: cuts every connection whose request is not whole by its deadline. */
-static void watch(void *arg, int forced)
+/* Cuts a connection (the lock is held): libmicrohttpd sees the end and closes it. */
+static void cut(sa_conns *cs, sa_conn *c, const char *why, const struct timespec *now)
 {
-    (void)forced;
-    sa_conns *cs = arg;
+    shutdown(c->fd, SHUT_RDWR);
+    c->cut = 1;
+    if (!why)
+        return;
+    sa_metrics_request_timeout();
+    char peer[INET6_ADDRSTRLEN + 8], secs[32];
+    peer_of(c->fd, peer, sizeof peer);
+    snprintf(secs, sizeof secs, "%.1f", seconds_since(&c->since, now));
+    sa_log(SA_LOG_WARN, why, "listener", cs->name, "peer", peer,
+           "waiting_for", c->headers_in ? "body" : "handshake or headers", "seconds", secs, NULL);
+}
+
+/* One pass over the connections: cuts every one whose request is not whole by its deadline,
+ * and with close_idle every one between requests. Returns how many are open. */
+static unsigned sweep(sa_conns *cs, int close_idle)
+{
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_mutex_lock(&cs->lock);
     for (sa_conn *c = cs->head; c; c = c->next) {
         if (c->cut)
             continue;
-        notice_bytes(c, &now);
-        double waited = seconds_since(&c->since, &now);
-        if (c->phase != SA_CONN_RECEIVING || waited < (double)cs->request_timeout)
-            continue;
-        shutdown(c->fd, SHUT_RDWR);
-        c->cut = 1;
-        sa_metrics_request_timeout();
-        char peer[INET6_ADDRSTRLEN + 8], secs[32];
-        peer_of(c->fd, peer, sizeof peer);
-        snprintf(secs, sizeof secs, "%.1f", waited);
-        sa_log(SA_LOG_WARN, "request not received within --request-timeout; connection cut",
-               "listener", cs->name, "peer", peer,
-               "waiting_for", c->headers_in ? "body" : "handshake or headers", "seconds", secs,
-               NULL);
+        notice_bytes(c, &now); /* a request on its way is not idle */
+        if (c->phase == SA_CONN_IDLE && close_idle)
+            cut(cs, c, NULL, &now);
+        else if (c->phase == SA_CONN_RECEIVING && cs->request_timeout &&
+                 seconds_since(&c->since, &now) >= (double)cs->request_timeout)
+            cut(cs, c, "request not received within --request-timeout; connection cut", &now);
     }
+    unsigned n = cs->count;
     pthread_mutex_unlock(&cs->lock);
+    return n;
+}
+
+static void watch(void *arg, int forced)
+{
+    (void)forced;
+    sweep(arg, 0);
 }
 
 sa_conns *sa_conns_new(const char *name, unsigned request_timeout)
@@ -193,21 +207,7 @@ void sa_conns_idle(sa_conns *cs, sa_conn *c)
 
 unsigned sa_conns_close_idle(sa_conns *cs)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    pthread_mutex_lock(&cs->lock);
-    for (sa_conn *c = cs->head; c; c = c->next) {
-        if (c->cut)
-            continue;
-        notice_bytes(c, &now); /* a request on its way is left to finish */
-        if (c->phase == SA_CONN_IDLE) {
-            shutdown(c->fd, SHUT_RDWR);
-            c->cut = 1;
-        }
-    }
-    unsigned n = cs->count;
-    pthread_mutex_unlock(&cs->lock);
-    return n;
+    return sweep(cs, 1);
 }
 
 unsigned sa_conns_count(sa_conns *cs)

@@ -30,6 +30,10 @@ wait_ready "$URL" "$CA"
 hostile() { "${HOSTILE[@]}" "$1" --port "$PORT" --ca "$CA" --body "$FIX/rolebinding-v1.json" "${@:2}"; }
 # fact LINE KEY: the value of KEY=... in a hostile_client.py line.
 fact() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# fast DESCRIPTION WORST_MS: normal requests took under a second, unless a memory tool slows them.
+fast() {
+  if [ -z "$TOOL" ]; then check "$1 (worst $2 ms)" [ "$2" -lt 1000 ]; else skip "$1: the server runs under $TOOL"; fi
+}
 healthy() { expect_eq "$1: /healthz still answers" "$(curl -sS --max-time 5 --cacert "$CA" "$URL/healthz" 2>&1)" "ok"; }
 # raw DESCRIPTION WANT_FIRST_STATUS WANT_END ARGS...: one raw exchange; WANT_END is how the
 # connection ended (closed = by the server within the bound). An empty status means none.
@@ -51,12 +55,7 @@ check "slowloris: normal requests were made while 50 connections dribbled ($tota
 expect_eq "slowloris: every normal request succeeded" "$(fact "$line" normal_ok)" "$total"
 expect_eq "slowloris: dribbling connections are not cut while they send" "$(fact "$line" cut_while_dribbling)" "0"
 expect_eq "slowloris: every stalled connection is cut after the idle timeout" "$(fact "$line" stalled_cut)" "50"
-if [ -z "$TOOL" ]; then
-  check "slowloris: normal requests stay fast (worst $(fact "$line" normal_max_ms) ms)" \
-    [ "$(fact "$line" normal_max_ms)" -lt 1000 ]
-else
-  skip "slowloris latency bound: the server runs under $TOOL"
-fi
+fast "slowloris: normal requests stay fast" "$(fact "$line" normal_max_ms)"
 healthy "slowloris"
 
 # --- idle connections: a TCP connection that never says hello, and a TLS one that never sends
@@ -162,12 +161,8 @@ cut_in_time "$MANY slow requests at once" "$line"
 total=$(fact "$line" normal_total)
 check "$MANY slow requests at once: real reviews were made meanwhile ($total)" [ "${total:-0}" -ge 5 ]
 expect_eq "$MANY slow requests at once: every real review answered 200" "$(fact "$line" normal_ok)" "${total:-none}"
-if [ -z "$TOOL" ]; then
-  check "$MANY slow requests at once: real reviews stay fast (p99 $(fact "$line" normal_p99_ms) ms, each a new TLS connection)" \
-    [ "$(fact "$line" normal_max_ms)" -lt 1000 ]
-else
-  skip "slow request latency bound: the server runs under $TOOL"
-fi
+fast "$MANY slow requests at once: real reviews stay fast (p99 $(fact "$line" normal_p99_ms) ms, each a new TLS connection)" \
+  "$(fact "$line" normal_max_ms)"
 expect_eq "request deadline cuts are counted on /metrics" \
   "$(curl -sS "http://127.0.0.1:$SMPORT/metrics" | sed -n 's/^session_admission_request_timeouts_total //p')" "$((20 + MANY))"
 check "request deadline cuts are logged at warn, headers" \
