@@ -15,7 +15,8 @@ facts that the shell test asserts on; every wait is bounded by a timeout.
              byte per --interval for as long as the server lets them, while normal reviews are
              timed: when and how each slow one was cut, and the normal reviews' p50/p99/max
   keepalive  one connection, a review, then for each of --waits: sleep that long and send another
-             on the same connection: whether each was answered on it or the server had closed it
+             on the same connection: whether each was answered on it or the server had closed it;
+             with --timeout, then waits that long for the server to close it: how long it took
 """
 import argparse
 import codecs
@@ -254,8 +255,13 @@ def mode_keepalive(args):
         except (OSError, ssl.SSLError) as e:
             results.append(type(e).__name__)
             break
+    end, after = "", 0.0
+    if args.wait_close:
+        start = time.monotonic()
+        _, end = read_until_end(s, args.timeout)
+        after = time.monotonic() - start
     s.close()
-    print(f"answers={','.join(results)}")
+    print(f"answers={','.join(results)} end={end} after_s={after:.1f}")
 
 
 def mode_flood(args):
@@ -345,6 +351,8 @@ def main():
     p.add_argument("--normal-pause", type=float, default=0.05,
                    help="slowreq: seconds between normal reviews (negative: none)")
     p.add_argument("--waits", default="", help="keepalive: seconds idle before each next review")
+    p.add_argument("--wait-close", action="store_true",
+                   help="keepalive: then wait up to --timeout for the server to close")
     args = p.parse_args()
     {"raw": mode_raw, "slowloris": mode_slowloris, "flood": mode_flood,
      "bigbody": mode_bigbody, "slowreq": mode_slowreq, "keepalive": mode_keepalive}[args.mode](args)

@@ -34,9 +34,10 @@ serve() {
   wait_ready "https://localhost:$port" "$CA"
 }
 
-# client RUN: starts rollout.py in the background (CLIENT_PID), returns once it sends requests.
+# client RUN WORKERS: starts rollout.py in the background (CLIENT_PID), returns once it sends
+# requests.
 client() {
-  "${ROLLOUT[@]}" --backends "$BACKENDS" --ca "$CA" --body "$BODY" --lag $LAG --workers 4 \
+  "${ROLLOUT[@]}" --backends "$BACKENDS" --ca "$CA" --body "$BODY" --lag $LAG --workers "$2" \
     --seconds 60 --stop-file "$TMP/$1.stop" --port-file "$TMP/$1.port" > "$TMP/$1.facts" &
   CLIENT_PID=$!
   for _ in $(seq 1 100); do [ -s "$TMP/$1.port" ] && return 0; sleep 0.1; done
@@ -55,7 +56,7 @@ BACKENDS=$TMP/backends
 : > "$BACKENDS"
 serve A $DELAY
 serve B $DELAY
-client rollout
+client rollout 4
 sleep 1.5
 serve C $DELAY
 sleep 0.5 # the proxy's next look sees C ready
@@ -88,12 +89,30 @@ done
 stop_server "new server C" "$PID_C"
 stop_server "new server D" "$PID_D"
 
+# --- an idle kept-alive connection is kept through the shutdown delay (the API server may still
+# send on it) and closed, between requests, as soon as the delay ends, not at the drain timeout.
+HOSTILE=("/usr/bin/python3" "$(dirname "$0")/hostile_client.py")
+BACKENDS=$TMP/backends-idle
+serve G $DELAY
+"${HOSTILE[@]}" keepalive --port "$PORT_G" --ca "$CA" --body "$BODY" --wait-close --timeout 10 > "$TMP/idle.facts" &
+IDLE_PID=$!
+for _ in $(seq 1 100); do grep -q '"msg":"review"' "$TMP/G.log" && break; sleep 0.05; done # answered
+kill -TERM "$PID_G"
+wait "$IDLE_PID" || fail "idle connection: the client exited non-zero"
+line=$(cat "$TMP/idle.facts")
+echo "# idle connection across SIGTERM: $line"
+expect_eq "idle connection: answered before SIGTERM" "$(fact "$line" answers)" "200"
+expect_eq "idle connection: closed by the server" "$(fact "$line" end)" "closed"
+check "idle connection: kept open through the ${DELAY} s delay, closed right after it ($(fact "$line" after_s) s after its answer)" \
+  awk -v t="$(fact "$line" after_s)" -v d=$DELAY 'BEGIN { exit !(t >= d && t < d + 2) }'
+stop_server "server G" "$PID_G"
+
 # --- control: the same with --shutdown-delay 0 fails requests (the test can fail).
 BACKENDS=$TMP/backends-control
 : > "$BACKENDS"
 serve E 0
 serve F 0
-client control
+client control 8 # more connections on the stopped server: more chances to fail
 sleep 1
 stop_server "old server E (no shutdown delay)" "$PID_E"
 sleep $((LAG + 1))
