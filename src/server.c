@@ -432,11 +432,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         free(cn);
         *socket_context = NULL;
     }
-    if (s->role == SA_SERVER_ADMISSION) {
-        int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
-        atomic_fetch_add(&s->connections, (unsigned)delta);
-        sa_metrics_connections(delta);
-    }
+    if (s->role != SA_SERVER_ADMISSION)
+        return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&s->connections, 1);
+    else
+        atomic_fetch_sub(&s->connections, 1);
+    sa_metrics_connections(code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 /* At its own connection limit libmicrohttpd stops accepting, so connections past it wait in the
