@@ -175,56 +175,52 @@ def mode_slowreq(args):
     """Each slow connection sends its first byte at connect (the ClientHello), then its request
     one byte per --interval: the headers never end (--phase headers), or the headers end and the
     declared body never does (--phase body; mixed: half each). The server must cut each about
-    --request-timeout after its first byte, while it keeps sending."""
+    --request-timeout after its first byte, while it keeps sending. One thread per connection,
+    so each cut is seen when it happens, however long the others take to connect."""
     body = open(args.body, "rb").read()
-    slow, began = [], []
-    for i in range(args.conns):
-        began.append(time.monotonic())
-        s = connect(args)
-        phase = args.phase if args.phase != "mixed" else ("headers", "body")[i % 2]
-        if phase == "headers":
-            text = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
-        else:
-            s.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\n"
-                      b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
-            text = b" " * 100000
-        slow.append([s, text, 0, None])  # socket, bytes to dribble, sent, seconds until cut
-    normal = []
-    stop = threading.Event()
-
-    def normals():
-        while not stop.is_set():
-            normal.append(timed_review(args, body))
-            stop.wait(args.normal_pause)
-
-    t = threading.Thread(target=normals)
-    if args.normal_pause >= 0:
-        t.start()
     end = time.monotonic() + args.seconds
-    while time.monotonic() < end and any(c[3] is None for c in slow):
-        for i, c in enumerate(slow):
-            if c[3] is not None:
-                continue
-            s = c[0]
-            try:
-                # Anything to read from a connection that is only ever sending is its end.
+    results = [None] * args.conns  # per connection: (seconds until cut or None, bytes dribbled)
+
+    def dribble(i):
+        began = time.monotonic()
+        sent = 0
+        try:
+            s = connect(args, timeout=args.seconds)
+            if args.phase == "headers" or (args.phase == "mixed" and i % 2 == 0):
+                text = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
+            else:
+                s.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+                text = b" " * 100000
+            while time.monotonic() < end:
+                # Anything to read on a connection that only ever sends is its end.
                 if select.select([s], [], [], 0)[0] and not s.recv(4096):
                     raise ConnectionResetError("closed")
-                s.send(c[1][c[2]:c[2] + 1])
-                c[2] += 1
-            except (OSError, ssl.SSLError):
-                c[3] = time.monotonic() - began[i]
-        time.sleep(args.interval)
-    stop.set()
-    if t.is_alive():
+                s.send(text[sent:sent + 1])
+                sent += 1
+                time.sleep(args.interval)
+            s.close()
+            results[i] = (None, sent)
+        except (OSError, ssl.SSLError):
+            results[i] = (time.monotonic() - began, sent)
+
+    slow = [threading.Thread(target=dribble, args=(i,)) for i in range(args.conns)]
+    for t in slow:
+        t.start()
+    normal = []
+    while any(t.is_alive() for t in slow):
+        if args.normal_pause >= 0:
+            normal.append(timed_review(args, body))
+            time.sleep(args.normal_pause)
+        else:
+            time.sleep(0.05)
+    for t in slow:
         t.join()
-    for c in slow:
-        c[0].close()
-    cuts = [c[3] for c in slow if c[3] is not None]
+    cuts = [r[0] for r in results if r and r[0] is not None]
     ms = [m for _, m in normal]
     ok = sum(1 for st, _ in normal if st == "200")
     print(f"slow={args.conns} cut={len(cuts)} cut_min_s={min(cuts, default=0):.1f} "
-          f"cut_max_s={max(cuts, default=0):.1f} most_bytes={max(c[2] for c in slow)} "
+          f"cut_max_s={max(cuts, default=0):.1f} most_bytes={max(r[1] for r in results if r)} "
           f"normal_ok={ok} normal_total={len(normal)} normal_p50_ms={percentile(ms, 0.5):.0f} "
           f"normal_p99_ms={percentile(ms, 0.99):.0f} normal_max_ms={max(ms, default=0):.0f}")
 
