@@ -92,6 +92,16 @@ typedef struct request {
     struct timespec start;
 } request;
 
+/* Whether the connection closes after this answer: while shutting down, and after a request
+ * with both Content-Length and Transfer-Encoding (RFC 9112 6.1: the server MUST close the
+ * connection after responding to one, a possible smuggling attempt; libmicrohttpd does not). */
+static int must_close(sa_server *s, struct MHD_Connection *c)
+{
+    return atomic_load(&s->draining) ||
+           (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) &&
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+}
+
 /* Queues a response; takes ownership of body (malloc'd). allow: the Allow header for a 405. */
 static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned status,
                              const char *content_type, char *body, size_t len, const char *allow)
@@ -104,7 +114,7 @@ static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned st
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    if (atomic_load(&s->draining))
+    if (must_close(s, c))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (s->role == SA_SERVER_ADMISSION && status != MHD_HTTP_OK)
         sa_metrics_http_error(status);
