@@ -117,53 +117,49 @@ def timed_review(args, body):
 
 
 def mode_slowloris(args):
+    """--conns connections dribble a never-ending header for --seconds, then stall; each must be
+    left alone while it sends and cut within --cut-within once it stalls. One thread per
+    connection, each dribbling from its own handshake on: a slow server (valgrind) takes seconds
+    over fifty handshakes, and a connection waiting for the others would sit idle meanwhile."""
     body = open(args.body, "rb").read()
-    slow = []
-    for _ in range(args.conns):
-        slow.append(connect(args))
     header = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
-    normal = []
-    stop = threading.Event()
+    results = [None] * args.conns  # per connection: (how it ended, seconds after the stall, bytes)
 
-    def normals():
-        while not stop.is_set():
-            normal.append(timed_review(args, body))
-            stop.wait(0.1)
-
-    t = threading.Thread(target=normals)
-    t.start()
-    cut_early = 0
-    pos = 0
-    end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
-        for s in slow:
-            if s is None:
-                continue
-            try:
-                s.send(header[pos:pos + 1])
-            except (OSError, ssl.SSLError):
-                cut_early += 1
-                slow[slow.index(s)] = None
-        pos += 1
-        time.sleep(args.interval)
-    stop.set()
-    t.join()
-    # Now they stall: each must be cut by the server within the idle timeout (plus slack).
-    stalled = time.monotonic()
-    cut, cut_max = 0, 0.0
-    for s in slow:
-        if s is None:
-            continue
-        _, how = read_until_end(s, max(0.0, stalled + args.cut_within - time.monotonic()))
-        if how != "timeout":
-            cut += 1
-            cut_max = max(cut_max, time.monotonic() - stalled)
+    def run(i):
+        sent = 0
+        try:
+            s = connect(args, timeout=args.seconds + args.cut_within + 30)
+            end = time.monotonic() + args.seconds
+            while time.monotonic() < end:
+                s.send(header[sent:sent + 1])
+                sent += 1
+                time.sleep(args.interval)
+        except (OSError, ssl.SSLError):
+            results[i] = ("while-dribbling", 0.0, sent)
+            return
+        stalled = time.monotonic()
+        _, how = read_until_end(s, args.cut_within)
         s.close()
+        results[i] = ("never" if how == "timeout" else "after-stall", time.monotonic() - stalled, sent)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(args.conns)]
+    for t in threads:
+        t.start()
+    normal = []
+    # Normal reviews while the connections dribble (until the first one has ended).
+    while all(r is None for r in results) and any(t.is_alive() for t in threads):
+        normal.append(timed_review(args, body))
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    ended = [r[0] for r in results]
     ok = sum(1 for st, _ in normal if st == "200")
     worst = max((ms for _, ms in normal), default=0.0)
-    print(f"slow={args.conns} dribbled_bytes={pos} cut_while_dribbling={cut_early} "
+    cut_max = max((r[1] for r in results if r[0] == "after-stall"), default=0.0)
+    print(f"slow={args.conns} dribbled_bytes={max(r[2] for r in results)} "
+          f"cut_while_dribbling={ended.count('while-dribbling')} "
           f"normal_ok={ok} normal_total={len(normal)} normal_max_ms={worst:.0f} "
-          f"stalled_cut={cut} stalled_cut_max_s={cut_max:.1f}")
+          f"stalled_cut={ended.count('after-stall')} stalled_cut_max_s={cut_max:.1f}")
 
 
 def percentile(values, q):

@@ -18,10 +18,7 @@ CA=$TMP/certs/ca.crt
 # A memory tool the server runs under, if any: valgrind through SA_WRAP, or an ASan build.
 TOOL=${SA_WRAP:+valgrind}
 case "$(ldd "$SA_BIN")" in *libasan*) TOOL=ASan;; esac # not `| grep -q`: under pipefail, its early exit can fail the pipe
-# Under valgrind on a busy machine, 50 handshakes one after another can take over 2 s: the first
-# connections would sit idle past the timeout before the slowloris client starts dribbling.
 IDLE=2
-[ "$TOOL" = valgrind ] && IDLE=5
 PORT=$(free_port)
 URL=https://localhost:$PORT
 start_server main --listen 127.0.0.1:$PORT --tls-cert "$TMP/certs/tls.crt" --tls-key "$TMP/certs/tls.key" \
