@@ -26,6 +26,8 @@ void sa_metrics_in_flight(int delta);
 void sa_metrics_connections(int delta);
 /* A connection was closed on arrival because --max-connections were open. */
 void sa_metrics_connection_refused(void);
+/* A connection was cut because its request did not arrive whole within --request-timeout. */
+void sa_metrics_request_timeout(void);
 /* A client certificate failed verification (--client-ca, --client-cn). */
 void sa_metrics_client_cert_rejected(void);
 

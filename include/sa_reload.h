@@ -38,9 +38,8 @@ typedef struct sa_reload_config {
 
 typedef struct sa_reloader sa_reloader;
 
-/* Starts watching. st must already hold the snapshot loaded from these files; the policy file is
- * read again here and must load (it is kept as the last good text, to rebuild the snapshot when
- * only the key changes). NULL with a one-line reason in err. Paths are copied. */
+/* Starts watching. st must already hold the snapshot loaded from these files (a change of only
+ * the key shares its parsed policy). NULL with a one-line reason in err. Paths are copied. */
 sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *err,
                                size_t errlen);
 /* Asks the watcher to reload both files now, changed or not (SIGHUP). Returns at once. */

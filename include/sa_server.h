@@ -31,7 +31,9 @@ typedef struct sa_server_config {
     size_t max_body;            /* largest request body accepted, bytes */
     size_t max_buffered;        /* all request bodies being buffered at once, bytes (0: no cap) */
     unsigned max_connections;
-    unsigned idle_timeout;      /* seconds a connection may sit idle (or dribble) before it is cut */
+    unsigned idle_timeout;      /* seconds a kept-alive connection may sit idle between requests */
+    unsigned request_timeout;   /* seconds from a request's first byte until it must be whole
+                                 * (0: no deadline); see sa_conns.h */
 } sa_server_config;
 
 typedef struct sa_server sa_server;
@@ -41,11 +43,13 @@ typedef struct sa_server sa_server;
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 unsigned sa_server_port(const sa_server *s);
-/* Marks the server as shutting down: /readyz answers 503 and responses say Connection: close.
- * sa_server_stop does it too; this is for a listener that must report the drain of another. */
+/* Marks the server as shutting down while it still accepts and serves: /readyz answers 503 and
+ * every response says Connection: close, so a kept-alive client moves to another replica after
+ * its current request. sa_server_stop does it too. Accepts NULL. */
 void sa_server_draining(sa_server *s);
-/* Graceful stop: stop accepting, let in-flight requests finish (at most drain_seconds), close
- * every connection and free the server. */
+/* Graceful stop: stop accepting, close connections that are between requests, let the others
+ * finish their request (at most drain_seconds), then close whatever is left and free the
+ * server. Accepts NULL. */
 void sa_server_stop(sa_server *s, unsigned drain_seconds);
 
 /* Parses "ADDR:PORT" into a socket address; 0 or -1 with a reason. */

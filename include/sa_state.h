@@ -2,7 +2,9 @@
  *
  * A snapshot is immutable once published. Each request acquires the current snapshot (one
  * reference) and releases it when done, so a reload can publish a new snapshot while requests
- * are in flight: the old one is freed by whoever drops the last reference. */
+ * are in flight: the old one is freed by whoever drops the last reference. The parsed policy is
+ * counted apart from the snapshot: a snapshot that only changes the key shares its
+ * predecessor's policy, so a key rotation costs no policy parse (seconds at 100,000 rows). */
 #ifndef SA_STATE_H
 #define SA_STATE_H
 
@@ -11,16 +13,22 @@
 
 struct sa_policy;
 struct sa_pubkey;
+struct sa_shared_policy;
 
 typedef struct sa_snapshot {
-    struct sa_policy *policy;   /* owned */
+    struct sa_policy *policy;   /* shared with the snapshots made from this one by
+                                 * sa_snapshot_with_key; freed with the last of them */
     struct sa_pubkey *key;      /* owned */
     atomic_int refs;
+    struct sa_shared_policy *shared; /* state.c's: the policy's own reference count */
 } sa_snapshot;
 
 /* Makes a snapshot holding one reference; takes ownership of policy and key (either may be
  * NULL, meaning not loaded). NULL on allocation failure, having freed both. */
 sa_snapshot *sa_snapshot_new(struct sa_policy *policy, struct sa_pubkey *key);
+/* A snapshot with from's policy (shared, not copied) and key (taken over). NULL on allocation
+ * failure, having freed key. */
+sa_snapshot *sa_snapshot_with_key(const sa_snapshot *from, struct sa_pubkey *key);
 void sa_snapshot_retain(sa_snapshot *s);
 void sa_snapshot_release(sa_snapshot *s);
 

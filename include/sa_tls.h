@@ -46,8 +46,9 @@ const char *sa_tls_client_ca(const sa_tls *t);
 /* The certificate callback, for MHD_OPTION_HTTPS_CERT_CALLBACK2. */
 gnutls_certificate_retrieve_function3 sa_tls_retrieve_cert;
 /* To call from MHD_OPTION_NOTIFY_CONNECTION on MHD_CONNECTION_NOTIFY_STARTED, before the
- * handshake: claims the connection's socket context (the callbacks find t through it) and
- * requires a client certificate when client authentication is on. */
-void sa_tls_connection_started(sa_tls *t, struct MHD_Connection *c, void **socket_context);
+ * handshake: fills slot, where the connection's socket context must point (the first member of
+ * the caller's per-connection record: the callbacks find t through it), and requires a client
+ * certificate when client authentication is on. */
+void sa_tls_connection_started(sa_tls *t, struct MHD_Connection *c, sa_tls **slot);
 
 #endif

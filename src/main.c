@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -48,6 +49,8 @@ typedef struct serve_config {
     size_t max_buffered;
     unsigned max_connections;
     unsigned idle_timeout;
+    unsigned request_timeout;
+    unsigned shutdown_delay;
     unsigned drain_timeout;
     unsigned reload_interval;
     const char *metrics_listen;
@@ -139,8 +142,11 @@ out:
 
 static void log_startup(const serve_config *cfg, unsigned port, unsigned metrics_port)
 {
-    char threads[16], max_body[32], bound[16], metrics_bound[16];
+    char threads[16], max_body[32], bound[16], metrics_bound[16], idle[16], request[16], delay[16];
     snprintf(threads, sizeof threads, "%u", cfg->threads);
+    snprintf(idle, sizeof idle, "%u", cfg->idle_timeout);
+    snprintf(request, sizeof request, "%u", cfg->request_timeout);
+    snprintf(delay, sizeof delay, "%u", cfg->shutdown_delay);
     snprintf(max_body, sizeof max_body, "%zu", cfg->max_body);
     snprintf(bound, sizeof bound, "%u", port);
     snprintf(metrics_bound, sizeof metrics_bound, "%u", metrics_port);
@@ -152,7 +158,41 @@ static void log_startup(const serve_config *cfg, unsigned port, unsigned metrics
            "threads", threads, "max_body", max_body, "log_format", cfg->log_format,
            "metrics_listen", metrics_port ? cfg->metrics_listen : "off", "metrics_port", metrics_bound,
            "tls_min_version", cfg->tls_min_version, "client_ca", cfg->client_ca ? cfg->client_ca : "off",
-           "client_cn", cfg->client_cn ? cfg->client_cn : "any", NULL);
+           "client_cn", cfg->client_cn ? cfg->client_cn : "any", "idle_timeout", idle,
+           "request_timeout", request, "shutdown_delay", delay, NULL);
+}
+
+/* Waits for SIGTERM or SIGINT and returns it, reloading on SIGHUP meanwhile. With a limit
+ * (seconds), returns 0 when it passes first. */
+static int wait_signal(const sigset_t *sigs, sa_reloader *reloader, unsigned limit)
+{
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += limit;
+    for (;;) {
+        int sig;
+        if (!limit) {
+            if (sigwait(sigs, &sig) != 0)
+                continue;
+        } else {
+            struct timespec now, left;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            left.tv_sec = end.tv_sec - now.tv_sec;
+            left.tv_nsec = end.tv_nsec - now.tv_nsec;
+            if (left.tv_nsec < 0) {
+                left.tv_sec--;
+                left.tv_nsec += 1000000000L;
+            }
+            if (left.tv_sec < 0)
+                return 0;
+            if ((sig = sigtimedwait(sigs, NULL, &left)) < 0)
+                continue; /* EAGAIN (the time is up: seen above) or EINTR */
+        }
+        if (sig != SIGHUP)
+            return sig;
+        if (reloader)
+            sa_reloader_trigger(reloader);
+    }
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -160,7 +200,7 @@ static int cmd_serve(int argc, char **argv)
     serve_config cfg = {
         .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_buffered = 64u << 20,
         .max_connections = 1024,
-        .idle_timeout = 30, .drain_timeout = 10, .reload_interval = 2, .log_format = "json", .log_level = "info",
+        .idle_timeout = 120, .request_timeout = 10, .shutdown_delay = 5, .drain_timeout = 10, .reload_interval = 2, .log_format = "json", .log_level = "info",
         .metrics_listen = "0.0.0.0:9090", .tls_min_version = "1.2",
         .dev_ca_out = "session-admission-dev-ca.pem",
     };
@@ -174,8 +214,10 @@ static int cmd_serve(int argc, char **argv)
         {"--max-body", "SA_MAX_BODY", SA_OPT_SIZE, &cfg.max_body, "BYTES", "largest request body, K/M suffixes (default 8M)", 1024, 1ULL << 30},
         {"--max-buffered", "SA_MAX_BUFFERED", SA_OPT_SIZE, &cfg.max_buffered, "BYTES", "request bodies buffered at once, all connections together; more is answered 503 (default 64M)", 1024, 1ULL << 40},
         {"--max-connections", "SA_MAX_CONNECTIONS", SA_OPT_UINT, &cfg.max_connections, "N", "open connections at most (default 1024)", 1, 65535},
-        {"--idle-timeout", "SA_IDLE_TIMEOUT", SA_OPT_UINT, &cfg.idle_timeout, "SECONDS", "cut connections idle this long (default 30)", 1, 3600},
-        {"--drain-timeout", "SA_DRAIN_TIMEOUT", SA_OPT_UINT, &cfg.drain_timeout, "SECONDS", "on SIGTERM, wait this long for in-flight requests (default 10)", 0, 600},
+        {"--idle-timeout", "SA_IDLE_TIMEOUT", SA_OPT_UINT, &cfg.idle_timeout, "SECONDS", "close a kept-alive connection idle this long between requests; above the API server's 90 s, so it closes first (default 120)", 1, 3600},
+        {"--request-timeout", "SA_REQUEST_TIMEOUT", SA_OPT_UINT, &cfg.request_timeout, "SECONDS", "cut a connection whose request has not arrived whole this long after its first byte (default 10)", 1, 3600},
+        {"--shutdown-delay", "SA_SHUTDOWN_DELAY", SA_OPT_UINT, &cfg.shutdown_delay, "SECONDS", "on SIGTERM, keep accepting and answering this long with /readyz failing and Connection: close, while the endpoint removal propagates (default 5)", 0, 600},
+        {"--drain-timeout", "SA_DRAIN_TIMEOUT", SA_OPT_UINT, &cfg.drain_timeout, "SECONDS", "then stop accepting and wait this long for requests in flight (default 10)", 0, 600},
         {"--reload-interval", "SA_RELOAD_INTERVAL", SA_OPT_UINT, &cfg.reload_interval, "SECONDS", "check the policy, key, certificate and TLS key files for changes this often (default 2; SIGHUP reloads the policy and key at once)", 1, 3600},
         {"--metrics-listen", "SA_METRICS_LISTEN", SA_OPT_STRING, &cfg.metrics_listen, "ADDR:PORT", "plain-HTTP listener for /metrics, /healthz, /readyz (default 0.0.0.0:9090; \"off\" or empty: none)", 0, 0},
         {"--tls-min-version", "SA_TLS_MIN_VERSION", SA_OPT_STRING, &cfg.tls_min_version, "1.2|1.3", "oldest TLS version accepted (default 1.2)", 0, 0},
@@ -254,7 +296,7 @@ static int cmd_serve(int argc, char **argv)
             .role = SA_SERVER_ADMISSION, .listen = cfg.listen, .tls = tls, .threads = cfg.threads,
             .max_body = cfg.max_body, .max_buffered = cfg.max_buffered,
             .max_connections = cfg.max_connections,
-            .idle_timeout = cfg.idle_timeout,
+            .idle_timeout = cfg.idle_timeout, .request_timeout = cfg.request_timeout,
         };
         if (!(server = sa_server_start(&scfg, &state, err, sizeof err)))
             goto out;
@@ -264,6 +306,7 @@ static int cmd_serve(int argc, char **argv)
         sa_server_config mcfg = {
             .role = SA_SERVER_METRICS, .listen = cfg.metrics_listen, .reloader = reloader,
             .threads = 1, .max_connections = 64, .idle_timeout = cfg.idle_timeout,
+            .request_timeout = cfg.request_timeout,
         };
         if (!(metrics = sa_server_start(&mcfg, &state, err, sizeof err)))
             goto out;
@@ -274,24 +317,26 @@ static int cmd_serve(int argc, char **argv)
                cfg.dev_ca_out, sa_server_port(server));
     fflush(stdout);
 
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&sigs, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            if (reloader)
-                sa_reloader_trigger(reloader);
-            continue;
-        }
-        sa_log(SA_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-        break;
-    }
+    int sig = wait_signal(&sigs, reloader, 0);
+    char delay[16], drain[16];
+    snprintf(delay, sizeof delay, "%u", cfg.shutdown_delay);
+    snprintf(drain, sizeof drain, "%u", cfg.drain_timeout);
+    sa_log(SA_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+           "shutdown_delay", delay, "drain_timeout", drain, NULL);
+    /* Not ready at once, on both listeners, but still serving: until the endpoint removal has
+     * reached every node, new connections keep arriving here, and refusing them would fail
+     * admission calls the API server does not retry. */
+    sa_server_draining(server);
+    sa_server_draining(metrics);
+    if (cfg.shutdown_delay && wait_signal(&sigs, reloader, cfg.shutdown_delay))
+        sa_log(SA_LOG_INFO, "shutdown delay cut short by a second signal", NULL);
+    sa_log(SA_LOG_INFO, "no longer accepting connections; draining", NULL);
     status = 0;
 out:
     if (status)
         sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
     /* Admission first, so scrapes see the drain, and the metrics listener's /readyz (which the
-     * kubelet probes when client certificates are required) fails from the start of it; the
+     * kubelet probes when client certificates are required) keeps failing all along; the
      * watchers outlive the servers using them. */
     sa_server_draining(metrics);
     sa_server_stop(server, cfg.drain_timeout);

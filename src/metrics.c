@@ -45,6 +45,7 @@ static struct {
     atomic_llong connections;
     atomic_ullong client_cert_rejected;
     atomic_ullong connections_refused;
+    atomic_ullong request_timeouts;
     atomic_llong cert_not_after;
 } m;
 
@@ -110,6 +111,11 @@ void sa_metrics_connections(int delta)
 void sa_metrics_connection_refused(void)
 {
     inc(&m.connections_refused);
+}
+
+void sa_metrics_request_timeout(void)
+{
+    inc(&m.request_timeouts);
 }
 
 void sa_metrics_client_cert_rejected(void)
@@ -296,6 +302,10 @@ static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
     family(out, "connections_refused_total", "counter",
            "Connections closed on arrival because --max-connections were open.");
     counter(out, "connections_refused_total", NULL, get(&m.connections_refused));
+    family(out, "request_timeouts_total", "counter",
+           "Connections cut because a request (handshake, headers and body) did not arrive whole "
+           "within --request-timeout of its first byte, on either listener.");
+    counter(out, "request_timeouts_total", NULL, get(&m.request_timeouts));
 }
 
 void sa_metrics_render(sa_buf *out, const sa_metrics_sources *src, time_t now)

@@ -2,8 +2,8 @@
  *
  * Polling (sa_poll.h) rather than inotify: a ConfigMap update replaces a symlink two directories
  * above the file, which inotify on the file never sees, and a poll every two seconds costs two
- * stat(2) calls. Only the poller thread touches the file identities and the last good policy
- * text; the lock guards the counters that other threads read. */
+ * stat(2) calls. Only the poller thread touches the file identities; the lock guards the
+ * counters that other threads read. */
 #include "sa_reload.h"
 
 #include <pthread.h>
@@ -36,7 +36,6 @@ struct sa_reloader {
     sa_file_id policy_id, key_id;       /* the versions last tried (loaded or refused) */
     sa_file_id policy_seen, key_seen;   /* what the previous poll saw */
     char *key_path;             /* owned: where the key in force comes from */
-    sa_buf good_policy;         /* the last policy text that loaded */
     /* Snapshots replaced by a reload, freed here once no request holds them any more (at the
      * next poll), not by whichever request drops the last reference. */
     sa_snapshot *retired[RETIRED_MAX];
@@ -57,8 +56,8 @@ static void count_failure(sa_reloader *r, sa_watch_kind kind)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* Reads and checks the policy file. On success the text becomes the last good one. NULL after
- * logging the refusal in one line: the first error (FILE:LINE:COLUMN: reason) and how many. */
+/* Reads and checks the policy file. NULL after logging the refusal in one line: the first
+ * error (FILE:LINE:COLUMN: reason) and how many. */
 static sa_policy *load_policy(sa_reloader *r)
 {
     sa_buf text = SA_BUF_INIT, errors = SA_BUF_INIT;
@@ -78,9 +77,6 @@ static sa_policy *load_policy(sa_reloader *r)
         sa_log(SA_LOG_ERROR, "policy refused, the last good one keeps serving", "file",
                r->policy_path, "error", err, "errors", nerr, NULL);
     } else {
-        sa_buf_free(&r->good_policy);
-        r->good_policy = text;
-        text = (sa_buf)SA_BUF_INIT;
         sa_buf summary = SA_BUF_INIT;
         sa_policy_summary(p, &summary);
         sa_log(SA_LOG_INFO, "policy reloaded", "file", r->policy_path, "tables",
@@ -133,8 +129,6 @@ static int settled_change(const sa_file_id *now, sa_file_id *seen, const sa_file
     return settled && !sa_file_same(now, tried);
 }
 
-/* One poll: loads what changed (everything when forced) and publishes a new snapshot if any
- * of it loaded. What did not load keeps its last good version. */
 /* Frees the retired snapshots no request holds any more. */
 static void free_retired(sa_reloader *r)
 {
@@ -156,6 +150,8 @@ static void retire(sa_reloader *r, sa_snapshot *old)
         sa_snapshot_release(old);
 }
 
+/* One poll: loads what changed (everything when forced) and publishes a new snapshot if any
+ * of it loaded. What did not load keeps its last good version. */
 static void check(void *arg, int force)
 {
     sa_reloader *r = arg;
@@ -179,25 +175,25 @@ static void check(void *arg, int force)
     int took[SA_WATCH_KIND_COUNT] = {[SA_WATCH_POLICY] = policy != NULL,
                                      [SA_WATCH_PUBLIC_KEY] = key != NULL};
 
-    /* What did not change is rebuilt from what is in force: the key from its canonical PEM,
-     * the policy from its last good text (a snapshot owns its parts outright). */
+    /* What did not change comes from the snapshot in force: the parsed policy is shared (a key
+     * rotation costs no policy parse), the key, small, is parsed again from its canonical PEM
+     * (a snapshot owns its key). */
     char err[256];
-    sa_buf errors = SA_BUF_INIT;
     sa_snapshot *cur = sa_state_acquire(r->st);
     if (!key && cur && cur->key)
         key = sa_pubkey_parse(cur->key->pem, cur->key->pem_len, err, sizeof err);
+    sa_snapshot *snap = NULL;
+    if (policy && key)
+        snap = sa_snapshot_new(policy, key);
+    else if (key && cur && cur->policy)
+        snap = sa_snapshot_with_key(cur, key);
+    else {
+        sa_policy_free(policy);
+        sa_pubkey_free(key);
+    }
     sa_snapshot_release(cur);
-    if (!policy)
-        policy = sa_policy_load_text(r->policy_path, sa_buf_str(&r->good_policy),
-                                     r->good_policy.len, &errors);
-    sa_buf_free(&errors);
-    sa_snapshot *snap = policy && key ? sa_snapshot_new(policy, key) : NULL;
     if (!snap) {
-        if (!policy || !key) {
-            sa_policy_free(policy);
-            sa_pubkey_free(key);
-        }
-        sa_log(SA_LOG_ERROR, "reload failed: could not rebuild the snapshot", NULL);
+        sa_log(SA_LOG_ERROR, "reload failed: could not build the snapshot", NULL);
         for (int k = 0; k < SA_WATCH_KIND_COUNT; k++)
             if (took[k])
                 count_failure(r, (sa_watch_kind)k);
@@ -218,7 +214,6 @@ static void reloader_free(sa_reloader *r)
     free(r->policy_path);
     free(r->key_path_flag);
     free(r->key_path);
-    sa_buf_free(&r->good_policy);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -238,34 +233,24 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
     r->key_path_flag = cfg->key_path ? strdup(cfg->key_path) : NULL;
 
     sa_snapshot *cur = sa_state_acquire(st);
-    const char *key_path = cfg->key_path ? cfg->key_path
-                           : cur && cur->policy ? cur->policy->sessions.key_file : NULL;
+    int loaded = cur && cur->policy && cur->key;
+    const char *key_path = !loaded ? NULL : cfg->key_path ? cfg->key_path
+                                          : cur->policy->sessions.key_file;
     r->key_path = key_path ? strdup(key_path) : NULL;
     sa_snapshot_release(cur);
     if (!r->policy_path || !r->key_path || (cfg->key_path && !r->key_path_flag)) {
-        snprintf(err, errlen, "%s", key_path ? "out of memory" : "no snapshot in force to watch");
+        if (loaded)
+            snprintf(err, errlen, "out of memory");
+        else
+            snprintf(err, errlen, "%s: no policy and key loaded from it to watch", cfg->policy_path);
         reloader_free(r);
         return NULL;
     }
 
-    /* The identities first, then the text: a change in between is seen by the first poll. */
+    /* Identified after the snapshot in force was loaded: a change in between is missed until
+     * the file changes again (a window of the start-up's milliseconds). */
     r->policy_id = r->policy_seen = sa_file_identify(r->policy_path);
     r->key_id = r->key_seen = sa_file_identify(r->key_path);
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *p = NULL;
-    if (sa_buf_read_file(&r->good_policy, r->policy_path, SA_POLICY_MAX_BYTES, err, errlen) == 0) {
-        p = sa_policy_load_text(r->policy_path, sa_buf_str(&r->good_policy), r->good_policy.len,
-                                &errors);
-        if (!p)
-            snprintf(err, errlen, "%.*s", (int)strcspn(sa_buf_str(&errors), "\n"),
-                     sa_buf_str(&errors));
-    }
-    sa_buf_free(&errors);
-    sa_policy_free(p);
-    if (!p) {
-        reloader_free(r);
-        return NULL;
-    }
     r->stats.last_success_time = time(NULL);
     if (!(r->poller = sa_poller_start(r->interval_ms, check, r))) {
         snprintf(err, errlen, "cannot start the reload thread");

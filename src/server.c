@@ -20,6 +20,7 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
+#include "sa_conns.h"
 #include "sa_keys.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
@@ -36,7 +37,7 @@ struct sa_server {
     size_t max_buffered;
     atomic_size_t buffered;     /* bytes held by request bodies of all connections */
     unsigned port;
-    atomic_int in_flight;       /* requests accepted and not yet answered */
+    sa_conns *conns;            /* every open connection, for the request deadline and the drain */
     atomic_int draining;        /* shutting down: say Connection: close, readyz fails */
     atomic_int starting;        /* inside MHD_start_daemon: its messages are the reason it fails */
     unsigned max_connections;
@@ -67,6 +68,18 @@ static const struct {
     {"/metrics", ROUTE_METRICS, "GET", ON_METRICS},
 };
 
+/* Per connection, from libmicrohttpd's start notification to its close; the socket context. */
+typedef struct conn {
+    sa_tls *tls;                /* first: tls.c finds its sa_tls through the socket context */
+    sa_conn track;
+} conn;
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 /* Per-request state, from the first call of the access handler to the completion callback. */
 typedef struct request {
     route_kind route;
@@ -78,6 +91,16 @@ typedef struct request {
     int busy;                   /* over --max-buffered: discard the rest, answer 503 */
     struct timespec start;
 } request;
+
+/* Whether the connection closes after this answer: while shutting down, and after a request
+ * with both Content-Length and Transfer-Encoding (RFC 9112 6.1: the server MUST close the
+ * connection after responding to one, a possible smuggling attempt; libmicrohttpd does not). */
+static int must_close(sa_server *s, struct MHD_Connection *c)
+{
+    return atomic_load(&s->draining) ||
+           (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) &&
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+}
 
 /* Queues a response; takes ownership of body (malloc'd). allow: the Allow header for a 405. */
 static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned status,
@@ -91,7 +114,7 @@ static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned st
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    if (atomic_load(&s->draining))
+    if (must_close(s, c))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (s->role == SA_SERVER_ADMISSION && status != MHD_HTTP_OK)
         sa_metrics_http_error(status);
@@ -304,7 +327,6 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         rq->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0; /* <= max_body, checked above */
     }
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
-    atomic_fetch_add(&s->in_flight, 1);
     if (s->role == SA_SERVER_ADMISSION)
         sa_metrics_in_flight(1);
     *rc = MHD_YES;
@@ -340,9 +362,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     sa_server *s = cls;
     request *rq = *ctx;
+    conn *cn = conn_of(c);
     if (!rq) {
         enum MHD_Result rc;
         rq = begin(s, c, url, method, &rc);
+        /* Answered at once (a refusal, a GET), or a body follows under the request deadline. */
+        if (cn && rq && rq->review)
+            sa_conns_headers_in(s->conns, &cn->track);
+        else if (cn)
+            sa_conns_received(s->conns, &cn->track);
         if (!rq)
             return rc;
         *ctx = rq;
@@ -376,40 +404,58 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (!rq->review)
         return MHD_YES; /* already answered */
+    if (cn)
+        sa_conns_received(s->conns, &cn->track);
     return answer_review(s, c, rq, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     sa_server *s = cls;
+    conn *cn = conn_of(c);
+    if (cn)
+        sa_conns_idle(s->conns, &cn->track);
     request *rq = *ctx;
     if (!rq)
         return;
     release_body(s, rq);
     free(rq);
     *ctx = NULL;
-    atomic_fetch_sub(&s->in_flight, 1);
     if (s->role == SA_SERVER_ADMISSION)
         sa_metrics_in_flight(-1);
 }
 
-/* Admission listener only: counts connections, and hands each new one to the TLS module
- * before its handshake. */
+/* Tracks each connection (request deadline, drain); on the admission listener also counts it
+ * and hands it to the TLS module before its handshake. Without a record (out of memory) a TLS
+ * connection fails its handshake, and a plain one is served untracked. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     sa_server *s = cls;
+    conn *cn = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        atomic_fetch_add(&s->connections, 1);
-        sa_metrics_connections(1);
-        sa_tls_connection_started(s->tls, c, socket_context);
-    } else {
-        atomic_fetch_sub(&s->connections, 1);
-        sa_metrics_connections(-1);
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        cn = fd ? calloc(1, sizeof *cn) : NULL;
+        if (cn) {
+            sa_conns_add(s->conns, &cn->track, fd->connect_fd);
+            if (s->tls)
+                sa_tls_connection_started(s->tls, c, &cn->tls);
+        }
+        *socket_context = cn;
+    } else if (cn) {
+        sa_conns_remove(s->conns, &cn->track); /* before libmicrohttpd closes the socket */
+        free(cn);
+        *socket_context = NULL;
     }
+    if (s->role != SA_SERVER_ADMISSION)
+        return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&s->connections, 1);
+    else
+        atomic_fetch_sub(&s->connections, 1);
+    sa_metrics_connections(code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
 /* At its own connection limit libmicrohttpd stops accepting, so connections past it wait in the
@@ -498,11 +544,17 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     }
     s->role = cfg->role;
     s->state = state;
-    s->tls = cfg->tls;
+    s->tls = cfg->role == SA_SERVER_ADMISSION ? cfg->tls : NULL;
     s->reloader = cfg->reloader;
     s->max_body = cfg->max_body;
     s->max_buffered = cfg->max_buffered;
     s->max_connections = cfg->max_connections;
+    if (!(s->conns = sa_conns_new(cfg->role == SA_SERVER_ADMISSION ? "admission" : "metrics",
+                                  cfg->request_timeout))) {
+        snprintf(err, errlen, "cannot start the request deadline watcher");
+        free(s);
+        return NULL;
+    }
     unsigned mhd_limit = cfg->max_connections;
     MHD_AcceptPolicyCallback accept_policy = NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -510,6 +562,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         flags |= MHD_USE_IPv6;
     if (cfg->role == SA_SERVER_ADMISSION && !cfg->tls) {
         snprintf(err, errlen, "the admission listener needs TLS credentials");
+        sa_conns_free(s->conns);
         free(s);
         return NULL;
     }
@@ -519,6 +572,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     size_t n = 0;
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
     if (cfg->role == SA_SERVER_ADMISSION) {
         /* The certificate comes from the per-handshake callback, so a rotated pair needs no
          * restart; the client CA, when given, is the trust list client certificates are
@@ -527,7 +581,6 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         flags |= MHD_USE_TLS;
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)sa_tls_retrieve_cert};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sa_tls_priorities(cfg->tls)};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
         accept_policy = on_accept;
         mhd_limit = cfg->max_connections * (cfg->threads > 1 ? cfg->threads : 1) + 1;
         if (client_ca)
@@ -549,6 +602,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     if (!s->daemon) {
         snprintf(err, errlen, "cannot serve on %s (libmicrohttpd's reason is logged just above)",
                  cfg->listen);
+        sa_conns_free(s->conns);
         free(s);
         return NULL;
     }
@@ -576,10 +630,23 @@ void sa_server_stop(sa_server *s, unsigned drain_seconds)
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    /* In-flight requests finish; idle kept-alive connections are closed by the stop below. */
-    const struct timespec tick = {0, 10 * 1000 * 1000};
-    for (unsigned waited = 0; atomic_load(&s->in_flight) > 0 && waited < drain_seconds * 100; waited++)
+    /* Idle connections close now, between requests; the others once their request is answered
+     * (with Connection: close), each checked again every tick since a request may have just
+     * started on one. What is still open at the drain timeout is cut by the stop. */
+    const struct timespec tick = {0, 20 * 1000 * 1000};
+    unsigned open = sa_conns_close_idle(s->conns);
+    for (unsigned waited = 0; open > 0 && waited < drain_seconds * 50; waited++) {
         nanosleep(&tick, NULL);
+        open = sa_conns_close_idle(s->conns);
+    }
+    if (open) {
+        char left[16];
+        snprintf(left, sizeof left, "%u", open);
+        sa_log(SA_LOG_WARN, "drain timeout: cutting connections still receiving or answering",
+               "listener", s->role == SA_SERVER_ADMISSION ? "admission" : "metrics",
+               "connections", left, NULL);
+    }
     MHD_stop_daemon(s->daemon);
+    sa_conns_free(s->conns);
     free(s);
 }

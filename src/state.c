@@ -6,17 +6,51 @@
 #include "sa_keys.h"
 #include "sa_policy.h"
 
-sa_snapshot *sa_snapshot_new(struct sa_policy *policy, struct sa_pubkey *key)
+/* A parsed policy and the number of snapshots holding it. */
+struct sa_shared_policy {
+    atomic_int refs;
+    struct sa_policy *policy;
+};
+
+static sa_snapshot *snapshot_of(struct sa_shared_policy *shared, struct sa_pubkey *key)
 {
     sa_snapshot *s = malloc(sizeof *s);
     if (!s) {
+        sa_pubkey_free(key);
+        return NULL;
+    }
+    s->shared = shared;
+    s->policy = shared ? shared->policy : NULL;
+    s->key = key;
+    atomic_init(&s->refs, 1);
+    return s;
+}
+
+sa_snapshot *sa_snapshot_new(struct sa_policy *policy, struct sa_pubkey *key)
+{
+    struct sa_shared_policy *shared = NULL;
+    if (policy && !(shared = malloc(sizeof *shared))) {
         sa_policy_free(policy);
         sa_pubkey_free(key);
         return NULL;
     }
-    s->policy = policy;
-    s->key = key;
-    atomic_init(&s->refs, 1);
+    if (shared) {
+        shared->policy = policy;
+        atomic_init(&shared->refs, 1);
+    }
+    sa_snapshot *s = snapshot_of(shared, key);
+    if (!s && shared) {
+        sa_policy_free(policy);
+        free(shared);
+    }
+    return s;
+}
+
+sa_snapshot *sa_snapshot_with_key(const sa_snapshot *from, struct sa_pubkey *key)
+{
+    sa_snapshot *s = snapshot_of(from->shared, key);
+    if (s && s->shared)
+        atomic_fetch_add_explicit(&s->shared->refs, 1, memory_order_relaxed);
     return s;
 }
 
@@ -29,7 +63,10 @@ void sa_snapshot_release(sa_snapshot *s)
 {
     if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
-    sa_policy_free(s->policy);
+    if (s->shared && atomic_fetch_sub_explicit(&s->shared->refs, 1, memory_order_acq_rel) == 1) {
+        sa_policy_free(s->shared->policy);
+        free(s->shared);
+    }
     sa_pubkey_free(s->key);
     free(s);
 }

@@ -233,14 +233,15 @@ static void publish(sa_tls *t, creds *c, int reloaded, time_t now)
 /* ---- handshake callbacks ------------------------------------------------------------- */
 
 /* The sa_tls serving this session. libmicrohttpd sets the GnuTLS session pointer to its
- * connection (its own PSK callback relies on that), and the connection's socket context is
- * ours from sa_tls_connection_started. */
+ * connection (its own PSK callback relies on that), and the connection's socket context points
+ * at the slot sa_tls_connection_started filled. */
 static sa_tls *tls_of(gnutls_session_t session)
 {
     struct MHD_Connection *conn = gnutls_session_get_ptr(session);
     const union MHD_ConnectionInfo *info =
         conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-    return info ? info->socket_context : NULL;
+    sa_tls *const *slot = info ? info->socket_context : NULL;
+    return slot ? *slot : NULL;
 }
 
 int sa_tls_retrieve_cert(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
@@ -331,16 +332,17 @@ static int verify_client(gnutls_session_t session)
     return GNUTLS_E_CERTIFICATE_ERROR;
 }
 
-void sa_tls_connection_started(sa_tls *t, struct MHD_Connection *c, void **socket_context)
+void sa_tls_connection_started(sa_tls *t, struct MHD_Connection *c, sa_tls **slot)
 {
+    *slot = NULL;
     if (t->client_ca) {
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         if (!info || !info->tls_session)
-            return; /* no socket context: the certificate callback fails the handshake */
+            return; /* an empty slot: the certificate callback fails the handshake */
         gnutls_certificate_server_set_request(info->tls_session, GNUTLS_CERT_REQUIRE);
         gnutls_session_set_verify_function(info->tls_session, verify_client);
     }
-    *socket_context = t;
+    *slot = t;
 }
 
 const char *sa_tls_priorities(const sa_tls *t)

@@ -141,6 +141,7 @@ def check_deployment(objs, v, ns, fn):
         "SA_MAX_BODY": str(v["server"]["maxBodyBytes"]),
         "SA_LOG_FORMAT": v["server"]["logFormat"],
         "SA_LOG_LEVEL": v["server"]["logLevel"],
+        "SA_SHUTDOWN_DELAY": str(v["server"]["shutdownDelaySeconds"]),
         "SA_DRAIN_TIMEOUT": str(v["server"]["drainTimeoutSeconds"]),
     }
     if v["server"]["threads"]:
@@ -150,8 +151,9 @@ def check_deployment(objs, v, ns, fn):
         if v["clientAuth"]["commonName"]:
             want_env["SA_CLIENT_CN"] = v["clientAuth"]["commonName"]
     check(env == want_env, f"container env {env} != {want_env}")
-    check(pod.get("terminationGracePeriodSeconds", 0) > int(env.get("SA_DRAIN_TIMEOUT", 1 << 30)),
-          "terminationGracePeriodSeconds not longer than the drain timeout")
+    check(pod.get("terminationGracePeriodSeconds", 0) >
+          int(env.get("SA_SHUTDOWN_DELAY", 1 << 30)) + int(env.get("SA_DRAIN_TIMEOUT", 1 << 30)),
+          "terminationGracePeriodSeconds not longer than the shutdown delay plus the drain timeout")
 
     # Each file the server is pointed at lives in a directory mount of the volume that holds it.
     mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}

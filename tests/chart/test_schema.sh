@@ -41,8 +41,22 @@ refuse "publicKey.pem holds a private key" \
 refuse 'publicKey.pem must be a PEM "PUBLIC KEY" block' --set-string publicKey.pem=not-a-key
 refuse "set either certManager.enabled or tls.existingSecret, not both" \
   --set certManager.enabled=true --set tls.existingSecret=mine
-refuse "terminationGracePeriodSeconds must be longer than server.drainTimeoutSeconds" \
+# The grace period must cover the shutdown delay plus the drain (equal is refused: no margin).
+refuse "terminationGracePeriodSeconds must be longer than server.shutdownDelaySeconds plus server.drainTimeoutSeconds" \
   --set terminationGracePeriodSeconds=10 --set server.drainTimeoutSeconds=10
+refuse "terminationGracePeriodSeconds must be longer than server.shutdownDelaySeconds plus server.drainTimeoutSeconds" \
+  --set terminationGracePeriodSeconds=15 --set server.shutdownDelaySeconds=5 --set server.drainTimeoutSeconds=10
+refuse "terminationGracePeriodSeconds must be longer than server.shutdownDelaySeconds plus server.drainTimeoutSeconds" \
+  --set terminationGracePeriodSeconds=20 --set server.shutdownDelaySeconds=15
+# ... and one second more is enough.
+if "$HELM" template sa "$CHART" --namespace session-admission --set terminationGracePeriodSeconds=16 \
+    --set server.shutdownDelaySeconds=5 --set server.drainTimeoutSeconds=10 >"$TMP/out" 2>"$TMP/err"; then
+  echo "ok: accepted a grace period one second over the shutdown delay plus the drain"
+else
+  cat "$TMP/err" >&2; fail "refused terminationGracePeriodSeconds=16 with a 5 s delay and a 10 s drain"
+fi
+refuse "server.shutdownDelaySeconds: Must be greater than or equal to 0" --set server.shutdownDelaySeconds=-1
+refuse "server.shutdownDelaySeconds: Invalid type. Expected: integer" --set-string server.shutdownDelaySeconds=5s
 refuse "clientAuth.caSecret is required when clientAuth.enabled" --set clientAuth.enabled=true
 # helm template cannot read a Secret, so tls.existingSecret needs tls.caBundle there (install reads ca.crt).
 refuse 'tls.existingSecret "mine" has no ca.crt this chart can read' --set tls.existingSecret=mine

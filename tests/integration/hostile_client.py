@@ -11,9 +11,16 @@ facts that the shell test asserts on; every wait is bounded by a timeout.
   slowloris  N connections dribble headers a byte at a time while normal requests are timed
   flood      hold connections up to the limit, try more, report how each one ended
   bigbody    stream a huge chunked body, sampling the server's RSS from /proc
+  slowreq    N connections dribble their request (headers, or a body after whole headers) a
+             byte per --interval for as long as the server lets them, while normal reviews are
+             timed: when and how each slow one was cut, and the normal reviews' p50/p99/max
+  keepalive  one connection, a review, then for each of --waits: sleep that long and send another
+             on the same connection: whether each was answered on it or the server had closed it;
+             with --timeout, then waits that long for the server to close it: how long it took
 """
 import argparse
 import codecs
+import select
 import re
 import socket
 import ssl
@@ -110,53 +117,143 @@ def timed_review(args, body):
 
 
 def mode_slowloris(args):
+    """--conns connections dribble a never-ending header for --seconds, then stall; each must be
+    left alone while it sends and cut within --cut-within once it stalls. One thread per
+    connection, each dribbling from its own handshake on: a slow server (valgrind) takes seconds
+    over fifty handshakes, and a connection waiting for the others would sit idle meanwhile."""
     body = open(args.body, "rb").read()
-    slow = []
-    for _ in range(args.conns):
-        slow.append(connect(args))
     header = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
-    normal = []
-    stop = threading.Event()
+    results = [None] * args.conns  # per connection: (how it ended, seconds after the stall, bytes)
 
-    def normals():
-        while not stop.is_set():
-            normal.append(timed_review(args, body))
-            stop.wait(0.1)
-
-    t = threading.Thread(target=normals)
-    t.start()
-    cut_early = 0
-    pos = 0
-    end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
-        for s in slow:
-            if s is None:
-                continue
-            try:
-                s.send(header[pos:pos + 1])
-            except (OSError, ssl.SSLError):
-                cut_early += 1
-                slow[slow.index(s)] = None
-        pos += 1
-        time.sleep(args.interval)
-    stop.set()
-    t.join()
-    # Now they stall: each must be cut by the server within the idle timeout (plus slack).
-    stalled = time.monotonic()
-    cut, cut_max = 0, 0.0
-    for s in slow:
-        if s is None:
-            continue
-        _, how = read_until_end(s, max(0.0, stalled + args.cut_within - time.monotonic()))
-        if how != "timeout":
-            cut += 1
-            cut_max = max(cut_max, time.monotonic() - stalled)
+    def run(i):
+        sent = 0
+        try:
+            s = connect(args, timeout=args.seconds + args.cut_within + 30)
+            end = time.monotonic() + args.seconds
+            while time.monotonic() < end:
+                s.send(header[sent:sent + 1])
+                sent += 1
+                time.sleep(args.interval)
+        except (OSError, ssl.SSLError):
+            results[i] = ("while-dribbling", 0.0, sent)
+            return
+        stalled = time.monotonic()
+        _, how = read_until_end(s, args.cut_within)
         s.close()
+        results[i] = ("never" if how == "timeout" else "after-stall", time.monotonic() - stalled, sent)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(args.conns)]
+    for t in threads:
+        t.start()
+    normal = []
+    # Normal reviews while the connections dribble (until the first one has ended).
+    while all(r is None for r in results) and any(t.is_alive() for t in threads):
+        normal.append(timed_review(args, body))
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    ended = [r[0] for r in results]
     ok = sum(1 for st, _ in normal if st == "200")
     worst = max((ms for _, ms in normal), default=0.0)
-    print(f"slow={args.conns} dribbled_bytes={pos} cut_while_dribbling={cut_early} "
+    cut_max = max((r[1] for r in results if r[0] == "after-stall"), default=0.0)
+    print(f"slow={args.conns} dribbled_bytes={max(r[2] for r in results)} "
+          f"cut_while_dribbling={ended.count('while-dribbling')} "
           f"normal_ok={ok} normal_total={len(normal)} normal_max_ms={worst:.0f} "
-          f"stalled_cut={cut} stalled_cut_max_s={cut_max:.1f}")
+          f"stalled_cut={ended.count('after-stall')} stalled_cut_max_s={cut_max:.1f}")
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
+
+
+def mode_slowreq(args):
+    """Each slow connection sends its first byte at connect (the ClientHello), then its request
+    one byte per --interval: the headers never end (--phase headers), or the headers end and the
+    declared body never does (--phase body; mixed: half each). The server must cut each about
+    --request-timeout after its first byte, while it keeps sending. One thread per connection,
+    so each cut is seen when it happens, however long the others take to connect."""
+    body = open(args.body, "rb").read()
+    end = time.monotonic() + args.seconds
+    results = [None] * args.conns  # per connection: (seconds until cut or None, bytes dribbled)
+
+    def dribble(i):
+        began = time.monotonic()
+        sent = 0
+        try:
+            s = connect(args, timeout=args.seconds)
+            if args.phase == "headers" or (args.phase == "mixed" and i % 2 == 0):
+                text = b"POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100000
+            else:
+                s.sendall(b"POST /validate HTTP/1.1\r\nHost: localhost\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+                text = b" " * 100000
+            while time.monotonic() < end:
+                # Anything to read on a connection that only ever sends is its end.
+                if select.select([s], [], [], 0)[0] and not s.recv(4096):
+                    raise ConnectionResetError("closed")
+                s.send(text[sent:sent + 1])
+                sent += 1
+                time.sleep(args.interval)
+            s.close()
+            results[i] = (None, sent)
+        except (OSError, ssl.SSLError):
+            results[i] = (time.monotonic() - began, sent)
+
+    slow = [threading.Thread(target=dribble, args=(i,)) for i in range(args.conns)]
+    for t in slow:
+        t.start()
+    normal = []
+    while any(t.is_alive() for t in slow):
+        if args.normal_pause >= 0:
+            normal.append(timed_review(args, body))
+            time.sleep(args.normal_pause)
+        else:
+            time.sleep(0.05)
+    for t in slow:
+        t.join()
+    cuts = [r[0] for r in results if r and r[0] is not None]
+    ms = [m for _, m in normal]
+    ok = sum(1 for st, _ in normal if st == "200")
+    print(f"slow={args.conns} cut={len(cuts)} cut_min_s={min(cuts, default=0):.1f} "
+          f"cut_max_s={max(cuts, default=0):.1f} most_bytes={max(r[1] for r in results if r)} "
+          f"normal_ok={ok} normal_total={len(normal)} normal_p50_ms={percentile(ms, 0.5):.0f} "
+          f"normal_p99_ms={percentile(ms, 0.99):.0f} normal_max_ms={max(ms, default=0):.0f}")
+
+
+def mode_keepalive(args):
+    body = open(args.body, "rb").read()
+    s = connect(args)
+    results = []
+    for wait in [0.0] + [float(w) for w in args.waits.split(",") if w]:
+        time.sleep(wait)
+        if select.select([s], [], [], 0)[0]:
+            results.append("closed-while-idle")
+            break
+        try:
+            s.sendall(request_bytes("POST", "/validate", body))
+            f = s.makefile("rb")
+            line = f.readline()
+            length = 0
+            while True:
+                h = f.readline()
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                if h.lower().startswith(b"content-length:"):
+                    length = int(h.split(b":")[1])
+            answer = f.read(length)
+            st = statuses(line)
+            results.append(st[0] if st and len(answer) == length else "cut")
+        except (OSError, ssl.SSLError) as e:
+            results.append(type(e).__name__)
+            break
+    end, after = "", 0.0
+    if args.wait_close:
+        start = time.monotonic()
+        _, end = read_until_end(s, args.timeout)
+        after = time.monotonic() - start
+    s.close()
+    print(f"answers={','.join(results)} end={end} after_s={after:.1f}")
 
 
 def mode_flood(args):
@@ -226,7 +323,7 @@ def mode_bigbody(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["raw", "slowloris", "flood", "bigbody"])
+    p.add_argument("mode", choices=["raw", "slowloris", "flood", "bigbody", "slowreq", "keepalive"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca")
     p.add_argument("--body", help="a file: the {body} of raw, the review of slowloris")
@@ -242,9 +339,15 @@ def main():
     p.add_argument("--request-timeout", type=float, default=5.0)
     p.add_argument("--mib", type=int, default=100)
     p.add_argument("--pid", type=int)
+    p.add_argument("--phase", choices=["headers", "body", "mixed"], default="mixed")
+    p.add_argument("--normal-pause", type=float, default=0.05,
+                   help="slowreq: seconds between normal reviews (negative: none)")
+    p.add_argument("--waits", default="", help="keepalive: seconds idle before each next review")
+    p.add_argument("--wait-close", action="store_true",
+                   help="keepalive: then wait up to --timeout for the server to close")
     args = p.parse_args()
     {"raw": mode_raw, "slowloris": mode_slowloris, "flood": mode_flood,
-     "bigbody": mode_bigbody}[args.mode](args)
+     "bigbody": mode_bigbody, "slowreq": mode_slowreq, "keepalive": mode_keepalive}[args.mode](args)
 
 
 if __name__ == "__main__":

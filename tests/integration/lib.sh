@@ -8,6 +8,9 @@ SA_SRC=${SA_SRC:?SA_SRC must name the repository root}
 # Servers bind no metrics listener unless a test asks (--metrics-listen): the default 0.0.0.0:9090
 # would collide between tests running in parallel.
 export SA_METRICS_LISTEN=${SA_METRICS_LISTEN:-off}
+# And stop at once on SIGTERM: the production delay (5 s, while the endpoint removal propagates)
+# has nothing to wait for here; test_rollout.sh and the shutdown checks of test_server.sh set it.
+export SA_SHUTDOWN_DELAY=${SA_SHUTDOWN_DELAY:-0}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sa-test.XXXXXX")
 PIDS=()
 FAILS=0

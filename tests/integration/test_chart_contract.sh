@@ -4,7 +4,8 @@
 # as the Deployment would: its args, its environment, the policy from its ConfigMap, files at
 # the paths its volumes mount (moved under a temporary root). Asserts every env var is a flag the
 # binary knows, the policy passes check-policy, the server becomes ready on the probe's path and
-# scheme, and the paths the webhook configurations call answer AdmissionReviews.
+# scheme, the paths the webhook configurations call answer AdmissionReviews, and SIGTERM fails
+# the probe at once, keeps answering for the shutdown delay and exits within the grace period.
 source "$(dirname "$0")/lib.sh"
 HELM=${HELM:-$SA_SRC/.tools/bin/helm}
 [ -x "$HELM" ] || { echo "helm not found at $HELM (run .ci/setup)"; exit 1; }
@@ -42,12 +43,13 @@ print("ENVV=(%s)" % " ".join(shlex.quote(k + "=" + v) for k, v in env.items()))
 print("PROBE_PATH=%s PROBE_SCHEME=%s PROBE_PORT=%s PORT=%s" % (probe["path"], probe["scheme"], probe_port, port))
 print("KEYDIR=%s TLSDIR=%s" % (shlex.quote(root + mounts["public-key"]), shlex.quote(root + mounts["tls"])))
 print("POLICY=%s" % shlex.quote(root + mounts["policy"] + "/policy.yaml"))
+print("GRACE=%d" % pod["terminationGracePeriodSeconds"])
 for d in docs:
     if d["kind"] in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
         for w in d["webhooks"]:
             print("WEBHOOK_PATHS+=(%s)" % w["clientConfig"]["service"]["path"])
 PY
-  local ARGS=() ENVV=() WEBHOOK_PATHS=() PROBE_PATH PROBE_SCHEME PROBE_PORT PORT KEYDIR TLSDIR POLICY
+  local ARGS=() ENVV=() WEBHOOK_PATHS=() PROBE_PATH PROBE_SCHEME PROBE_PORT PORT KEYDIR TLSDIR POLICY GRACE
   source "$TMP/$name/env"
   for kv in "${ENVV[@]}"; do
     check "$name: env ${kv%%=*} is a flag the binary knows" grep -q "\[${kv%%=*}\]" "$TMP/help.txt"
@@ -83,7 +85,20 @@ PY
       --data-binary @"$FIX/rolebinding-v1.json" "https://localhost:$PORT$p?timeout=5s")
     expect_eq "$name: webhook path $p answers a review" "$got" "200"
   done
-  kill -TERM "$pid"; wait "$pid"; expect_eq "$name: exits 0 on SIGTERM" "$?" "0"
+  # SIGTERM as the kubelet sends it: the readiness probe fails at once, reviews are still
+  # answered (with Connection: close) during the shutdown delay, and the server has exited well
+  # within the pod's terminationGracePeriodSeconds.
+  local t0=$SECONDS hdr
+  kill -TERM "$pid"
+  sleep 0.5
+  expect_eq "$name: after SIGTERM the readiness probe fails at once" \
+    "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$TMP/$name/certs/ca.crt" "$scheme://localhost:$PROBE_PORT$PROBE_PATH")" "503"
+  hdr=$(curl -sS -D - -o /dev/null "${curl_tls[@]}" -H 'Content-Type: application/json' \
+    --data-binary @"$FIX/rolebinding-v1.json" "https://localhost:$PORT${WEBHOOK_PATHS[0]}?timeout=5s" | tr -d '\r')
+  check "$name: a review during the shutdown delay is answered" grep -q '^HTTP/1.1 200' <<< "$hdr"
+  check "$name: ... with Connection: close" grep -qi '^Connection: close' <<< "$hdr"
+  wait "$pid"; expect_eq "$name: exits 0 on SIGTERM" "$?" "0"
+  check "$name: stopped $((SECONDS - t0)) s after SIGTERM, within the grace period of $GRACE s" [ $((SECONDS - t0)) -lt "$GRACE" ]
 }
 
 run_case default

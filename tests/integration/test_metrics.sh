@@ -127,6 +127,7 @@ WANT['session_admission_reloads_total{target="certificate",result="success"}']=0
 WANT['session_admission_reloads_total{target="certificate",result="failure"}']=0
 WANT['session_admission_reloads_total{target="policy",result="failure"}']=0
 WANT['session_admission_client_certificate_rejections_total']=0
+WANT['session_admission_request_timeouts_total']=0
 fp=$(openssl pkey -pubin -in "$SA_SRC/examples/example-public.pem" -outform DER | sha256sum | cut -d' ' -f1)
 WANT["session_admission_public_key_info{fingerprint=\"$fp\"}"]=1
 serial=$(openssl x509 -in "$TMP/certs/tls.crt" -noout -serial | cut -d= -f2)

@@ -32,7 +32,7 @@ static void mutate(const char *policy_text, const char *ns, const char *pod, sa_
     int rc = sa_review_parse(&r, body.data, body.len, err, sizeof err);
     SA_CHECK_INT(rc, 0);
     if (p && rc == 0) {
-        sa_snapshot snap = {p, &test_key, 1};
+        sa_snapshot snap = {p, &test_key, 1, NULL};
         sa_verdict v;
         sa_verdict_init(&v, p->modes);
         sa_mutate_pod(&snap, &r, &v);

@@ -123,10 +123,17 @@ static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
     SA_CHECK_INT(pod_mode(&st), SA_MODE_WARN);
 
     /* A new key while the broken policy is on disk: the key is taken, and the policy in force
-     * is rebuilt from its last good text, not from the broken file. */
+     * is kept, not read from the broken file: the very same parsed policy, shared, not parsed
+     * again (a key rotation must not cost a policy parse). */
+    sa_snapshot *before = sa_state_acquire(&st);
     publish("key", 2, "public.pem", k2->pem);
     SA_CHECK(wait_count(r, 0, SA_WATCH_PUBLIC_KEY, 1));
     SA_CHECK(key_is(&st, k2->fingerprint));
+    SA_CHECK_INT(pod_mode(&st), SA_MODE_WARN);
+    sa_snapshot *after = sa_state_acquire(&st);
+    SA_CHECK(after != before && after->policy == before->policy && after->key != before->key);
+    sa_snapshot_release(after);
+    sa_snapshot_release(before); /* the policy stays: the snapshot in force shares it */
     SA_CHECK_INT(pod_mode(&st), SA_MODE_WARN);
 
     /* A good policy again. */
