@@ -58,8 +58,17 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode code)
 {
     null_server *ns = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        sa_tls_connection_started(ns->tls, c, socket_context);
+    /* As the server does: the socket context points at a per-connection record whose first
+     * member is the TLS slot the certificate callback reads. */
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        sa_tls **slot = malloc(sizeof *slot);
+        if (slot)
+            sa_tls_connection_started(ns->tls, c, slot);
+        *socket_context = slot;
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
 }
 
 int main(int argc, char **argv)
