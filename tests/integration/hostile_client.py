@@ -127,6 +127,7 @@ def mode_slowloris(args):
 
     def run(i):
         sent = 0
+        began = time.monotonic()
         try:
             s = connect(args, timeout=args.seconds + args.cut_within + 30)
             end = time.monotonic() + args.seconds
@@ -134,13 +135,15 @@ def mode_slowloris(args):
                 s.send(header[sent:sent + 1])
                 sent += 1
                 time.sleep(args.interval)
-        except (OSError, ssl.SSLError):
-            results[i] = ("while-dribbling", 0.0, sent)
+        except (OSError, ssl.SSLError) as e:
+            # How and when it was cut, so a failure says whether the handshake or the dribble broke.
+            results[i] = ("while-dribbling", 0.0, sent,
+                          f"{type(e).__name__}@{sent}B/{time.monotonic() - began:.1f}s")
             return
         stalled = time.monotonic()
         _, how = read_until_end(s, args.cut_within)
         s.close()
-        results[i] = ("never" if how == "timeout" else "after-stall", time.monotonic() - stalled, sent)
+        results[i] = ("never" if how == "timeout" else "after-stall", time.monotonic() - stalled, sent, "")
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(args.conns)]
     for t in threads:
@@ -159,7 +162,8 @@ def mode_slowloris(args):
     print(f"slow={args.conns} dribbled_bytes={max(r[2] for r in results)} "
           f"cut_while_dribbling={ended.count('while-dribbling')} "
           f"normal_ok={ok} normal_total={len(normal)} normal_max_ms={worst:.0f} "
-          f"stalled_cut={ended.count('after-stall')} stalled_cut_max_s={cut_max:.1f}")
+          f"stalled_cut={ended.count('after-stall')} stalled_cut_max_s={cut_max:.1f} "
+          f"cut_how={','.join(r[3] for r in results if r[3]) or 'none'}")
 
 
 def percentile(values, q):
