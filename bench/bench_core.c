@@ -19,7 +19,7 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_policy.h"
 
 int main(int argc, char **argv)
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
     double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
     printf("iterations=%ld ns_per_review=%.0f request_bytes=%zu response_bytes=%zu decision=%s\n",
            iterations, iterations ? ns / (double)iterations : 0.0, review.len, out_len,
-           sa_decision_name(decision));
+           sa_admit_decision_name(decision));
     sa_snapshot_release(snap);
     sa_buf_free(&review);
     sa_buf_free(&errors);

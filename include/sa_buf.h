@@ -45,6 +45,11 @@ void sa_buf_free(sa_buf *b);
 
 /* Makes room for one more element in a growable array *items of *cap elements, count in use:
  * doubles it (from first) when full. Returns 0, or -1 when out of memory (nothing changed). */
-int sa_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first);
+int sa_buf_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first);
+
+/* Base64 (standard alphabet, padded, no line breaks) of n bytes, appended to out. */
+void sa_buf_base64_append(sa_buf *out, const unsigned char *bytes, size_t n);
+/* Decodes padded standard base64 (no line breaks), appending the bytes to out. -1 if it is not. */
+int sa_buf_base64_decode(const char *b64, sa_buf *out);
 
 #endif

@@ -33,7 +33,7 @@ void sa_json_arena_end(void);
 void sa_json_delete(cJSON *doc);
 
 /* How many leading bytes of text are valid UTF-8 (len when all are). */
-size_t sa_utf8_valid_prefix(const char *text, size_t len);
+size_t sa_json_utf8_valid_prefix(const char *text, size_t len);
 
 /* Member key of obj, case-sensitive, or NULL (also when obj is not an object). */
 const cJSON *sa_json_get(const cJSON *obj, const char *key);

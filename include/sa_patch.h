@@ -2,7 +2,7 @@
  *
  * Operations are written straight into a JSON array text as they are added (no intermediate
  * tree), because a mutation emits a handful of small operations on the request path. Paths are
- * RFC 6901 JSON Pointers; sa_pointer_push escapes '~' and '/' in each token. */
+ * RFC 6901 JSON Pointers; sa_patch_pointer_push escapes '~' and '/' in each token. */
 #ifndef SA_PATCH_H
 #define SA_PATCH_H
 
@@ -31,18 +31,13 @@ void sa_patch_base64(const sa_patch *p, sa_buf *out);
 void sa_patch_free(sa_patch *p);
 
 /* Appends "/" and token, escaped per RFC 6901, to a JSON Pointer being built. */
-void sa_pointer_push(sa_buf *path, const char *token);
+void sa_patch_pointer_push(sa_buf *path, const char *token);
 /* Appends "/" and a decimal array index. */
-void sa_pointer_push_index(sa_buf *path, size_t index);
+void sa_patch_pointer_push_index(sa_buf *path, size_t index);
 
 /* Applies the JSON Patch text (an array of add, remove, replace and test operations) to doc in
  * place, as the API server applies a webhook's patch. Returns 0, or -1 with a one-line reason in
  * err (doc may then be partly patched). */
 int sa_patch_apply(cJSON *doc, const char *patch, size_t len, char *err, size_t errlen);
-
-/* Base64 (standard alphabet, padded, no line breaks) of n bytes, appended to out. */
-void sa_base64_append(sa_buf *out, const unsigned char *bytes, size_t n);
-/* Decodes padded standard base64 (no line breaks), appending the bytes to out. -1 if it is not. */
-int sa_base64_decode(const char *b64, sa_buf *out);
 
 #endif

@@ -20,19 +20,19 @@ typedef struct sa_file_id {
     struct timespec ctime;      /* catches an in-place write even with the mtime set back */
 } sa_file_id;
 
-sa_file_id sa_file_identify(const char *path);
-int sa_file_same(const sa_file_id *a, const sa_file_id *b);
+sa_file_id sa_poll_file_identify(const char *path);
+int sa_poll_file_same(const sa_file_id *a, const sa_file_id *b);
 
 /* A thread that calls tick(arg, forced) every interval_ms, on a monotonic clock, and at once
- * (forced = 1) after sa_poller_trigger. Ticks never overlap. */
+ * (forced = 1) after sa_poll_trigger. Ticks never overlap. */
 typedef struct sa_poller sa_poller;
 typedef void sa_poll_fn(void *arg, int forced);
 
 /* NULL if the thread cannot be started. */
-sa_poller *sa_poller_start(unsigned interval_ms, sa_poll_fn *tick, void *arg);
+sa_poller *sa_poll_start(unsigned interval_ms, sa_poll_fn *tick, void *arg);
 /* Asks for a tick now; returns at once. */
-void sa_poller_trigger(sa_poller *p);
+void sa_poll_trigger(sa_poller *p);
 /* Stops the thread, after the tick in progress if any, and frees the poller. Accepts NULL. */
-void sa_poller_stop(sa_poller *p);
+void sa_poll_stop(sa_poller *p);
 
 #endif

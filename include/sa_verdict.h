@@ -32,12 +32,12 @@ typedef enum sa_mode {
     SA_MODE_COUNT
 } sa_mode;
 
-const char *sa_rule_id(sa_rule rule);
+const char *sa_verdict_rule_id(sa_rule rule);
 /* The rule with this id, or -1. */
-int sa_rule_from_id(const char *id);
-const char *sa_mode_name(sa_mode mode);
+int sa_verdict_rule_from_id(const char *id);
+const char *sa_verdict_mode_name(sa_mode mode);
 /* The mode with this name, or -1. */
-int sa_mode_from_name(const char *name);
+int sa_verdict_mode_from_name(const char *name);
 
 /* The longest warning the API server shows whole; longer ones are cut with "...". */
 #define SA_WARNING_MAX 120

@@ -16,7 +16,7 @@ typedef struct sa_route {
     sa_endpoint endpoint;
     const char *group;
     const char *kind;
-    sa_handler_fn *handler;
+    sa_admit_handler_fn *handler;
 } sa_route;
 
 static const sa_route routes[] = {
@@ -34,12 +34,12 @@ static const char *const endpoint_names[SA_ENDPOINT_COUNT] = {"mutate", "validat
 static const char *const decision_names[SA_DECISION_COUNT] = {"allowed", "patched", "denied",
                                                              "error"};
 
-const char *sa_endpoint_name(sa_endpoint ep)
+const char *sa_admit_endpoint_name(sa_endpoint ep)
 {
     return (unsigned)ep < SA_ENDPOINT_COUNT ? endpoint_names[ep] : "unknown";
 }
 
-const char *sa_decision_name(sa_decision d)
+const char *sa_admit_decision_name(sa_decision d)
 {
     return (unsigned)d < SA_DECISION_COUNT ? decision_names[d] : "unknown";
 }

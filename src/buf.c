@@ -2,6 +2,7 @@
 #include "sa_buf.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,7 +175,7 @@ void sa_buf_free(sa_buf *b)
     b->oom = 0;
 }
 
-int sa_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first)
+int sa_buf_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first)
 {
     if (count < *cap)
         return 0;
@@ -215,4 +216,42 @@ int sa_buf_read_file(sa_buf *b, const char *path, size_t max, char *err, size_t 
     }
     fclose(f);
     return rc;
+}
+
+void sa_buf_base64_append(sa_buf *out, const unsigned char *bytes, size_t n)
+{
+    /* EVP_EncodeBlock takes an int length and writes 4 bytes per 3 plus a NUL; feed it whole
+     * 3-byte groups at a time so the pieces join into one valid encoding. */
+    const size_t chunk = 3 * 1024 * 1024;
+    while (n > 0) {
+        size_t take = n < chunk ? n : chunk;
+        size_t need = 4 * ((take + 2) / 3);
+        char *at = sa_buf_extend(out, need);
+        if (!at)
+            return;
+        /* The extra NUL EVP writes lands on the terminator sa_buf_extend already keeps. */
+        EVP_EncodeBlock((unsigned char *)at, bytes, (int)take);
+        bytes += take;
+        n -= take;
+    }
+}
+
+int sa_buf_base64_decode(const char *b64, sa_buf *out)
+{
+    size_t n = strlen(b64);
+    if (n % 4 || n > (size_t)1 << 30)
+        return -1;
+    if (!n)
+        return 0;
+    char *at = sa_buf_extend(out, n / 4 * 3);
+    if (!at)
+        return -1;
+    int m = EVP_DecodeBlock((unsigned char *)at, (const unsigned char *)b64, (int)n);
+    if (m < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the padding as bytes; drop what the '=' stood for. */
+    size_t pad = (n && b64[n - 1] == '=') + (n > 1 && b64[n - 2] == '=');
+    out->len -= n / 4 * 3 - ((size_t)m - pad);
+    out->data[out->len] = '\0';
+    return 0;
 }

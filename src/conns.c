@@ -133,7 +133,7 @@ sa_conns *sa_conns_new(const char *name, unsigned request_timeout)
     pthread_mutex_init(&cs->lock, NULL);
     cs->name = name;
     cs->request_timeout = request_timeout;
-    if (request_timeout && !(cs->watcher = sa_poller_start(WATCH_INTERVAL_MS, watch, cs))) {
+    if (request_timeout && !(cs->watcher = sa_poll_start(WATCH_INTERVAL_MS, watch, cs))) {
         sa_conns_free(cs);
         return NULL;
     }
@@ -144,7 +144,7 @@ void sa_conns_free(sa_conns *cs)
 {
     if (!cs)
         return;
-    sa_poller_stop(cs->watcher);
+    sa_poll_stop(cs->watcher);
     pthread_mutex_destroy(&cs->lock);
     free(cs);
 }

@@ -51,7 +51,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t avail)
     return n + 1;
 }
 
-size_t sa_utf8_valid_prefix(const char *text, size_t len)
+size_t sa_json_utf8_valid_prefix(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0, n;

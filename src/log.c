@@ -61,7 +61,7 @@ static void put_value(sa_buf *line, const char *value)
     size_t len = strlen(value);
     sa_buf_putc(line, '"');
     while (len) {
-        size_t ok = sa_utf8_valid_prefix(value, len);
+        size_t ok = sa_json_utf8_valid_prefix(value, len);
         sa_buf_json_escape(line, value, ok);
         if (ok == len)
             break;

@@ -19,7 +19,8 @@
 #include "sa_admit.h"
 #include "sa_buf.h"
 #include "sa_json.h"
-#include "sa_keys.h"
+#include "sa_devpki.h"
+#include "sa_pubkey.h"
 #include "sa_log.h"
 #include "sa_objects.h"
 #include "sa_offline.h"
@@ -109,8 +110,8 @@ static int load_files(const serve_config *cfg, sa_snapshot **snap, char *err, si
 static int make_dev(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
                     char *err, size_t errlen)
 {
-    sa_dev_pki pki;
-    if (sa_dev_pki_make(&pki, err, errlen) < 0)
+    sa_devpki pki;
+    if (sa_devpki_make(&pki, err, errlen) < 0)
         return -1;
     int rc = -1;
     FILE *f = fopen(cfg->dev_ca_out, "w");
@@ -136,7 +137,7 @@ static int make_dev(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snaps
         sa_pubkey_free(pub);
     }
 out:
-    sa_dev_pki_free(&pki);
+    sa_devpki_free(&pki);
     return rc;
 }
 
@@ -191,7 +192,7 @@ static int wait_signal(const sigset_t *sigs, sa_reloader *reloader, unsigned lim
         if (sig != SIGHUP)
             return sig;
         if (reloader)
-            sa_reloader_trigger(reloader);
+            sa_reload_trigger(reloader);
     }
 }
 
@@ -288,7 +289,7 @@ static int cmd_serve(int argc, char **argv)
     /* --dev has no files to watch. */
     if (!cfg.dev) {
         sa_reload_config rcfg = {cfg.policy, cfg.public_key, cfg.reload_interval * 1000u};
-        if (!(reloader = sa_reloader_start(&rcfg, &state, err, sizeof err)))
+        if (!(reloader = sa_reload_start(&rcfg, &state, err, sizeof err)))
             goto out;
     }
     {
@@ -341,7 +342,7 @@ out:
     sa_server_draining(metrics);
     sa_server_stop(server, cfg.drain_timeout);
     sa_server_stop(metrics, 1);
-    sa_reloader_stop(reloader);
+    sa_reload_stop(reloader);
     sa_tls_free(tls);
     sa_state_destroy(&state);
     if (!status)
@@ -366,7 +367,7 @@ static void print_patch(const char *body, size_t len)
     const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(doc, "response"), "patch"));
     sa_buf raw = SA_BUF_INIT;
-    if (b64 && sa_base64_decode(b64, &raw) == 0)
+    if (b64 && sa_buf_base64_decode(b64, &raw) == 0)
         fprintf(stderr, "patch: %s\n", sa_buf_str(&raw));
     sa_buf_free(&raw);
     cJSON_Delete(doc);

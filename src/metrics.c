@@ -202,16 +202,16 @@ static void render_requests(sa_buf *out)
                     unsigned long long v = get(&m.requests[e][k][o][d]);
                     if (!v)
                         continue; /* 384 combinations; only the ones seen are shown */
-                    const char *l[] = {"endpoint", sa_endpoint_name((sa_endpoint)e), "kind", kinds[k],
+                    const char *l[] = {"endpoint", sa_admit_endpoint_name((sa_endpoint)e), "kind", kinds[k],
                                        "operation", operations[o], "decision",
-                                       sa_decision_name((sa_decision)d), NULL};
+                                       sa_admit_decision_name((sa_decision)d), NULL};
                     counter(out, "requests_total", l, v);
                 }
 
     family(out, "request_duration_seconds", "histogram",
            "Time from the request's headers to its answer, by endpoint.");
     for (unsigned e = 0; e < SA_ENDPOINT_COUNT; e++) {
-        const char *ep = sa_endpoint_name((sa_endpoint)e);
+        const char *ep = sa_admit_endpoint_name((sa_endpoint)e);
         unsigned long long cumulative = 0;
         char le[32];
         for (size_t b = 0; b <= BUCKET_COUNT; b++) {
@@ -233,7 +233,7 @@ static void render_requests(sa_buf *out)
            "Reviews in which a rule fired, by rule id and the mode it was applied in.");
     for (unsigned r = 0; r < SA_RULE_COUNT; r++)
         for (unsigned mode = 0; mode < SA_MODE_COUNT; mode++) {
-            const char *l[] = {"rule", sa_rule_id((sa_rule)r), "mode", sa_mode_name((sa_mode)mode), NULL};
+            const char *l[] = {"rule", sa_verdict_rule_id((sa_rule)r), "mode", sa_verdict_mode_name((sa_mode)mode), NULL};
             counter(out, "violations_total", l, get(&m.violations[r][mode]));
         }
 
@@ -260,8 +260,8 @@ static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
            "Changes on disk of the policy, public key or serving certificate, by whether they were "
            "taken (success) or refused with the last good one kept (failure).");
     for (unsigned k = 0; k < SA_WATCH_KIND_COUNT; k++) {
-        const char *ok[] = {"target", sa_watch_kind_name((sa_watch_kind)k), "result", "success", NULL};
-        const char *bad[] = {"target", sa_watch_kind_name((sa_watch_kind)k), "result", "failure", NULL};
+        const char *ok[] = {"target", sa_reload_kind_name((sa_watch_kind)k), "result", "success", NULL};
+        const char *bad[] = {"target", sa_reload_kind_name((sa_watch_kind)k), "result", "failure", NULL};
         counter(out, "reloads_total", ok, r ? r->reload_success[k] : 0);
         counter(out, "reloads_total", bad, r ? r->reload_failure[k] : 0);
     }

@@ -21,7 +21,7 @@
 
 #include <string.h>
 
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_patch.h"
 #include "sa_policy.h"
 
@@ -67,7 +67,7 @@ static void op_at_index(sa_patch *patch, const char *op, sa_buf *base, size_t in
                         const char *value_json)
 {
     size_t len = base->len;
-    sa_pointer_push_index(base, index);
+    sa_patch_pointer_push_index(base, index);
     sa_patch_op(patch, op, sa_buf_str(base), value_json);
     if (base->data) {
         base->len = len;
@@ -83,7 +83,7 @@ static void mutate_container(const sa_policy *p, const sa_pubkey *key, const cJS
     const char *want = p->sessions.key_env;
     sa_buf path = SA_BUF_INIT, entry = SA_BUF_INIT;
     sa_buf_puts(&path, base);
-    sa_pointer_push(&path, "env");
+    sa_patch_pointer_push(&path, "env");
     env_entry(p, key, &entry);
     if (!env || cJSON_IsNull(env)) {
         sa_buf value = SA_BUF_INIT;
@@ -138,9 +138,9 @@ static void mutate_containers(const sa_policy *p, const sa_pubkey *key, const cJ
         if (init && !p->sessions.init_containers && !is_native_sidecar(c))
             continue;
         sa_buf base = SA_BUF_INIT;
-        sa_pointer_push(&base, "spec");
-        sa_pointer_push(&base, field);
-        sa_pointer_push_index(&base, i);
+        sa_patch_pointer_push(&base, "spec");
+        sa_patch_pointer_push(&base, field);
+        sa_patch_pointer_push_index(&base, i);
         mutate_container(p, key, c, sa_buf_str(&base), v);
         sa_buf_free(&base);
     }
@@ -202,7 +202,7 @@ static void mutate_annotation(const sa_policy *p, const sa_pubkey *key, const cJ
         return;
     sa_buf path = SA_BUF_INIT;
     sa_buf_puts(&path, "/metadata/annotations");
-    sa_pointer_push(&path, ann);
+    sa_patch_pointer_push(&path, ann);
     sa_patch_op_string(&v->patch, have ? "replace" : "add", sa_buf_str(&path), key->fingerprint);
     sa_buf_free(&path);
 }

@@ -70,7 +70,7 @@ static void forget_anchors(yaml_reader *y)
 
 static int remember_anchor(yaml_reader *y, const yaml_char_t *name, const cJSON *node, size_t nodes)
 {
-    if (sa_array_grow(&y->anchors, &y->cap, y->nanchors, sizeof *y->anchors, 8) < 0)
+    if (sa_buf_array_grow(&y->anchors, &y->cap, y->nanchors, sizeof *y->anchors, 8) < 0)
         return -1;
     char *copy = strdup((const char *)name);
     if (!copy)
@@ -342,7 +342,7 @@ out:
 
 static int push_doc(sa_objects *s, cJSON *doc)
 {
-    if (sa_array_grow(&s->docs, &s->capdocs, s->ndocs, sizeof *s->docs, 8) < 0)
+    if (sa_buf_array_grow(&s->docs, &s->capdocs, s->ndocs, sizeof *s->docs, 8) < 0)
         return -1;
     s->docs[s->ndocs++] = doc;
     return 0;
@@ -350,7 +350,7 @@ static int push_doc(sa_objects *s, cJSON *doc)
 
 static int push_object(sa_objects *s, const cJSON *obj, unsigned doc, long item)
 {
-    if (sa_array_grow(&s->items, &s->cap, s->count, sizeof *s->items, 64) < 0)
+    if (sa_buf_array_grow(&s->items, &s->cap, s->count, sizeof *s->items, 64) < 0)
         return -1;
     s->items[s->count++] = (sa_object){obj, doc, item};
     return 0;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 
 extern const char sa_example_public_key[];
 extern const size_t sa_example_public_key_len;

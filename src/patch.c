@@ -2,7 +2,6 @@
  * mutated object (see sa_patch.h). */
 #include "sa_patch.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +46,7 @@ void sa_patch_base64(const sa_patch *p, sa_buf *out)
     if (json.oom)
         out->oom = 1;
     else
-        sa_base64_append(out, (const unsigned char *)json.data, json.len);
+        sa_buf_base64_append(out, (const unsigned char *)json.data, json.len);
     sa_buf_free(&json);
 }
 
@@ -57,7 +56,7 @@ void sa_patch_free(sa_patch *p)
     p->count = 0;
 }
 
-void sa_pointer_push(sa_buf *path, const char *token)
+void sa_patch_pointer_push(sa_buf *path, const char *token)
 {
     sa_buf_putc(path, '/');
     for (const char *s = token; *s; s++) {
@@ -70,47 +69,9 @@ void sa_pointer_push(sa_buf *path, const char *token)
     }
 }
 
-void sa_pointer_push_index(sa_buf *path, size_t index)
+void sa_patch_pointer_push_index(sa_buf *path, size_t index)
 {
     sa_buf_printf(path, "/%zu", index);
-}
-
-void sa_base64_append(sa_buf *out, const unsigned char *bytes, size_t n)
-{
-    /* EVP_EncodeBlock takes an int length and writes 4 bytes per 3 plus a NUL; feed it whole
-     * 3-byte groups at a time so the pieces join into one valid encoding. */
-    const size_t chunk = 3 * 1024 * 1024;
-    while (n > 0) {
-        size_t take = n < chunk ? n : chunk;
-        size_t need = 4 * ((take + 2) / 3);
-        char *at = sa_buf_extend(out, need);
-        if (!at)
-            return;
-        /* The extra NUL EVP writes lands on the terminator sa_buf_extend already keeps. */
-        EVP_EncodeBlock((unsigned char *)at, bytes, (int)take);
-        bytes += take;
-        n -= take;
-    }
-}
-
-int sa_base64_decode(const char *b64, sa_buf *out)
-{
-    size_t n = strlen(b64);
-    if (n % 4 || n > (size_t)1 << 30)
-        return -1;
-    if (!n)
-        return 0;
-    char *at = sa_buf_extend(out, n / 4 * 3);
-    if (!at)
-        return -1;
-    int m = EVP_DecodeBlock((unsigned char *)at, (const unsigned char *)b64, (int)n);
-    if (m < 0)
-        return -1;
-    /* EVP_DecodeBlock counts the padding as bytes; drop what the '=' stood for. */
-    size_t pad = (n && b64[n - 1] == '=') + (n > 1 && b64[n - 2] == '=');
-    out->len -= n / 4 * 3 - ((size_t)m - pad);
-    out->data[out->len] = '\0';
-    return 0;
 }
 
 /* ---- applying a patch (what the API server does with a mutation; `scan` and `test` need the

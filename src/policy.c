@@ -1215,11 +1215,11 @@ static void load_modes(loader *l, const section *top, sa_policy *p)
         const node *k = modes->items[2 * i], *v = modes->items[2 * i + 1];
         if (k->type != NODE_SCALAR)
             continue;
-        int rule = sa_rule_from_id(k->text);
+        int rule = sa_verdict_rule_from_id(k->text);
         if (rule < 0) {
             sa_buf ids = SA_BUF_INIT;
             for (int r = 0; r < SA_RULE_COUNT; r++)
-                sa_buf_printf(&ids, "%s%s", r ? ", " : "", sa_rule_id((sa_rule)r));
+                sa_buf_printf(&ids, "%s%s", r ? ", " : "", sa_verdict_rule_id((sa_rule)r));
             char buf[80];
             NODE_ERROR(l, k, "unknown rule id %s in modes (expected one of: %s)",
                        found(k, buf, sizeof buf), sa_buf_str(&ids));

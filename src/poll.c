@@ -17,7 +17,7 @@ struct sa_poller {
     int stop, trigger;
 };
 
-sa_file_id sa_file_identify(const char *path)
+sa_file_id sa_poll_file_identify(const char *path)
 {
     sa_file_id id;
     struct stat sb;
@@ -34,7 +34,7 @@ sa_file_id sa_file_identify(const char *path)
     return id;
 }
 
-int sa_file_same(const sa_file_id *a, const sa_file_id *b)
+int sa_poll_file_same(const sa_file_id *a, const sa_file_id *b)
 {
     return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
            a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
@@ -76,7 +76,7 @@ static void poller_free(sa_poller *p)
     free(p);
 }
 
-sa_poller *sa_poller_start(unsigned interval_ms, sa_poll_fn *tick, void *arg)
+sa_poller *sa_poll_start(unsigned interval_ms, sa_poll_fn *tick, void *arg)
 {
     sa_poller *p = calloc(1, sizeof *p);
     if (!p)
@@ -97,7 +97,7 @@ sa_poller *sa_poller_start(unsigned interval_ms, sa_poll_fn *tick, void *arg)
     return p;
 }
 
-void sa_poller_trigger(sa_poller *p)
+void sa_poll_trigger(sa_poller *p)
 {
     pthread_mutex_lock(&p->lock);
     p->trigger = 1;
@@ -105,7 +105,7 @@ void sa_poller_trigger(sa_poller *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-void sa_poller_stop(sa_poller *p)
+void sa_poll_stop(sa_poller *p)
 {
     if (!p)
         return;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "sa_buf.h"
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_log.h"
 #include "sa_policy.h"
 #include "sa_poll.h"
@@ -44,7 +44,7 @@ struct sa_reloader {
 
 static const char *const kind_names[SA_WATCH_KIND_COUNT] = {"policy", "public_key"};
 
-const char *sa_watch_kind_name(sa_watch_kind kind)
+const char *sa_reload_kind_name(sa_watch_kind kind)
 {
     return (unsigned)kind < SA_WATCH_KIND_COUNT ? kind_names[kind] : "unknown";
 }
@@ -124,9 +124,9 @@ static int follow_key_file(sa_reloader *r, const sa_policy *p)
  * symlink swap is atomic and settles at once). Notes what this poll saw. */
 static int settled_change(const sa_file_id *now, sa_file_id *seen, const sa_file_id *tried)
 {
-    int settled = sa_file_same(now, seen);
+    int settled = sa_poll_file_same(now, seen);
     *seen = *now;
-    return settled && !sa_file_same(now, tried);
+    return settled && !sa_poll_file_same(now, tried);
 }
 
 /* Frees the retired snapshots no request holds any more. */
@@ -158,13 +158,13 @@ static void check(void *arg, int force)
     free_retired(r);
     sa_policy *policy = NULL;
     sa_pubkey *key = NULL;
-    sa_file_id pid = sa_file_identify(r->policy_path);
+    sa_file_id pid = sa_poll_file_identify(r->policy_path);
     if (settled_change(&pid, &r->policy_seen, &r->policy_id) || force) {
         r->policy_id = pid; /* a refused file is not retried until it changes again */
         policy = load_policy(r);
     }
     int key_moved = policy && follow_key_file(r, policy);
-    sa_file_id kid = sa_file_identify(r->key_path);
+    sa_file_id kid = sa_poll_file_identify(r->key_path);
     if (settled_change(&kid, &r->key_seen, &r->key_id) || force || key_moved) {
         r->key_id = kid;
         key = load_key(r);
@@ -218,7 +218,7 @@ static void reloader_free(sa_reloader *r)
     free(r);
 }
 
-sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *err,
+sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *err,
                                size_t errlen)
 {
     sa_reloader *r = calloc(1, sizeof *r);
@@ -249,10 +249,10 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
 
     /* Identified after the snapshot in force was loaded: a change in between is missed until
      * the file changes again (a window of the start-up's milliseconds). */
-    r->policy_id = r->policy_seen = sa_file_identify(r->policy_path);
-    r->key_id = r->key_seen = sa_file_identify(r->key_path);
+    r->policy_id = r->policy_seen = sa_poll_file_identify(r->policy_path);
+    r->key_id = r->key_seen = sa_poll_file_identify(r->key_path);
     r->stats.last_success_time = time(NULL);
-    if (!(r->poller = sa_poller_start(r->interval_ms, check, r))) {
+    if (!(r->poller = sa_poll_start(r->interval_ms, check, r))) {
         snprintf(err, errlen, "cannot start the reload thread");
         reloader_free(r);
         return NULL;
@@ -260,22 +260,22 @@ sa_reloader *sa_reloader_start(const sa_reload_config *cfg, sa_state *st, char *
     return r;
 }
 
-void sa_reloader_trigger(sa_reloader *r)
+void sa_reload_trigger(sa_reloader *r)
 {
-    sa_poller_trigger(r->poller);
+    sa_poll_trigger(r->poller);
 }
 
-void sa_reloader_stats(sa_reloader *r, sa_reload_stats *out)
+void sa_reload_get_stats(sa_reloader *r, sa_reload_stats *out)
 {
     pthread_mutex_lock(&r->lock);
     *out = r->stats;
     pthread_mutex_unlock(&r->lock);
 }
 
-void sa_reloader_stop(sa_reloader *r)
+void sa_reload_stop(sa_reloader *r)
 {
     if (!r)
         return;
-    sa_poller_stop(r->poller);
+    sa_poll_stop(r->poller);
     reloader_free(r);
 }

@@ -195,7 +195,7 @@ void sa_review_encode(const sa_review *r, const sa_verdict *v, sa_buf *out)
             continue;
         sa_buf_puts(out, first ? ",\"auditAnnotations\":{" : ",");
         first = 0;
-        sa_buf_json_string(out, sa_rule_id((sa_rule)i));
+        sa_buf_json_string(out, sa_verdict_rule_id((sa_rule)i));
         sa_buf_putc(out, ':');
         sa_buf_reset(&text);
         sa_verdict_list_text(&v->audit[i], &text);

@@ -55,7 +55,7 @@ void sa_scan_rule_ids(unsigned bits, sa_buf *out)
     const char *sep = "";
     for (int i = 0; i < SA_RULE_COUNT; i++)
         if (bits & (1u << i)) {
-            sa_buf_printf(out, "%s%s", sep, sa_rule_id((sa_rule)i));
+            sa_buf_printf(out, "%s%s", sep, sa_verdict_rule_id((sa_rule)i));
             sep = ",";
         }
 }
@@ -117,7 +117,7 @@ static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit,
         char err[256];
         cJSON *obj = res->patched ? res->patched : cJSON_Duplicate(sa_json_get(request, "object"), 1);
         res->patched = obj;
-        if (!obj || sa_base64_decode(patch, &ops) < 0 || sa_patch_apply(obj, sa_buf_str(&ops), ops.len, err, sizeof err) < 0) {
+        if (!obj || sa_buf_base64_decode(patch, &ops) < 0 || sa_patch_apply(obj, sa_buf_str(&ops), ops.len, err, sizeof err) < 0) {
             snprintf(res->error, sizeof res->error, "the mutation's patch cannot be applied: %s",
                      obj ? err : "out of memory");
             res->verdict = SA_SCAN_ERROR;
@@ -307,7 +307,7 @@ void sa_scan_format_row(const sa_scan_result *res, const char *file, const sa_ob
         for (int i = 0, first = 1; i < SA_RULE_COUNT; i++)
             if (res->rules_hit & (1u << i)) {
                 sa_buf_puts(out, first ? "\"" : ",\"");
-                sa_buf_puts(out, sa_rule_id((sa_rule)i));
+                sa_buf_puts(out, sa_verdict_rule_id((sa_rule)i));
                 sa_buf_putc(out, '"');
                 first = 0;
             }

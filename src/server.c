@@ -21,7 +21,7 @@
 #include "sa_admit.h"
 #include "sa_buf.h"
 #include "sa_conns.h"
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
 
@@ -199,7 +199,7 @@ static void log_review(sa_endpoint ep, const sa_admit_result *res, double second
             continue;
         if (rules.len)
             sa_buf_putc(&rules, ',');
-        sa_buf_puts(&rules, sa_rule_id((sa_rule)i));
+        sa_buf_puts(&rules, sa_verdict_rule_id((sa_rule)i));
     }
     char duration[32], status[8], reason[256] = "";
     snprintf(duration, sizeof duration, "%.3f", seconds * 1e3);
@@ -207,9 +207,9 @@ static void log_review(sa_endpoint ep, const sa_admit_result *res, double second
     if (res->http_status != 200 && res->body) /* the core's one-line reason, never the review */
         snprintf(reason, sizeof reason, "%.*s", (int)strcspn(res->body, "\n"), res->body);
     sa_log(res->decision == SA_DECISION_ERROR ? SA_LOG_WARN : SA_LOG_INFO, "review",
-           "endpoint", sa_endpoint_name(ep), "uid", res->uid, "kind", res->kind,
+           "endpoint", sa_admit_endpoint_name(ep), "uid", res->uid, "kind", res->kind,
            "operation", res->operation, "namespace", res->namespace_, "name", res->name,
-           "user", res->username, "decision", sa_decision_name(res->decision),
+           "user", res->username, "decision", sa_admit_decision_name(res->decision),
            "rules", sa_buf_str(&rules), "status", status, "dry_run", res->dry_run ? "true" : "false",
            "duration_ms", duration, *reason ? "reason" : NULL, reason, NULL);
     sa_buf_free(&rules);
@@ -257,7 +257,7 @@ static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
     sa_snapshot *snap = sa_state_acquire(s->state);
     sa_reload_stats stats;
     if (s->reloader)
-        sa_reloader_stats(s->reloader, &stats);
+        sa_reload_get_stats(s->reloader, &stats);
     sa_metrics_sources src = {snap && snap->key ? snap->key->fingerprint : NULL,
                               s->reloader ? &stats : NULL, !not_ready(s, snap)};
     sa_buf out = SA_BUF_INIT;
@@ -489,7 +489,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sa_log(s->starting ? SA_LOG_WARN : SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
 }
 
-int sa_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
+int sa_server_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
     memset(ss, 0, sizeof *ss);
     const char *colon = strrchr(listen, ':');
@@ -535,7 +535,7 @@ int sa_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, 
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
-    if (sa_parse_listen(cfg->listen, &ss, err, errlen) < 0)
+    if (sa_server_parse_listen(cfg->listen, &ss, err, errlen) < 0)
         return NULL;
     sa_server *s = calloc(1, sizeof *s);
     if (!s) {

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_policy.h"
 
 /* A parsed policy and the number of snapshots holding it. */

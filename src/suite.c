@@ -143,7 +143,7 @@ static int check_expect(const cJSON *expect, const sa_scan_result *res, const cJ
         } else if (strcmp(k, "rules") == 0) {
             unsigned want = 0;
             for (const cJSON *r = cJSON_IsArray(e) ? e->child : NULL; r && ok; r = r->next) {
-                int id = sa_json_str(r) ? sa_rule_from_id(r->valuestring) : -1;
+                int id = sa_json_str(r) ? sa_verdict_rule_from_id(r->valuestring) : -1;
                 if (id < 0)
                     ok = 0, snprintf(why, cap, "expect.rules: unknown rule id \"%s\"", sa_json_str(r) ? r->valuestring : "");
                 else
@@ -365,7 +365,7 @@ int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (!yaml_name(e->d_name))
             continue;
-        if (sa_array_grow(&names, &cap, n, sizeof *names, 16) < 0 ||
+        if (sa_buf_array_grow(&names, &cap, n, sizeof *names, 16) < 0 ||
             !(names[n] = malloc(strlen(path) + strlen(e->d_name) + 2))) {
             rc = -1;
             break;

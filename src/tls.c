@@ -359,13 +359,13 @@ const char *sa_tls_client_ca(const sa_tls *t)
 
 static void identify_pair(const sa_tls *t, sa_file_id *ids)
 {
-    ids[0] = sa_file_identify(t->cert_file);
-    ids[1] = sa_file_identify(t->key_file);
+    ids[0] = sa_poll_file_identify(t->cert_file);
+    ids[1] = sa_poll_file_identify(t->key_file);
 }
 
 static int same_pair(const sa_file_id *a, const sa_file_id *b)
 {
-    return sa_file_same(&a[0], &b[0]) && sa_file_same(&a[1], &b[1]);
+    return sa_poll_file_same(&a[0], &b[0]) && sa_poll_file_same(&a[1], &b[1]);
 }
 
 static creds *load_files(const sa_tls *t, time_t now, char *err, size_t errlen)
@@ -528,7 +528,7 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     gnutls_priority_deinit(prio);
-    if (t->cert_file && !(t->poller = sa_poller_start(t->poll_ms, poll_files, t))) {
+    if (t->cert_file && !(t->poller = sa_poll_start(t->poll_ms, poll_files, t))) {
         snprintf(err, errlen, "cannot start the certificate watcher");
         goto fail;
     }
@@ -542,7 +542,7 @@ void sa_tls_free(sa_tls *t)
 {
     if (!t)
         return;
-    sa_poller_stop(t->poller);
+    sa_poll_stop(t->poller);
     creds_release(t->current);
     pthread_mutex_destroy(&t->lock);
     free(t->client_ca);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 
 /* Which containers must carry the key, as the mutation gives it: the selected ones; init
  * containers only when the policy says so, or when they are native sidecars (restartPolicy:

@@ -20,12 +20,12 @@ static const char *const mode_names[SA_MODE_COUNT] = {
     [SA_MODE_AUDIT] = "audit",
 };
 
-const char *sa_rule_id(sa_rule rule)
+const char *sa_verdict_rule_id(sa_rule rule)
 {
     return (unsigned)rule < SA_RULE_COUNT ? rule_ids[rule] : "unknown";
 }
 
-int sa_rule_from_id(const char *id)
+int sa_verdict_rule_from_id(const char *id)
 {
     for (int i = 0; i < SA_RULE_COUNT; i++)
         if (strcmp(rule_ids[i], id) == 0)
@@ -33,12 +33,12 @@ int sa_rule_from_id(const char *id)
     return -1;
 }
 
-const char *sa_mode_name(sa_mode mode)
+const char *sa_verdict_mode_name(sa_mode mode)
 {
     return (unsigned)mode < SA_MODE_COUNT ? mode_names[mode] : "unknown";
 }
 
-int sa_mode_from_name(const char *name)
+int sa_verdict_mode_from_name(const char *name)
 {
     for (int i = 0; i < SA_MODE_COUNT; i++)
         if (strcmp(mode_names[i], name) == 0)
@@ -92,7 +92,7 @@ void sa_verdict_list_text(const sa_verdict_list *l, sa_buf *out)
  * read the same ("a:b" + "c" is not "a" + "b:c"). */
 static void key_string(sa_rule rule, const char *const *key, sa_buf *out)
 {
-    sa_buf_puts(out, sa_rule_id(rule));
+    sa_buf_puts(out, sa_verdict_rule_id(rule));
     for (; key && *key; key++)
         sa_buf_printf(out, "|%zu:%s", strlen(*key), *key);
 }
@@ -127,7 +127,7 @@ void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *const *key, c
     if (keyed_out(v, rule, key))
         return;
     sa_buf msg = SA_BUF_INIT;
-    sa_buf_printf(&msg, "%s: ", sa_rule_id(rule));
+    sa_buf_printf(&msg, "%s: ", sa_verdict_rule_id(rule));
     size_t prefix = msg.len;
     va_list ap;
     va_start(ap, fmt);

@@ -9,7 +9,7 @@
 
 #include "sa_admit.h"
 #include "sa_buf.h"
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_policy.h"
 
 extern const char sa_example_public_key[];

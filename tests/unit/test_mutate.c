@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_mutate.h"
 #include "sa_policy.h"
 #include "sa_test.h"

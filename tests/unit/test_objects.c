@@ -148,7 +148,7 @@ static void test_base64_decode(void)
                  {"W3sib3AiOiJhZGQifV0=", "[{\"op\":\"add\"}]", 0}, {"YQ=", "", -1}, {"Y!==", "", -1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sa_buf b = SA_BUF_INIT;
-        SA_CHECK_INT(sa_base64_decode(cases[i].in, &b), cases[i].rc);
+        SA_CHECK_INT(sa_buf_base64_decode(cases[i].in, &b), cases[i].rc);
         if (cases[i].rc == 0)
             SA_CHECK_STR(sa_buf_str(&b), cases[i].out);
         sa_buf_free(&b);

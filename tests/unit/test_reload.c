@@ -8,7 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sa_keys.h"
+#include "sa_devpki.h"
+#include "sa_pubkey.h"
 #include "sa_policy.h"
 #include "sa_reload.h"
 #include "sa_test.h"
@@ -76,7 +77,7 @@ static int wait_count(sa_reloader *r, int failure, sa_watch_kind kind, unsigned 
 {
     for (int i = 0; i < 500; i++) {
         sa_reload_stats s;
-        sa_reloader_stats(r, &s);
+        sa_reload_get_stats(r, &s);
         if ((failure ? s.reload_failure : s.reload_success)[kind] >= n)
             return 1;
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -105,7 +106,7 @@ static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
                                           sa_pubkey_load(key_link, err, sizeof err)));
     sa_buf_free(&errors);
     sa_reload_config cfg = {policy_link, key_link, 20};
-    sa_reloader *r = sa_reloader_start(&cfg, &st, err, sizeof err);
+    sa_reloader *r = sa_reload_start(&cfg, &st, err, sizeof err);
     SA_CHECK(r != NULL);
     if (!r) {
         sa_state_destroy(&st);
@@ -151,7 +152,7 @@ static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
     struct timespec pause = {0, 100 * 1000 * 1000};
     nanosleep(&pause, NULL);
     sa_reload_stats s;
-    sa_reloader_stats(r, &s);
+    sa_reload_get_stats(r, &s);
     SA_CHECK_INT(s.reload_success[SA_WATCH_POLICY], 2);
     SA_CHECK_INT(s.reload_success[SA_WATCH_PUBLIC_KEY], 1);
     SA_CHECK_INT(s.reload_failure[SA_WATCH_POLICY], 1);
@@ -160,13 +161,13 @@ static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
 
     /* The trigger (SIGHUP) reloads both, changed or not. */
     publish("key", 4, "public.pem", k1->pem);
-    sa_reloader_trigger(r);
+    sa_reload_trigger(r);
     SA_CHECK(wait_count(r, 0, SA_WATCH_POLICY, 3));
     SA_CHECK(wait_count(r, 0, SA_WATCH_PUBLIC_KEY, 2));
     SA_CHECK(key_is(&st, k1->fingerprint));
     SA_CHECK_INT(pod_mode(&st), SA_MODE_AUDIT);
 
-    sa_reloader_stop(r);
+    sa_reload_stop(r);
     sa_state_destroy(&st);
 }
 
@@ -175,8 +176,8 @@ static void test_swaps(void)
     char err[256];
     snprintf(dir, sizeof dir, "/tmp/sa-reload.XXXXXX");
     SA_CHECK(mkdtemp(dir) != NULL);
-    sa_dev_pki pki;
-    SA_CHECK_INT(sa_dev_pki_make(&pki, err, sizeof err), 0);
+    sa_devpki pki;
+    SA_CHECK_INT(sa_devpki_make(&pki, err, sizeof err), 0);
     sa_pubkey *k1 = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err,
                                     sizeof err);
     sa_pubkey *k2 = sa_pubkey_parse(pki.cp_public_pem, strlen(pki.cp_public_pem), err, sizeof err);
@@ -185,7 +186,7 @@ static void test_swaps(void)
         run_swaps(k1, k2);
     sa_pubkey_free(k1);
     sa_pubkey_free(k2);
-    sa_dev_pki_free(&pki);
+    sa_devpki_free(&pki);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     SA_CHECK_INT(system(cmd), 0);
@@ -197,7 +198,7 @@ static void test_start_refuses_missing(void)
     sa_state st;
     sa_state_init(&st);
     sa_reload_config cfg = {"/nonexistent/policy.yaml", "/nonexistent/key.pem", 0};
-    SA_CHECK(sa_reloader_start(&cfg, &st, err, sizeof err) == NULL);
+    SA_CHECK(sa_reload_start(&cfg, &st, err, sizeof err) == NULL);
     SA_CHECK(strstr(err, "/nonexistent/policy.yaml") != NULL);
     sa_state_destroy(&st);
 }

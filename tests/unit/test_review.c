@@ -100,7 +100,7 @@ static void test_patch_encoding(void)
     sa_verdict_init(&v, NULL);
     sa_buf path = SA_BUF_INIT;
     sa_buf_puts(&path, "/metadata/annotations");
-    sa_pointer_push(&path, "ambient-code.io/key~sha");
+    sa_patch_pointer_push(&path, "ambient-code.io/key~sha");
     SA_CHECK_STR(sa_buf_str(&path), "/metadata/annotations/ambient-code.io~1key~0sha");
     sa_patch_op_string(&v.patch, "add", sa_buf_str(&path), "ab\"c");
     sa_patch_op(&v.patch, "remove", "/spec/x", NULL);
@@ -296,7 +296,7 @@ static void test_base64(void)
     static const char *const want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t n = 0; n <= 6; n++) {
         sa_buf b = SA_BUF_INIT;
-        sa_base64_append(&b, (const unsigned char *)"foobar", n);
+        sa_buf_base64_append(&b, (const unsigned char *)"foobar", n);
         SA_CHECK_STR(sa_buf_str(&b), want[n]);
         sa_buf_free(&b);
     }

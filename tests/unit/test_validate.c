@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sa_keys.h"
+#include "sa_pubkey.h"
 #include "sa_test.h"
 #include "sa_validate.h"
 
