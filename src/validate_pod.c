@@ -7,7 +7,7 @@
  * envFrom cannot be seen by a webhook, so a session container taking a whole Secret as env is a
  * violation of its own (session-env-from-secret): it is how a forbidden credential would slip
  * past forbiddenEnv. A ConfigMap's keys are not credentials: allowed. */
-#include "sa_validate.h"
+#include "validate_internal.h"
 
 #include <stdio.h>
 #include <string.h>
