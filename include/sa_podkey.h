@@ -4,12 +4,12 @@
  * (validate_pod.c) requires it in exactly these, so the rule lives here once: were the two to
  * drift, the validator would deny pods the mutation had just made, or pass ones it had missed.
  *
- * The rule: a container whose name matches sessions.containers carries the key when it is
- * - in spec.containers;
- * - in spec.initContainers, with sessions.initContainers: true, or when it is a native sidecar
+ * The rule, for a container whose name matches a glob of sessions.publicKey.containers:
+ * - in spec.containers, it carries the key;
+ * - in spec.initContainers, it does with publicKey.initContainers: true, or as a native sidecar
  *   (restartPolicy: Always): it runs for the pod's whole life, like the credential sidecars, so
  *   it is treated as a container whatever the flag says;
- * - never in spec.ephemeralContainers: debug shells, not session code (and added later through a
+ * - in spec.ephemeralContainers, never: debug shells, not session code (and added later through a
  *   subresource the mutation never sees). */
 #ifndef SA_PODKEY_H
 #define SA_PODKEY_H

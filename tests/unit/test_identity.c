@@ -5,16 +5,7 @@
 
 #include "sa_identity.h"
 #include "sa_test.h"
-
-static sa_policy *policy(const char *text)
-{
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *p = sa_policy_load_text("test", text, strlen(text), &errors);
-    if (!p)
-        fprintf(stderr, "policy refused:\n%s", sa_buf_str(&errors));
-    sa_buf_free(&errors);
-    return p;
-}
+#include "sa_test_policy.h"
 
 static void test_subjects(void)
 {
@@ -43,8 +34,8 @@ static void test_subjects(void)
         {"[\"ServiceAccount\"]", 0, 0, 0, NULL, NULL},
         {"{\"kind\":\"ServiceAccount\",\"name\":[\"session-x-sa\"]}", 0, 1, 0, "q", ""},
     };
-    sa_policy *p = policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
-                          "bindings:\n  namespaceGroups: [\"team-*\"]\n");
+    sa_policy *p = sa_test_policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
+                                  "bindings:\n  namespaceGroups: [\"team-*\"]\n");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *doc = cJSON_Parse(cases[i].subject);
         sa_identity id;
@@ -67,8 +58,8 @@ static void test_subjects(void)
 /* With namespaceGroups: [] no ServiceAccount group is judged, the all-SAs one included. */
 static void test_no_namespace_groups(void)
 {
-    sa_policy *p = policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
-                          "bindings: {namespaceGroups: []}\n");
+    sa_policy *p = sa_test_policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
+                                  "bindings: {namespaceGroups: []}\n");
     cJSON *all = cJSON_Parse("{\"kind\":\"Group\",\"name\":\"system:serviceaccounts\"}");
     cJSON *team = cJSON_Parse("{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:team-a\"}");
     sa_identity id;

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "sa_admit.h"
-#include "sa_policy.h"
 #include "sa_pubkey.h"
 #include "sa_test.h"
+#include "sa_test_policy.h"
 
 extern const char sa_example_public_key[];
 extern const size_t sa_example_public_key_len;
@@ -32,14 +32,9 @@ static const char base_policy[] =
 
 static sa_snapshot *snapshot(const char *policy_text)
 {
-    sa_buf errors = SA_BUF_INIT;
     char err[256];
-    sa_policy *p = sa_policy_load_text("test", policy_text, strlen(policy_text), &errors);
-    if (!p)
-        fprintf(stderr, "policy refused:\n%s", sa_buf_str(&errors));
-    sa_buf_free(&errors);
     sa_pubkey *k = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
-    return sa_snapshot_new(p, k);
+    return sa_snapshot_new(sa_test_policy(policy_text), k);
 }
 
 /* ---- through sa_admit: exemptions and whole handlers ------------------------------------------ */
