@@ -47,6 +47,13 @@ void sa_buf_free(sa_buf *b);
  * doubles it (from first) when full. Returns 0, or -1 when out of memory (nothing changed). */
 int sa_buf_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, size_t first);
 
+/* An enum's names, as a table names[0..n-1] indexed by the enum's values: the one way an enum
+ * is spelt in and out (rule ids, modes, scan verdicts), so a lookup cannot drift from its table.
+ * sa_buf_name: names[index], or "unknown" when index is out of range (a value no table holds).
+ * sa_buf_name_index: the index of name in the table, or -1 when it is none of them. */
+const char *sa_buf_name(const char *const *names, size_t n, size_t index);
+int sa_buf_name_index(const char *const *names, size_t n, const char *name);
+
 /* Base64 (standard alphabet, padded, no line breaks) of n bytes, appended to out. */
 void sa_buf_base64_append(sa_buf *out, const unsigned char *bytes, size_t n);
 /* Decodes padded standard base64 (no line breaks), appending the bytes to out. -1 if it is not. */

@@ -188,6 +188,19 @@ int sa_buf_array_grow(void *items, size_t *cap, size_t count, size_t elem_size, 
     return 0;
 }
 
+const char *sa_buf_name(const char *const *names, size_t n, size_t index)
+{
+    return index < n ? names[index] : "unknown";
+}
+
+int sa_buf_name_index(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
 int sa_buf_read_file(sa_buf *b, const char *path, size_t max, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");

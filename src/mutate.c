@@ -10,9 +10,8 @@
  *   The deprecated spec.serviceAccount is set too when present, and left absent when absent.
  * - automountServiceAccountToken is left alone: whether the runner needs an API token is the
  *   control plane's decision, not this webhook's.
- * - Init containers get the key only with initContainers: true, except native sidecars (init
- *   containers with restartPolicy: Always), which run for the pod's life like the credential
- *   sidecars and are treated as containers.
+ * - Which containers get the key (init containers per initContainers, native sidecars always)
+ *   is sa_podkey's rule, the one the pod validator checks.
  * - Several env entries with the key's name: Kubernetes lets the last one win, so replacing only
  *   the first would leave a stale key in force. The first is made right (keeping its place) and
  *   the later ones are removed.
@@ -21,9 +20,10 @@
 
 #include <string.h>
 
-#include "sa_pubkey.h"
 #include "sa_patch.h"
+#include "sa_podkey.h"
 #include "sa_policy.h"
+#include "sa_pubkey.h"
 
 /* Label values shown in messages are cut: mutation runs before the API server's own
  * validation, so a value may be of any length. */
@@ -119,23 +119,15 @@ static void mutate_container(const sa_policy *p, const sa_pubkey *key, const cJS
     sa_buf_free(&entry);
 }
 
-static int is_native_sidecar(const cJSON *c)
-{
-    return strcmp(sa_json_string(c, "restartPolicy"), "Always") == 0;
-}
-
 static void mutate_containers(const sa_policy *p, const sa_pubkey *key, const cJSON *spec,
                               const char *field, sa_verdict *v)
 {
     const cJSON *list = sa_json_get(spec, field);
     if (!cJSON_IsArray(list))
         return;
-    int init = strcmp(field, "initContainers") == 0;
     size_t i = 0;
     for (const cJSON *c = list->child; c; c = c->next, i++) {
-        if (!is_object(c) || !sa_nameset_match(p->sessions.containers, sa_json_string(c, "name")))
-            continue;
-        if (init && !p->sessions.init_containers && !is_native_sidecar(c))
+        if (!is_object(c) || !sa_podkey_carrier(p, field, c))
             continue;
         sa_buf base = SA_BUF_INIT;
         sa_patch_pointer_push(&base, "spec");

@@ -39,15 +39,12 @@ static const char *const verdict_names[SA_SCAN_VERDICT_COUNT] = {
 
 const char *sa_scan_verdict_name(sa_scan_verdict v)
 {
-    return (unsigned)v < SA_SCAN_VERDICT_COUNT ? verdict_names[v] : "unknown";
+    return sa_buf_name(verdict_names, SA_SCAN_VERDICT_COUNT, (size_t)v);
 }
 
 int sa_scan_verdict_from_name(const char *name)
 {
-    for (int i = 0; i < SA_SCAN_VERDICT_COUNT; i++)
-        if (strcmp(verdict_names[i], name) == 0)
-            return i;
-    return -1;
+    return sa_buf_name_index(verdict_names, SA_SCAN_VERDICT_COUNT, name);
 }
 
 void sa_scan_rule_ids(unsigned bits, sa_buf *out)
@@ -63,10 +60,8 @@ void sa_scan_rule_ids(unsigned bits, sa_buf *out)
 static unsigned op_bit(const char *op)
 {
     static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-    for (unsigned i = 0; i < 4; i++)
-        if (strcmp(op, ops[i]) == 0)
-            return 1u << i;
-    return 0;
+    int i = sa_buf_name_index(ops, sizeof ops / sizeof ops[0], op);
+    return i < 0 ? 0 : 1u << i;
 }
 
 static const struct registration *find_registration(const char *group, const char *kind,

@@ -1,6 +1,6 @@
-/* validate_common.c: the helpers every validator shares (see sa_validate.h), kept in one place
- * so messages name objects the same way and audiences are judged by one rule. */
-#include "sa_validate.h"
+/* validate_common.c: the helpers every validator shares (see validate_internal.h), kept in one
+ * place so messages name objects the same way and audiences are judged by one rule. */
+#include "validate_internal.h"
 
 #include <stdio.h>
 

@@ -7,27 +7,18 @@
  * envFrom cannot be seen by a webhook, so a session container taking a whole Secret as env is a
  * violation of its own (session-env-from-secret): it is how a forbidden credential would slip
  * past forbiddenEnv. A ConfigMap's keys are not credentials: allowed. */
-#include "sa_validate.h"
+#include "validate_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "sa_podkey.h"
 #include "sa_pubkey.h"
 
-/* Which containers must carry the key, as the mutation gives it: the selected ones; init
- * containers only when the policy says so, or when they are native sidecars (restartPolicy:
- * Always, running for the pod's life like a container); ephemeral containers never (debug
- * shells, not session code). All of them are checked for forbidden env. */
-typedef enum key_need { KEY_SELECTED, KEY_IF_INIT, KEY_NEVER } key_need;
-
-static const struct {
-    const char *field;
-    key_need need;
-} container_lists[] = {
-    {"containers", KEY_SELECTED},
-    {"initContainers", KEY_IF_INIT},
-    {"ephemeralContainers", KEY_NEVER},
-};
+/* Every container of every list is checked for forbidden env; which of them must carry the key
+ * is sa_podkey's rule, the one the mutation follows. */
+static const char *const container_lists[] = {"containers", "initContainers",
+                                              "ephemeralContainers"};
 
 typedef struct pod_ctx {
     const sa_snapshot *snap;
@@ -107,20 +98,12 @@ static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *wher
 /* keys: the pod is a session pod, whose selected containers must carry the key. */
 static void judge_containers(const pod_ctx *c, const cJSON *spec, int keys)
 {
-    const sa_policy *p = c->snap->policy;
     for (size_t l = 0; l < sizeof container_lists / sizeof container_lists[0]; l++) {
-        key_need need = container_lists[l].need;
-        for (const cJSON *ctr = sa_validate_items(sa_json_get(spec, container_lists[l].field)); ctr;
-             ctr = ctr->next) {
-            const char *name = sa_json_string(ctr, "name");
-            int wanted = need == KEY_SELECTED ||
-                         (need == KEY_IF_INIT &&
-                          (p->sessions.init_containers ||
-                           strcmp(sa_json_string(ctr, "restartPolicy"), "Always") == 0));
+        const char *list = container_lists[l];
+        for (const cJSON *ctr = sa_validate_items(sa_json_get(spec, list)); ctr; ctr = ctr->next) {
             char where[320];
-            snprintf(where, sizeof where, "spec.%s[%s]", container_lists[l].field, name);
-            judge_container(c, ctr, where,
-                            keys && wanted && sa_nameset_match(p->sessions.containers, name));
+            snprintf(where, sizeof where, "spec.%s[%s]", list, sa_json_string(ctr, "name"));
+            judge_container(c, ctr, where, keys && sa_podkey_carrier(c->snap->policy, list, ctr));
         }
     }
 }

@@ -16,7 +16,7 @@
  * either widens every session. Its CREATE may not grant escalation, and its
  * UPDATE may not add any grant the old object did not have (exempt identities, who are never
  * judged, change it as they like). */
-#include "sa_validate.h"
+#include "validate_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * audience is where the token can be replayed. The ServiceAccount is request.name. The API server
  * has already replaced an empty audience list by its own audiences when the webhook is asked
  * (see sa_validate_session_audience), so the kubelet's token for every pod names them. */
-#include "sa_validate.h"
+#include "validate_internal.h"
 
 #include <stdio.h>
 

@@ -22,28 +22,22 @@ static const char *const mode_names[SA_MODE_COUNT] = {
 
 const char *sa_verdict_rule_id(sa_rule rule)
 {
-    return (unsigned)rule < SA_RULE_COUNT ? rule_ids[rule] : "unknown";
+    return sa_buf_name(rule_ids, SA_RULE_COUNT, (size_t)rule);
 }
 
 int sa_verdict_rule_from_id(const char *id)
 {
-    for (int i = 0; i < SA_RULE_COUNT; i++)
-        if (strcmp(rule_ids[i], id) == 0)
-            return i;
-    return -1;
+    return sa_buf_name_index(rule_ids, SA_RULE_COUNT, id);
 }
 
 const char *sa_verdict_mode_name(sa_mode mode)
 {
-    return (unsigned)mode < SA_MODE_COUNT ? mode_names[mode] : "unknown";
+    return sa_buf_name(mode_names, SA_MODE_COUNT, (size_t)mode);
 }
 
 int sa_verdict_mode_from_name(const char *name)
 {
-    for (int i = 0; i < SA_MODE_COUNT; i++)
-        if (strcmp(mode_names[i], name) == 0)
-            return i;
-    return -1;
+    return sa_buf_name_index(mode_names, SA_MODE_COUNT, name);
 }
 
 void sa_verdict_init(sa_verdict *v, const sa_mode *modes)

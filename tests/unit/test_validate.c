@@ -1,13 +1,14 @@
-/* test_validate.c: the validators' tricky helpers (who is a session identity, how objects are
- * named), the exemptions in front of them, the audience
- * subject intersection, and malformed objects that must be skipped, never trusted. The fixtures
- * in tests/validate/ cover the rules end to end through review and the server. */
+/* test_validate.c: the validators through sa_admit: how messages name objects, the exemptions in
+ * front of the validators, the audience subject intersection, and malformed objects that must be
+ * skipped, never trusted. Who is a session identity is test_identity.c's. The fixtures in
+ * tests/validate/ cover the rules end to end through review and the server. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "sa_admit.h"
 #include "sa_pubkey.h"
 #include "sa_test.h"
-#include "sa_validate.h"
+#include "sa_test_policy.h"
 
 extern const char sa_example_public_key[];
 extern const size_t sa_example_public_key_len;
@@ -31,125 +32,28 @@ static const char base_policy[] =
 
 static sa_snapshot *snapshot(const char *policy_text)
 {
-    sa_buf errors = SA_BUF_INIT;
     char err[256];
-    sa_policy *p = sa_policy_load_text("test", policy_text, strlen(policy_text), &errors);
-    if (!p)
-        fprintf(stderr, "policy refused:\n%s", sa_buf_str(&errors));
-    sa_buf_free(&errors);
     sa_pubkey *k = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
-    return sa_snapshot_new(p, k);
-}
-
-static cJSON *json(const char *text)
-{
-    cJSON *doc = NULL;
-    char err[128];
-    if (sa_json_parse(text, strlen(text), &doc, err, sizeof err) < 0)
-        fprintf(stderr, "bad test JSON: %s\n", err);
-    return doc;
-}
-
-/* ---- session identities ------------------------------------------------------------------ */
-
-static void test_session_identity(void)
-{
-    static const struct {
-        const char *subject;
-        int session, service_account, all;
-        const char *ns, *name;          /* NULL: not checked */
-    } cases[] = {
-        {"{\"kind\":\"ServiceAccount\",\"name\":\"session-x-sa\",\"namespace\":\"p\"}", 1, 1, 0, "p", "session-x-sa"},
-        /* A RoleBinding's SA subject without namespace lives in the binding's namespace (q). */
-        {"{\"kind\":\"ServiceAccount\",\"name\":\"session-x-sa\"}", 1, 1, 0, "q", "session-x-sa"},
-        /* Not a session SA by name, but still read as an SA: the audience check needs it. */
-        {"{\"kind\":\"ServiceAccount\",\"name\":\"builder\",\"namespace\":\"p\"}", 0, 1, 0, "p", "builder"},
-        /* The SA's username as a User subject is the SA. */
-        {"{\"kind\":\"User\",\"name\":\"system:serviceaccount:p:session-x-sa\"}", 1, 1, 0, "p", "session-x-sa"},
-        {"{\"kind\":\"User\",\"name\":\"system:serviceaccount:no-colon\"}", 0, 0, 0, NULL, NULL},
-        {"{\"kind\":\"User\",\"name\":\"session-x-sa\"}", 0, 0, 0, NULL, NULL},
-        /* Namespace groups count only for namespaces in namespaceGroups (team-*). */
-        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:team-a\"}", 1, 0, 0, "team-a", NULL},
-        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:other\"}", 0, 0, 0, "other", NULL},
-        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:\"}", 0, 0, 0, NULL, NULL},
-        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccountsX\"}", 0, 0, 0, NULL, NULL},
-        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts\"}", 1, 0, 1, NULL, NULL},
-        /* Wrong shapes are no identity at all. */
-        {"{\"kind\":7,\"name\":\"session-x-sa\"}", 0, 0, 0, NULL, NULL},
-        {"[\"ServiceAccount\"]", 0, 0, 0, NULL, NULL},
-        {"{\"kind\":\"ServiceAccount\",\"name\":[\"session-x-sa\"]}", 0, 1, 0, "q", ""},
-    };
-    sa_snapshot *s = snapshot(base_policy);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cJSON *doc = json(cases[i].subject);
-        sa_identity id;
-        SA_CHECK_INT(sa_validate_session_identity(s->policy, doc, "q", &id), cases[i].session);
-        SA_CHECK_INT(id.service_account, cases[i].service_account);
-        SA_CHECK_INT(id.all_namespaces, cases[i].all);
-        if (cases[i].ns) {
-            SA_CHECK_INT(id.ns_len, strlen(cases[i].ns));
-            SA_CHECK(id.ns && strncmp(id.ns, cases[i].ns, id.ns_len) == 0);
-        }
-        if (cases[i].name)
-            SA_CHECK_STR(id.name, cases[i].name);
-        if (id.service_account)
-            SA_CHECK_STR(id.kind, "ServiceAccount");
-        cJSON_Delete(doc);
-    }
-    sa_snapshot_release(s);
-
-    /* With namespaceGroups: [] no ServiceAccount group is judged, the all-SAs one included. */
-    s = snapshot("apiVersion: session-admission/v1alpha1\nkind: Policy\nbindings: {namespaceGroups: []}\n");
-    cJSON *all = json("{\"kind\":\"Group\",\"name\":\"system:serviceaccounts\"}");
-    cJSON *team = json("{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:team-a\"}");
-    sa_identity id;
-    SA_CHECK_INT(sa_validate_session_identity(s->policy, all, "q", &id), 0);
-    SA_CHECK_INT(sa_validate_session_identity(s->policy, team, "q", &id), 0);
-    cJSON_Delete(all);
-    cJSON_Delete(team);
-    sa_snapshot_release(s);
-}
-
-/* ---- naming objects ------------------------------------------------------------------------- */
-
-static void describe(const char *kind, const char *ns, const char *name, const char *object,
-                     const char *want)
-{
-    sa_review r = {.kind = kind, .namespace_ = ns, .name = name};
-    cJSON *doc = object ? json(object) : NULL;
-    r.object = doc;
-    char out[128];
-    sa_validate_describe(&r, out, sizeof out);
-    SA_CHECK_STR(out, want);
-    cJSON_Delete(doc);
-}
-
-static void test_describe(void)
-{
-    describe("RoleBinding", "p", "x", "{\"metadata\":{\"name\":\"x\"}}", "RoleBinding p/x");
-    describe("ClusterRole", "", "x", "{\"metadata\":{\"name\":\"x\"}}", "ClusterRole x");
-    describe("Pod", "p", "", "{\"metadata\":{\"generateName\":\"runner-\"}}", "Pod p/runner-*");
-    describe("Pod", "p", "from-request", "{\"metadata\":{\"name\":5}}", "Pod p/from-request");
-    describe("Role", "p", "r", NULL, "Role p/r");
+    return sa_snapshot_new(sa_test_policy(policy_text), k);
 }
 
 /* ---- through sa_admit: exemptions and whole handlers ------------------------------------------ */
 
 enum { ALLOWED, DENIED, UNUSABLE };
 
-/* Judges a /validate review built from its parts: ALLOWED, DENIED, or UNUSABLE (not a 200).
- * With body non-NULL, the response is handed over there (free it). */
-static int admit(const sa_snapshot *s, const char *group, const char *kind, const char *op,
-                 const char *ns, const char *user, const char *groups, const char *object,
-                 char **body)
+/* Judges a /validate review built from its parts, request.name included: ALLOWED, DENIED, or
+ * UNUSABLE (not a 200). With body non-NULL, the response is handed over there (free it). */
+static int admit_named(const sa_snapshot *s, const char *group, const char *kind, const char *op,
+                       const char *ns, const char *name, const char *user, const char *groups,
+                       const char *object, char **body)
 {
     sa_buf in = SA_BUF_INIT;
     sa_buf_printf(&in,
                   "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
                   "\"uid\":\"u\",\"kind\":{\"group\":\"%s\",\"version\":\"v1\",\"kind\":\"%s\"},"
-                  "\"namespace\":\"%s\",\"name\":\"x\",\"operation\":\"%s\","
+                  "\"namespace\":\"%s\",\"name\":\"%s\",\"operation\":\"%s\","
                   "\"userInfo\":{\"username\":\"%s\",\"groups\":%s},\"object\":%s}}",
-                  group, kind, ns, op, user, groups, object);
+                  group, kind, ns, name, op, user, groups, object);
     sa_admit_result res;
     sa_admit(s, SA_ENDPOINT_VALIDATE, sa_buf_str(&in), in.len, &res);
     sa_buf_free(&in);
@@ -164,6 +68,14 @@ static int admit(const sa_snapshot *s, const char *group, const char *kind, cons
     return out;
 }
 
+/* The same with request.name "x". */
+static int admit(const sa_snapshot *s, const char *group, const char *kind, const char *op,
+                 const char *ns, const char *user, const char *groups, const char *object,
+                 char **body)
+{
+    return admit_named(s, group, kind, op, ns, "x", user, groups, object, body);
+}
+
 #define RBAC "rbac.authorization.k8s.io"
 static const char admin_binding[] =
     "{\"metadata\":{\"name\":\"x\",%s},\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"admin\"},"
@@ -174,6 +86,41 @@ static char *binding_with(const char *labels)
     static char buf[512];
     snprintf(buf, sizeof buf, admin_binding, labels);
     return buf;
+}
+
+/* ---- naming objects in messages ----------------------------------------------------------- */
+
+/* A CREATE of object (kind in ns, request.name name) is denied with a message naming it want. */
+static void named(const sa_snapshot *s, const char *group, const char *kind, const char *ns,
+                  const char *name, const char *object, const char *want)
+{
+    char *body = NULL;
+    SA_CHECK_INT(admit_named(s, group, kind, "CREATE", ns, name, "u", "[]", object, &body), DENIED);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s: ", want);
+    SA_CHECK(body && strstr(body, prefix));
+    if (!body || !strstr(body, prefix))
+        fprintf(stderr, "  wanted \"%s\" in %s\n", prefix, body ? body : "(no body)");
+    free(body);
+}
+
+static void test_describe(void)
+{
+    sa_snapshot *s = snapshot(base_policy);
+    named(s, RBAC, "RoleBinding", "p", "x", binding_with("\"labels\":{}"), "RoleBinding p/x");
+    named(s, RBAC, "ClusterRole", "", "x",
+          "{\"metadata\":{\"name\":\"x\"},\"rules\":[{\"apiGroups\":[\"\"],"
+          "\"resources\":[\"users\"],\"verbs\":[\"impersonate\"]}]}", "ClusterRole x");
+    /* A pod the API server has yet to name: its generateName, starred; else request.name when
+     * metadata.name is not a string. */
+    static const char pod[] = "{\"metadata\":{%s,\"labels\":{\"ambient-code.io/session-id\":\"x\"}},"
+                              "\"spec\":{\"serviceAccountName\":\"other\"}}";
+    char obj[256];
+    snprintf(obj, sizeof obj, pod, "\"generateName\":\"runner-\"");
+    named(s, "", "Pod", "p", "", obj, "Pod p/runner-*");
+    snprintf(obj, sizeof obj, pod, "\"name\":5");
+    named(s, "", "Pod", "p", "from-request", obj, "Pod p/from-request");
+    sa_snapshot_release(s);
 }
 
 static void test_exemptions(void)
@@ -291,7 +238,6 @@ static void test_malformed_objects(void)
 
 int main(void)
 {
-    SA_RUN(test_session_identity);
     SA_RUN(test_describe);
     SA_RUN(test_exemptions);
     SA_RUN(test_audience_intersection);
