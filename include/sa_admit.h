@@ -29,10 +29,6 @@ typedef enum sa_decision {
 const char *sa_admit_endpoint_name(sa_endpoint ep);   /* "mutate", "validate" */
 const char *sa_admit_decision_name(sa_decision d);    /* "allowed", "patched", "denied", "error" */
 
-/* A handler judges one parsed review against a snapshot and adds to the verdict. The snapshot's
- * policy and key are never NULL when a handler runs. */
-typedef void sa_admit_handler_fn(const sa_snapshot *snap, const sa_review *r, sa_verdict *v);
-
 /* What sa_admit produced, plus a summary of the request for logs and metrics (copied, so it
  * outlives the review; long values are cut). */
 typedef struct sa_admit_result {

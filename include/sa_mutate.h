@@ -7,9 +7,9 @@
 #ifndef SA_MUTATE_H
 #define SA_MUTATE_H
 
-#include "sa_admit.h"
+#include "sa_handler.h"
 
-/* An sa_admit_handler_fn: adds patch operations, or session-pod violations, to v. */
+/* An sa_handler_fn: adds patch operations, or session-pod violations, to v. */
 void sa_mutate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v);
 
 #endif

@@ -12,22 +12,22 @@
 #ifndef SA_VALIDATE_H
 #define SA_VALIDATE_H
 
-#include "sa_admit.h"
+#include "sa_handler.h"
 #include "sa_policy.h"
 
 /* RoleBinding and ClusterRoleBinding: rbac-session-binding, rbac-cross-namespace and the
  * binding half of rbac-token-audience (validate_binding.c). */
-sa_admit_handler_fn sa_validate_binding;
+sa_handler_fn sa_validate_binding;
 /* Whether the review's binding (its object) grants its role to a session identity: judged
  * even in an exempt namespace, since RBAC grants a RoleBinding's role in its namespace to
  * subjects of any namespace. */
 int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r);
 /* Role and ClusterRole, on what their rules grant (sa_rbac.h): rbac-impersonation, the rule half
  * of rbac-token-audience, and the guards on the roles the tables trust (validate_role.c). */
-sa_admit_handler_fn sa_validate_role;
+sa_handler_fn sa_validate_role;
 /* TokenRequest on serviceaccounts/token: session-token-audience (validate_token.c). */
-sa_admit_handler_fn sa_validate_token_request;
+sa_handler_fn sa_validate_token_request;
 /* Pod: session-pod, and session-token-audience for projected token volumes (validate_pod.c). */
-sa_admit_handler_fn sa_validate_pod;
+sa_handler_fn sa_validate_pod;
 
 #endif

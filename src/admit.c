@@ -16,7 +16,7 @@ typedef struct sa_route {
     sa_endpoint endpoint;
     const char *group;
     const char *kind;
-    sa_admit_handler_fn *handler;
+    sa_handler_fn *handler;
 } sa_route;
 
 static const sa_route routes[] = {
