@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "sa_reload.h"
+#include "sa_buf.h"
 #include "sa_state.h"
 #include "sa_tls.h"
 
@@ -20,13 +20,17 @@ typedef enum sa_server_role {
     SA_SERVER_METRICS           /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
 } sa_server_role;
 
+/* Writes the page GET /metrics answers with; ready is what /readyz answers on the listener
+ * right now (1 ok, 0 503). Called on a worker thread, one scrape at a time per thread. */
+typedef void sa_server_page_fn(void *arg, int ready, sa_buf *out);
+
 typedef struct sa_server_config {
     sa_server_role role;
     const char *listen;         /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
     sa_tls *tls;                /* admission: credentials and TLS policy (borrowed: must outlive
                                  * the server) */
-    sa_reloader *reloader;      /* metrics: the policy and key watcher whose counters /metrics
-                                 * shows, or NULL (borrowed: must outlive the server) */
+    sa_server_page_fn *metrics_page; /* metrics: writes GET /metrics (required) */
+    void *metrics_page_arg;     /* its argument (borrowed: must outlive the server) */
     unsigned threads;           /* worker threads (a thread pool, one event loop each) */
     size_t max_body;            /* largest request body accepted, bytes */
     size_t max_buffered;        /* all request bodies being buffered at once, bytes (0: no cap) */

@@ -20,6 +20,7 @@
 #include "sa_buf.h"
 #include "sa_json.h"
 #include "sa_devpki.h"
+#include "sa_exposition.h"
 #include "sa_pubkey.h"
 #include "sa_log.h"
 #include "sa_objects.h"
@@ -273,6 +274,7 @@ static int cmd_serve(int argc, char **argv)
     int status = 1;
     sa_reloader *reloader = NULL;
     sa_server *server = NULL, *metrics = NULL;
+    sa_exposition page = {&state, NULL};
     /* The serving pair: the files, watched for rotation, or --dev's in memory. */
     sa_tls_config tcfg = {
         .cert_file = cfg.dev ? NULL : cfg.tls_cert, .key_file = cfg.dev ? NULL : cfg.tls_key,
@@ -291,6 +293,7 @@ static int cmd_serve(int argc, char **argv)
         sa_reload_config rcfg = {cfg.policy, cfg.public_key, cfg.reload_interval * 1000u};
         if (!(reloader = sa_reload_start(&rcfg, &state, err, sizeof err)))
             goto out;
+        page.reloader = reloader;
     }
     {
         sa_server_config scfg = {
@@ -305,7 +308,8 @@ static int cmd_serve(int argc, char **argv)
     /* One thread is plenty for a scrape every few seconds. */
     if (*cfg.metrics_listen && strcmp(cfg.metrics_listen, "off") != 0) {
         sa_server_config mcfg = {
-            .role = SA_SERVER_METRICS, .listen = cfg.metrics_listen, .reloader = reloader,
+            .role = SA_SERVER_METRICS, .listen = cfg.metrics_listen,
+            .metrics_page = sa_exposition_page, .metrics_page_arg = &page,
             .threads = 1, .max_connections = 64, .idle_timeout = cfg.idle_timeout,
             .request_timeout = cfg.request_timeout,
         };

@@ -21,7 +21,6 @@
 #include "sa_admit.h"
 #include "sa_buf.h"
 #include "sa_conns.h"
-#include "sa_pubkey.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
 
@@ -32,7 +31,8 @@ struct sa_server {
     sa_server_role role;
     sa_state *state;
     sa_tls *tls;
-    sa_reloader *reloader;
+    sa_server_page_fn *metrics_page;
+    void *metrics_page_arg;
     size_t max_body;
     size_t max_buffered;
     atomic_size_t buffered;     /* bytes held by request bodies of all connections */
@@ -215,16 +215,30 @@ static void log_review(sa_endpoint ep, const sa_admit_result *res, double second
     sa_buf_free(&rules);
 }
 
+/* Counts a review answered on ep; res NULL when the transport refused it before the core saw
+ * it (413, 415, 503 busy): then decision "error", kind and operation "unknown". */
+static void count_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
+{
+    sa_metrics_review_sample r = {
+        .endpoint = ep, .kind = res ? res->kind_index : sa_admit_kind_index(NULL),
+        .operation = res ? res->operation : NULL,
+        .decision = res ? res->decision : SA_DECISION_ERROR,
+        .rules_hit = res ? res->rules_hit : 0, .modes_hit = res ? res->modes_hit : NULL,
+        .seconds = seconds,
+    };
+    sa_metrics_review(&r);
+}
+
 static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, request *rq,
                                      const char *method, const char *url)
 {
     sa_endpoint ep = endpoint_of(rq->route);
     if (rq->too_large) {
-        sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
+        count_review(ep, NULL, elapsed_seconds(&rq->start));
         return refuse_too_large(s, c, method, url);
     }
     if (rq->busy) {
-        sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
+        count_review(ep, NULL, elapsed_seconds(&rq->start));
         return refuse(s, c, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
                       "busy: request bodies over %zu bytes are being buffered; retry",
                       s->max_buffered);
@@ -234,7 +248,7 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
     sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
     sa_snapshot_release(snap);
     double seconds = elapsed_seconds(&rq->start);
-    sa_metrics_review(ep, &res, seconds);
+    count_review(ep, &res, seconds);
     log_review(ep, &res, seconds);
     const char *ct = res.http_status == 200 ? "application/json" : "text/plain; charset=utf-8";
     char *body = res.body;
@@ -242,27 +256,22 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
     return reply(s, c, (unsigned)res.http_status, ct, body, res.body_len, NULL);
 }
 
-/* Why /readyz fails, NULL when ready; snap is the snapshot in force (may be NULL). */
-static const char *not_ready(sa_server *s, const sa_snapshot *snap)
+/* Why /readyz fails, NULL when ready: shutting down, or what the core says of the snapshot in
+ * force. */
+static const char *not_ready(sa_server *s)
 {
     if (atomic_load(&s->draining))
         return "not ready: shutting down";
-    if (!snap || !snap->policy || !snap->key)
-        return "not ready: no policy and public key loaded yet";
-    return NULL;
+    sa_snapshot *snap = sa_state_acquire(s->state);
+    const char *why = sa_admit_not_ready(snap);
+    sa_snapshot_release(snap);
+    return why;
 }
 
 static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
 {
-    sa_snapshot *snap = sa_state_acquire(s->state);
-    sa_reload_stats stats;
-    if (s->reloader)
-        sa_reload_get_stats(s->reloader, &stats);
-    sa_metrics_sources src = {snap && snap->key ? snap->key->fingerprint : NULL,
-                              s->reloader ? &stats : NULL, !not_ready(s, snap)};
     sa_buf out = SA_BUF_INIT;
-    sa_metrics_render(&out, &src, time(NULL));
-    sa_snapshot_release(snap);
+    s->metrics_page(s->metrics_page_arg, !not_ready(s), &out);
     size_t len;
     char *text = sa_buf_steal(&out, &len);
     if (!text)
@@ -277,9 +286,7 @@ static enum MHD_Result answer_get(sa_server *s, struct MHD_Connection *c, route_
         return answer_metrics(s, c);
     if (route == ROUTE_HEALTHZ)
         return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
-    sa_snapshot *snap = sa_state_acquire(s->state);
-    const char *why = not_ready(s, snap);
-    sa_snapshot_release(snap);
+    const char *why = not_ready(s);
     if (why)
         return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, why);
     return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
@@ -308,7 +315,7 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int json = is_json_content_type(ct);
         if (!json || (cl && strtoull(cl, NULL, 10) > s->max_body)) {
-            sa_metrics_review(endpoint_of(paths[i].kind), NULL, 0);
+            count_review(endpoint_of(paths[i].kind), NULL, 0);
             *rc = json ? refuse_too_large(s, c, method, url)
                        : refuse(s, c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
                                 "content type must be application/json, got %s", ct ? ct : "none");
@@ -545,7 +552,8 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     s->role = cfg->role;
     s->state = state;
     s->tls = cfg->role == SA_SERVER_ADMISSION ? cfg->tls : NULL;
-    s->reloader = cfg->reloader;
+    s->metrics_page = cfg->metrics_page;
+    s->metrics_page_arg = cfg->metrics_page_arg;
     s->max_body = cfg->max_body;
     s->max_buffered = cfg->max_buffered;
     s->max_connections = cfg->max_connections;
@@ -560,8 +568,9 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    if (cfg->role == SA_SERVER_ADMISSION && !cfg->tls) {
-        snprintf(err, errlen, "the admission listener needs TLS credentials");
+    if (cfg->role == SA_SERVER_ADMISSION ? !cfg->tls : !cfg->metrics_page) {
+        snprintf(err, errlen, "the %s listener needs %s", cfg->role == SA_SERVER_ADMISSION ?
+                 "admission" : "metrics", cfg->role == SA_SERVER_ADMISSION ? "TLS credentials" : "its page");
         sa_conns_free(s->conns);
         free(s);
         return NULL;
