@@ -56,8 +56,4 @@ void sa_server_draining(sa_server *s);
  * server. Accepts NULL. */
 void sa_server_stop(sa_server *s, unsigned drain_seconds);
 
-/* Parses "ADDR:PORT" into a socket address; 0 or -1 with a reason. */
-struct sockaddr_storage;
-int sa_server_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen);
-
 #endif

@@ -4,9 +4,7 @@
  * and whether requests feed the admission metrics (scrapes and probes do not). */
 #include "sa_server.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -21,6 +19,7 @@
 #include "sa_admit.h"
 #include "sa_buf.h"
 #include "sa_conns.h"
+#include "sa_listen.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
 
@@ -496,54 +495,17 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sa_log(s->starting ? SA_LOG_WARN : SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
 }
 
-int sa_server_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
-{
-    memset(ss, 0, sizeof *ss);
-    const char *colon = strrchr(listen, ':');
-    if (!colon || !colon[1]) {
-        snprintf(err, errlen, "listen address %s: expected ADDR:PORT", listen);
-        return -1;
-    }
-    char *end;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (*end || port > 65535) {
-        snprintf(err, errlen, "listen address %s: bad port", listen);
-        return -1;
-    }
-    char host[INET6_ADDRSTRLEN + 2];
-    size_t hlen = (size_t)(colon - listen);
-    if (hlen >= sizeof host) {
-        snprintf(err, errlen, "listen address %s: bad address", listen);
-        return -1;
-    }
-    memcpy(host, listen, hlen);
-    host[hlen] = '\0';
-    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
-        host[hlen - 1] = '\0';
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((unsigned short)port);
-        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1)
-            return 0;
-    } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((unsigned short)port);
-        if (hlen == 0 || inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-            if (hlen == 0)
-                a4->sin_addr.s_addr = htonl(INADDR_ANY);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "listen address %s: bad address", listen);
-    return -1;
-}
-
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
-    if (sa_server_parse_listen(cfg->listen, &ss, err, errlen) < 0)
+    if (sa_listen_parse(cfg->listen, &ss, err, errlen) < 0)
         return NULL;
+    int admission = cfg->role == SA_SERVER_ADMISSION;
+    if (admission ? !cfg->tls : !cfg->metrics_page) {
+        snprintf(err, errlen, admission ? "the admission listener needs TLS credentials"
+                                        : "the metrics listener needs its page");
+        return NULL;
+    }
     sa_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -551,14 +513,13 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     }
     s->role = cfg->role;
     s->state = state;
-    s->tls = cfg->role == SA_SERVER_ADMISSION ? cfg->tls : NULL;
+    s->tls = admission ? cfg->tls : NULL;
     s->metrics_page = cfg->metrics_page;
     s->metrics_page_arg = cfg->metrics_page_arg;
     s->max_body = cfg->max_body;
     s->max_buffered = cfg->max_buffered;
     s->max_connections = cfg->max_connections;
-    if (!(s->conns = sa_conns_new(cfg->role == SA_SERVER_ADMISSION ? "admission" : "metrics",
-                                  cfg->request_timeout))) {
+    if (!(s->conns = sa_conns_new(admission ? "admission" : "metrics", cfg->request_timeout))) {
         snprintf(err, errlen, "cannot start the request deadline watcher");
         free(s);
         return NULL;
@@ -568,13 +529,6 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    if (cfg->role == SA_SERVER_ADMISSION ? !cfg->tls : !cfg->metrics_page) {
-        snprintf(err, errlen, "the %s listener needs %s", cfg->role == SA_SERVER_ADMISSION ?
-                 "admission" : "metrics", cfg->role == SA_SERVER_ADMISSION ? "TLS credentials" : "its page");
-        sa_conns_free(s->conns);
-        free(s);
-        return NULL;
-    }
     /* Options that depend on the role and configuration. A pool of one would be a warning:
      * one thread is the internal polling thread itself. */
     struct MHD_OptionItem opts[8];
@@ -582,7 +536,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
-    if (cfg->role == SA_SERVER_ADMISSION) {
+    if (admission) {
         /* The certificate comes from the per-handshake callback, so a rotated pair needs no
          * restart; the client CA, when given, is the trust list client certificates are
          * verified against. */
