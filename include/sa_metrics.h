@@ -1,10 +1,11 @@
 /* sa_metrics.h: the process's counters and gauges, rendered in the Prometheus text exposition
- * format 0.0.4 for GET /metrics on the plain-HTTP metrics listener.
+ * format 0.0.4 for GET /metrics on the plain-HTTP metrics listener (sa_exposition.h builds the
+ * page).
  *
- * Every update is a relaxed C11 atomic on a fixed slot chosen by enum index, so the request path
+ * Every update is a relaxed C11 atomic on a fixed slot chosen by index, so the request path
  * never takes a lock, never allocates, and no client can create a series: label values come
- * from closed sets (the kinds we route plus "other", operations, decisions, rule ids, modes,
- * status codes). The few strings (certificate serial) are set on reload, off the request path.
+ * from closed sets, each named by its owner (the kinds the admission core routes plus "other",
+ * endpoints, decisions, rule ids, modes) or here (operations, status codes). The few strings (certificate serial) are set on reload, off the request path.
  * A scrape reads each slot once; series are consistent within themselves (a histogram's _count
  * is the sum of the buckets it prints), not across each other. */
 #ifndef SA_METRICS_H

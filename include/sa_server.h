@@ -5,7 +5,8 @@
  * the body and hands it to the pure core (sa_admit.h) with the snapshot in force. HTTP errors
  * are for transport problems, each with a one-line reason and a warning in the log: 404 unknown
  * path, 405 wrong method, 413 body over the limit, 415 not JSON; the core adds 400 for an
- * unusable review. */
+ * unusable review. GET /metrics answers with the page its caller supplies (sa_exposition.h), so
+ * the server knows nothing of what the page shows. */
 #ifndef SA_SERVER_H
 #define SA_SERVER_H
 
