@@ -53,8 +53,6 @@ static int first_of_kind(size_t i)
     return 1;
 }
 
-static const char *const kind_other = "other", *const kind_unknown = "unknown";
-
 unsigned sa_admit_kind_count(void)
 {
     unsigned n = 2; /* "other", "unknown" */
@@ -69,7 +67,7 @@ const char *sa_admit_kind_name(unsigned index)
     for (size_t i = 0; routes[i].handler; i++)
         if (first_of_kind(i) && n++ == index)
             return routes[i].kind;
-    return index == n ? kind_other : kind_unknown;
+    return index == n ? "other" : "unknown";
 }
 
 unsigned sa_admit_kind_index(const char *kind)
