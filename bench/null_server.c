@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 
 #include "sa_buf.h"
-#include "sa_server.h"
+#include "sa_listen.h"
 #include "sa_tls.h"
 
 typedef struct null_server {
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     sa_tls_config tcfg = {.cert_file = argv[2], .key_file = argv[3], .min_version = "1.2",
                           .poll_ms = 2000};
     null_server ns = {0};
-    if (sa_server_parse_listen(argv[1], &ss, err, sizeof err) < 0 ||
+    if (sa_listen_parse(argv[1], &ss, err, sizeof err) < 0 ||
         sa_buf_read_file(&response, argv[5], 1u << 20, err, sizeof err) < 0 ||
         !(ns.tls = sa_tls_new(&tcfg, err, sizeof err))) {
         fprintf(stderr, "null_server: %s\n", err);

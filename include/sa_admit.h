@@ -29,6 +29,20 @@ typedef enum sa_decision {
 const char *sa_admit_endpoint_name(sa_endpoint ep);   /* "mutate", "validate" */
 const char *sa_admit_decision_name(sa_decision d);    /* "allowed", "patched", "denied", "error" */
 
+/* The closed set a request's kind is labelled with in metrics, owned by the routing table:
+ * each kind it routes (on any endpoint, once), then "other" (a kind it does not route) and
+ * "unknown" (none read: an unusable review, or one the transport refused). So no client can
+ * make a label value. */
+unsigned sa_admit_kind_count(void);
+const char *sa_admit_kind_name(unsigned i);           /* "unknown" past the end */
+/* The index of kind (matched by name alone, whatever its group) in that set; NULL or "": the
+ * index of "unknown". */
+unsigned sa_admit_kind_index(const char *kind);
+
+/* Why the webhook cannot judge with snap, NULL when it can: a policy and a public key must
+ * be loaded. The one-line reason is what a 503 and /readyz say. */
+const char *sa_admit_not_ready(const sa_snapshot *snap);
+
 /* What sa_admit produced, plus a summary of the request for logs and metrics (copied, so it
  * outlives the review; long values are cut). */
 typedef struct sa_admit_result {
@@ -42,6 +56,7 @@ typedef struct sa_admit_result {
     int dry_run;
     char uid[128];
     char kind[64];
+    unsigned kind_index;        /* kind in the set of sa_admit_kind_name */
     char operation[16];
     char namespace_[64];
     char name[256];

@@ -5,13 +5,14 @@
  * the body and hands it to the pure core (sa_admit.h) with the snapshot in force. HTTP errors
  * are for transport problems, each with a one-line reason and a warning in the log: 404 unknown
  * path, 405 wrong method, 413 body over the limit, 415 not JSON; the core adds 400 for an
- * unusable review. */
+ * unusable review. GET /metrics answers with the page its caller supplies (sa_exposition.h), so
+ * the server knows nothing of what the page shows. */
 #ifndef SA_SERVER_H
 #define SA_SERVER_H
 
 #include <stddef.h>
 
-#include "sa_reload.h"
+#include "sa_buf.h"
 #include "sa_state.h"
 #include "sa_tls.h"
 
@@ -20,13 +21,17 @@ typedef enum sa_server_role {
     SA_SERVER_METRICS           /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
 } sa_server_role;
 
+/* Writes the page GET /metrics answers with; ready is what /readyz answers on the listener
+ * right now (1 ok, 0 503). Called on a worker thread, one scrape at a time per thread. */
+typedef void sa_server_page_fn(void *arg, int ready, sa_buf *out);
+
 typedef struct sa_server_config {
     sa_server_role role;
     const char *listen;         /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
     sa_tls *tls;                /* admission: credentials and TLS policy (borrowed: must outlive
                                  * the server) */
-    sa_reloader *reloader;      /* metrics: the policy and key watcher whose counters /metrics
-                                 * shows, or NULL (borrowed: must outlive the server) */
+    sa_server_page_fn *metrics_page; /* metrics: writes GET /metrics (required) */
+    void *metrics_page_arg;     /* its argument (borrowed: must outlive the server) */
     unsigned threads;           /* worker threads (a thread pool, one event loop each) */
     size_t max_body;            /* largest request body accepted, bytes */
     size_t max_buffered;        /* all request bodies being buffered at once, bytes (0: no cap) */
@@ -51,9 +56,5 @@ void sa_server_draining(sa_server *s);
  * finish their request (at most drain_seconds), then close whatever is left and free the
  * server. Accepts NULL. */
 void sa_server_stop(sa_server *s, unsigned drain_seconds);
-
-/* Parses "ADDR:PORT" into a socket address; 0 or -1 with a reason. */
-struct sockaddr_storage;
-int sa_server_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen);
 
 #endif

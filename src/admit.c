@@ -44,6 +44,52 @@ const char *sa_admit_decision_name(sa_decision d)
     return (unsigned)d < SA_DECISION_COUNT ? decision_names[d] : "unknown";
 }
 
+/* Whether routes[i] is the first row naming its kind, so each kind counts once. */
+static int first_of_kind(size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(routes[j].kind, routes[i].kind) == 0)
+            return 0;
+    return 1;
+}
+
+unsigned sa_admit_kind_count(void)
+{
+    unsigned n = 2; /* "other", "unknown" */
+    for (size_t i = 0; routes[i].handler; i++)
+        n += first_of_kind(i);
+    return n;
+}
+
+const char *sa_admit_kind_name(unsigned index)
+{
+    unsigned n = 0;
+    for (size_t i = 0; routes[i].handler; i++)
+        if (first_of_kind(i) && n++ == index)
+            return routes[i].kind;
+    return index == n ? "other" : "unknown";
+}
+
+unsigned sa_admit_kind_index(const char *kind)
+{
+    unsigned n = 0;
+    for (size_t i = 0; routes[i].handler; i++) {
+        if (!first_of_kind(i))
+            continue;
+        if (kind && strcmp(routes[i].kind, kind) == 0)
+            return n;
+        n++;
+    }
+    return kind && *kind ? n : n + 1;
+}
+
+const char *sa_admit_not_ready(const sa_snapshot *snap)
+{
+    if (!snap || !snap->policy || !snap->key)
+        return "not ready: no policy and public key loaded yet";
+    return NULL;
+}
+
 static const sa_route *route_for(sa_endpoint ep, const sa_review *r)
 {
     for (const sa_route *rt = routes; rt->handler; rt++)
@@ -167,6 +213,7 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
     if (sa_review_parse(&r, body, len, err, sizeof err) < 0) {
         sa_json_arena_end();
         memset(res, 0, sizeof *res);
+        res->kind_index = sa_admit_kind_index(NULL);
         fail(res, 400, SA_DECISION_ERROR, err);
         return;
     }
@@ -181,13 +228,15 @@ void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r
     memset(res, 0, sizeof *res);
     copy_field(res->uid, sizeof res->uid, r->uid);
     copy_field(res->kind, sizeof res->kind, r->kind);
+    res->kind_index = sa_admit_kind_index(res->kind);
     copy_field(res->operation, sizeof res->operation, r->operation);
     copy_field(res->namespace_, sizeof res->namespace_, r->namespace_);
     copy_field(res->name, sizeof res->name, r->name);
     copy_field(res->username, sizeof res->username, r->username);
     res->dry_run = r->dry_run;
-    if (!snap || !snap->policy || !snap->key) {
-        fail(res, 503, SA_DECISION_ERROR, "not ready: no policy and public key loaded yet");
+    const char *why = sa_admit_not_ready(snap);
+    if (why) {
+        fail(res, 503, SA_DECISION_ERROR, why);
         return;
     }
 

@@ -13,14 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sa_verdict.h"
-
 #define PREFIX "session_admission_"
 
-/* The kinds /mutate and /validate route; any other is "other", an unread one "unknown". */
-static const char *const kinds[] = {"Pod", "RoleBinding", "ClusterRoleBinding", "Role",
-                                    "ClusterRole", "TokenRequest", "other", "unknown"};
-#define KIND_COUNT (sizeof kinds / sizeof kinds[0])
+/* Kubernetes' operations, a closed set no other module names; "other" for the unexpected. */
 static const char *const operations[] = {"CREATE", "UPDATE", "DELETE", "CONNECT", "other", "unknown"};
 #define OP_COUNT (sizeof operations / sizeof operations[0])
 /* The statuses the server answers with; anything else lands in the last slot. */
@@ -34,10 +29,11 @@ static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 
 /* Static storage: every atomic starts at zero, which is a valid state. */
 static struct {
-    atomic_ullong requests[SA_ENDPOINT_COUNT][KIND_COUNT][OP_COUNT][SA_DECISION_COUNT];
-    atomic_ullong buckets[SA_ENDPOINT_COUNT][BUCKET_COUNT + 1]; /* last: above 10 s */
-    atomic_ullong duration_ns[SA_ENDPOINT_COUNT];
-    atomic_ullong violations[SA_RULE_COUNT][SA_MODE_COUNT];
+    atomic_ullong requests[SA_METRICS_ENDPOINTS_MAX][SA_METRICS_KINDS_MAX][OP_COUNT]
+                          [SA_METRICS_DECISIONS_MAX];
+    atomic_ullong buckets[SA_METRICS_ENDPOINTS_MAX][BUCKET_COUNT + 1]; /* last: above 10 s */
+    atomic_ullong duration_ns[SA_METRICS_ENDPOINTS_MAX];
+    atomic_ullong violations[SA_METRICS_RULES_MAX][SA_METRICS_MODES_MAX];
     atomic_ullong http_errors[CODE_COUNT];
     atomic_ullong cert_loads[2];    /* reloads: [0] taken, [1] refused */
     atomic_llong cert_loaded_at;
@@ -68,26 +64,25 @@ static void inc(atomic_ullong *c)
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
-void sa_metrics_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
+void sa_metrics_review(const sa_metrics_review_sample *r)
 {
-    if ((unsigned)ep >= SA_ENDPOINT_COUNT)
+    unsigned ep = r->endpoint;
+    if (ep >= SA_METRICS_ENDPOINTS_MAX || r->kind >= SA_METRICS_KINDS_MAX ||
+        r->decision >= SA_METRICS_DECISIONS_MAX)
         return;
-    size_t k = index_of(kinds, KIND_COUNT, res ? res->kind : NULL);
-    size_t o = index_of(operations, OP_COUNT, res ? res->operation : NULL);
-    sa_decision d = res && (unsigned)res->decision < SA_DECISION_COUNT ? res->decision
-                                                                     : SA_DECISION_ERROR;
-    inc(&m.requests[ep][k][o][d]);
+    size_t o = index_of(operations, OP_COUNT, r->operation);
+    inc(&m.requests[ep][r->kind][o][r->decision]);
     size_t b = 0;
-    while (b < BUCKET_COUNT && seconds > bounds[b])
+    while (b < BUCKET_COUNT && r->seconds > bounds[b])
         b++;
     inc(&m.buckets[ep][b]);
     atomic_fetch_add_explicit(&m.duration_ns[ep],
-                              seconds > 0 ? (unsigned long long)(seconds * 1e9 + 0.5) : 0,
+                              r->seconds > 0 ? (unsigned long long)(r->seconds * 1e9 + 0.5) : 0,
                               memory_order_relaxed);
-    for (unsigned r = 0; res && r < SA_RULE_COUNT; r++)
-        for (unsigned mode = 0; (res->rules_hit & (1u << r)) && mode < SA_MODE_COUNT; mode++)
-            if (res->modes_hit[r] & (1u << mode))
-                inc(&m.violations[r][mode]);
+    for (unsigned rule = 0; rule < SA_METRICS_RULES_MAX; rule++)
+        for (unsigned mode = 0; (r->rules_hit & (1u << rule)) && mode < SA_METRICS_MODES_MAX; mode++)
+            if (r->modes_hit[rule] & (1u << mode))
+                inc(&m.violations[rule][mode]);
 }
 
 void sa_metrics_http_error(unsigned status)
@@ -191,27 +186,36 @@ static unsigned long long get(atomic_ullong *c)
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
-static void render_requests(sa_buf *out)
+/* How many of a label set's values have slots: all of them unless over the bound. */
+static unsigned slots(const sa_metrics_labels *l, unsigned max)
 {
+    return l->count < max ? l->count : max;
+}
+
+static void render_requests(sa_buf *out, const sa_metrics_page *page)
+{
+    unsigned ne = slots(&page->endpoints, SA_METRICS_ENDPOINTS_MAX);
+    unsigned nk = slots(&page->kinds, SA_METRICS_KINDS_MAX);
+    unsigned nd = slots(&page->decisions, SA_METRICS_DECISIONS_MAX);
     family(out, "requests_total", "counter",
            "AdmissionReview requests answered, by endpoint, object kind, operation and decision.");
-    for (unsigned e = 0; e < SA_ENDPOINT_COUNT; e++)
-        for (size_t k = 0; k < KIND_COUNT; k++)
+    for (unsigned e = 0; e < ne; e++)
+        for (unsigned k = 0; k < nk; k++)
             for (size_t o = 0; o < OP_COUNT; o++)
-                for (unsigned d = 0; d < SA_DECISION_COUNT; d++) {
+                for (unsigned d = 0; d < nd; d++) {
                     unsigned long long v = get(&m.requests[e][k][o][d]);
                     if (!v)
-                        continue; /* 384 combinations; only the ones seen are shown */
-                    const char *l[] = {"endpoint", sa_admit_endpoint_name((sa_endpoint)e), "kind", kinds[k],
+                        continue; /* hundreds of combinations; only the ones seen are shown */
+                    const char *l[] = {"endpoint", page->endpoints.names[e], "kind", page->kinds.names[k],
                                        "operation", operations[o], "decision",
-                                       sa_admit_decision_name((sa_decision)d), NULL};
+                                       page->decisions.names[d], NULL};
                     counter(out, "requests_total", l, v);
                 }
 
     family(out, "request_duration_seconds", "histogram",
            "Time from the request's headers to its answer, by endpoint.");
-    for (unsigned e = 0; e < SA_ENDPOINT_COUNT; e++) {
-        const char *ep = sa_admit_endpoint_name((sa_endpoint)e);
+    for (unsigned e = 0; e < ne; e++) {
+        const char *ep = page->endpoints.names[e];
         unsigned long long cumulative = 0;
         char le[32];
         for (size_t b = 0; b <= BUCKET_COUNT; b++) {
@@ -231,9 +235,9 @@ static void render_requests(sa_buf *out)
 
     family(out, "violations_total", "counter",
            "Reviews in which a rule fired, by rule id and the mode it was applied in.");
-    for (unsigned r = 0; r < SA_RULE_COUNT; r++)
-        for (unsigned mode = 0; mode < SA_MODE_COUNT; mode++) {
-            const char *l[] = {"rule", sa_verdict_rule_id((sa_rule)r), "mode", sa_verdict_mode_name((sa_mode)mode), NULL};
+    for (unsigned r = 0; r < slots(&page->rules, SA_METRICS_RULES_MAX); r++)
+        for (unsigned mode = 0; mode < slots(&page->modes, SA_METRICS_MODES_MAX); mode++) {
+            const char *l[] = {"rule", page->rules.names[r], "mode", page->modes.names[mode], NULL};
             counter(out, "violations_total", l, get(&m.violations[r][mode]));
         }
 
@@ -245,7 +249,7 @@ static void render_requests(sa_buf *out)
     }
 }
 
-static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
+static void render_loads(sa_buf *out, const sa_metrics_page *page, time_t now)
 {
     char serial[sizeof cert_serial];
     pthread_mutex_lock(&cert_lock);
@@ -255,15 +259,14 @@ static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
     pthread_mutex_unlock(&cert_lock);
 
     /* The watcher counts policy and key separately but loads them into one snapshot. */
-    const sa_reload_stats *r = src->reload;
     family(out, "reloads_total", "counter",
            "Changes on disk of the policy, public key or serving certificate, by whether they were "
            "taken (success) or refused with the last good one kept (failure).");
-    for (unsigned k = 0; k < SA_WATCH_KIND_COUNT; k++) {
-        const char *ok[] = {"target", sa_reload_kind_name((sa_watch_kind)k), "result", "success", NULL};
-        const char *bad[] = {"target", sa_reload_kind_name((sa_watch_kind)k), "result", "failure", NULL};
-        counter(out, "reloads_total", ok, r ? r->reload_success[k] : 0);
-        counter(out, "reloads_total", bad, r ? r->reload_failure[k] : 0);
+    for (unsigned k = 0; k < page->reload_targets.count; k++) {
+        const char *ok[] = {"target", page->reload_targets.names[k], "result", "success", NULL};
+        const char *bad[] = {"target", page->reload_targets.names[k], "result", "failure", NULL};
+        counter(out, "reloads_total", ok, page->reload_success ? page->reload_success[k] : 0);
+        counter(out, "reloads_total", bad, page->reload_failure ? page->reload_failure[k] : 0);
     }
     const char *cert_ok[] = {"target", "certificate", "result", "success", NULL};
     const char *cert_bad[] = {"target", "certificate", "result", "failure", NULL};
@@ -274,13 +277,13 @@ static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
            "certificate (0: not watched).");
     const char *snap[] = {"target", "policy_and_key", NULL};
     const char *cert[] = {"target", "certificate", NULL};
-    gauge(out, "last_successful_load_timestamp_seconds", snap, r ? (long long)r->last_success_time : 0);
+    gauge(out, "last_successful_load_timestamp_seconds", snap, page->last_reload_time);
     gauge(out, "last_successful_load_timestamp_seconds", cert, cert_at);
 
     family(out, "public_key_info", "gauge",
            "The control plane public key in force, by the SHA-256 fingerprint of its SubjectPublicKeyInfo.");
-    if (src->key_fingerprint) {
-        const char *l[] = {"fingerprint", src->key_fingerprint, NULL};
+    if (page->key_fingerprint) {
+        const char *l[] = {"fingerprint", page->key_fingerprint, NULL};
         gauge(out, "public_key_info", l, 1);
     }
 
@@ -308,13 +311,13 @@ static void render_loads(sa_buf *out, const sa_metrics_sources *src, time_t now)
     counter(out, "request_timeouts_total", NULL, get(&m.request_timeouts));
 }
 
-void sa_metrics_render(sa_buf *out, const sa_metrics_sources *src, time_t now)
+void sa_metrics_render(sa_buf *out, const sa_metrics_page *page, time_t now)
 {
-    render_requests(out);
-    render_loads(out, src, now);
+    render_requests(out, page);
+    render_loads(out, page, now);
     family(out, "ready", "gauge", "1 when /readyz answers ok: a policy and public key are loaded and "
            "the server is not shutting down.");
-    gauge(out, "ready", NULL, src->ready);
+    gauge(out, "ready", NULL, page->ready);
     family(out, "in_flight_requests", "gauge", "Requests read and not yet answered on the admission listener.");
     gauge(out, "in_flight_requests", NULL, atomic_load_explicit(&m.in_flight, memory_order_relaxed));
     family(out, "open_connections", "gauge", "Connections open on the admission listener.");

@@ -4,9 +4,7 @@
  * and whether requests feed the admission metrics (scrapes and probes do not). */
 #include "sa_server.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -21,7 +19,7 @@
 #include "sa_admit.h"
 #include "sa_buf.h"
 #include "sa_conns.h"
-#include "sa_pubkey.h"
+#include "sa_listen.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
 
@@ -32,7 +30,8 @@ struct sa_server {
     sa_server_role role;
     sa_state *state;
     sa_tls *tls;
-    sa_reloader *reloader;
+    sa_server_page_fn *metrics_page;
+    void *metrics_page_arg;
     size_t max_body;
     size_t max_buffered;
     atomic_size_t buffered;     /* bytes held by request bodies of all connections */
@@ -215,16 +214,30 @@ static void log_review(sa_endpoint ep, const sa_admit_result *res, double second
     sa_buf_free(&rules);
 }
 
+/* Counts a review answered on ep; res NULL when the transport refused it before the core saw
+ * it (413, 415, 503 busy): then decision "error", kind and operation "unknown". */
+static void count_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
+{
+    sa_metrics_review_sample r = {
+        .endpoint = ep, .kind = res ? res->kind_index : sa_admit_kind_index(NULL),
+        .operation = res ? res->operation : NULL,
+        .decision = res ? res->decision : SA_DECISION_ERROR,
+        .rules_hit = res ? res->rules_hit : 0, .modes_hit = res ? res->modes_hit : NULL,
+        .seconds = seconds,
+    };
+    sa_metrics_review(&r);
+}
+
 static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, request *rq,
                                      const char *method, const char *url)
 {
     sa_endpoint ep = endpoint_of(rq->route);
     if (rq->too_large) {
-        sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
+        count_review(ep, NULL, elapsed_seconds(&rq->start));
         return refuse_too_large(s, c, method, url);
     }
     if (rq->busy) {
-        sa_metrics_review(ep, NULL, elapsed_seconds(&rq->start));
+        count_review(ep, NULL, elapsed_seconds(&rq->start));
         return refuse(s, c, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
                       "busy: request bodies over %zu bytes are being buffered; retry",
                       s->max_buffered);
@@ -234,7 +247,7 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
     sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
     sa_snapshot_release(snap);
     double seconds = elapsed_seconds(&rq->start);
-    sa_metrics_review(ep, &res, seconds);
+    count_review(ep, &res, seconds);
     log_review(ep, &res, seconds);
     const char *ct = res.http_status == 200 ? "application/json" : "text/plain; charset=utf-8";
     char *body = res.body;
@@ -242,27 +255,22 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
     return reply(s, c, (unsigned)res.http_status, ct, body, res.body_len, NULL);
 }
 
-/* Why /readyz fails, NULL when ready; snap is the snapshot in force (may be NULL). */
-static const char *not_ready(sa_server *s, const sa_snapshot *snap)
+/* Why /readyz fails, NULL when ready: shutting down, or what the core says of the snapshot in
+ * force. */
+static const char *not_ready(sa_server *s)
 {
     if (atomic_load(&s->draining))
         return "not ready: shutting down";
-    if (!snap || !snap->policy || !snap->key)
-        return "not ready: no policy and public key loaded yet";
-    return NULL;
+    sa_snapshot *snap = sa_state_acquire(s->state);
+    const char *why = sa_admit_not_ready(snap);
+    sa_snapshot_release(snap);
+    return why;
 }
 
 static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
 {
-    sa_snapshot *snap = sa_state_acquire(s->state);
-    sa_reload_stats stats;
-    if (s->reloader)
-        sa_reload_get_stats(s->reloader, &stats);
-    sa_metrics_sources src = {snap && snap->key ? snap->key->fingerprint : NULL,
-                              s->reloader ? &stats : NULL, !not_ready(s, snap)};
     sa_buf out = SA_BUF_INIT;
-    sa_metrics_render(&out, &src, time(NULL));
-    sa_snapshot_release(snap);
+    s->metrics_page(s->metrics_page_arg, !not_ready(s), &out);
     size_t len;
     char *text = sa_buf_steal(&out, &len);
     if (!text)
@@ -277,9 +285,7 @@ static enum MHD_Result answer_get(sa_server *s, struct MHD_Connection *c, route_
         return answer_metrics(s, c);
     if (route == ROUTE_HEALTHZ)
         return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
-    sa_snapshot *snap = sa_state_acquire(s->state);
-    const char *why = not_ready(s, snap);
-    sa_snapshot_release(snap);
+    const char *why = not_ready(s);
     if (why)
         return reply_line(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, why);
     return reply_line(s, c, MHD_HTTP_OK, NULL, "ok");
@@ -308,7 +314,7 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int json = is_json_content_type(ct);
         if (!json || (cl && strtoull(cl, NULL, 10) > s->max_body)) {
-            sa_metrics_review(endpoint_of(paths[i].kind), NULL, 0);
+            count_review(endpoint_of(paths[i].kind), NULL, 0);
             *rc = json ? refuse_too_large(s, c, method, url)
                        : refuse(s, c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
                                 "content type must be application/json, got %s", ct ? ct : "none");
@@ -489,54 +495,17 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sa_log(s->starting ? SA_LOG_WARN : SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
 }
 
-int sa_server_parse_listen(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
-{
-    memset(ss, 0, sizeof *ss);
-    const char *colon = strrchr(listen, ':');
-    if (!colon || !colon[1]) {
-        snprintf(err, errlen, "listen address %s: expected ADDR:PORT", listen);
-        return -1;
-    }
-    char *end;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (*end || port > 65535) {
-        snprintf(err, errlen, "listen address %s: bad port", listen);
-        return -1;
-    }
-    char host[INET6_ADDRSTRLEN + 2];
-    size_t hlen = (size_t)(colon - listen);
-    if (hlen >= sizeof host) {
-        snprintf(err, errlen, "listen address %s: bad address", listen);
-        return -1;
-    }
-    memcpy(host, listen, hlen);
-    host[hlen] = '\0';
-    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
-        host[hlen - 1] = '\0';
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((unsigned short)port);
-        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1)
-            return 0;
-    } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((unsigned short)port);
-        if (hlen == 0 || inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-            if (hlen == 0)
-                a4->sin_addr.s_addr = htonl(INADDR_ANY);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "listen address %s: bad address", listen);
-    return -1;
-}
-
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
-    if (sa_server_parse_listen(cfg->listen, &ss, err, errlen) < 0)
+    if (sa_listen_parse(cfg->listen, &ss, err, errlen) < 0)
         return NULL;
+    int admission = cfg->role == SA_SERVER_ADMISSION;
+    if (admission ? !cfg->tls : !cfg->metrics_page) {
+        snprintf(err, errlen, admission ? "the admission listener needs TLS credentials"
+                                        : "the metrics listener needs its page");
+        return NULL;
+    }
     sa_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -544,13 +513,13 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     }
     s->role = cfg->role;
     s->state = state;
-    s->tls = cfg->role == SA_SERVER_ADMISSION ? cfg->tls : NULL;
-    s->reloader = cfg->reloader;
+    s->tls = admission ? cfg->tls : NULL;
+    s->metrics_page = cfg->metrics_page;
+    s->metrics_page_arg = cfg->metrics_page_arg;
     s->max_body = cfg->max_body;
     s->max_buffered = cfg->max_buffered;
     s->max_connections = cfg->max_connections;
-    if (!(s->conns = sa_conns_new(cfg->role == SA_SERVER_ADMISSION ? "admission" : "metrics",
-                                  cfg->request_timeout))) {
+    if (!(s->conns = sa_conns_new(admission ? "admission" : "metrics", cfg->request_timeout))) {
         snprintf(err, errlen, "cannot start the request deadline watcher");
         free(s);
         return NULL;
@@ -560,12 +529,6 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    if (cfg->role == SA_SERVER_ADMISSION && !cfg->tls) {
-        snprintf(err, errlen, "the admission listener needs TLS credentials");
-        sa_conns_free(s->conns);
-        free(s);
-        return NULL;
-    }
     /* Options that depend on the role and configuration. A pool of one would be a warning:
      * one thread is the internal polling thread itself. */
     struct MHD_OptionItem opts[8];
@@ -573,7 +536,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
-    if (cfg->role == SA_SERVER_ADMISSION) {
+    if (admission) {
         /* The certificate comes from the per-handshake callback, so a rotated pair needs no
          * restart; the client CA, when given, is the trust list client certificates are
          * verified against. */

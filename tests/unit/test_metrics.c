@@ -1,18 +1,28 @@
-/* test_metrics.c: the Prometheus exposition of sa_metrics: exact sample lines after known
- * updates, bounded label values, escaping, cumulative histogram buckets, and the shape of the
- * text (every sample after its family's HELP and TYPE). The process starts with every counter
- * at zero, so the expected values are exact. */
+/* test_metrics.c: the Prometheus exposition of sa_metrics, as sa_exposition renders it with its
+ * owners' label names: exact sample lines after known updates, bounded label values (kinds the
+ * admission core's routing table closes), escaping, cumulative histogram buckets, and the shape
+ * of the text (every sample after its family's HELP and TYPE). The process starts with every
+ * counter at zero, so the expected values are exact. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "sa_admit.h"
+#include "sa_exposition.h"
 #include "sa_metrics.h"
 #include "sa_test.h"
 
+/* What a scrape gathers besides the counters. */
+typedef struct sources {
+    const char *key_fingerprint;
+    const sa_reload_stats *reload;
+    int ready;
+} sources;
+
 /* The exposition with the sources given; the caller frees. */
-static char *render(const sa_metrics_sources *src, time_t now)
+static char *render(const sources *src, time_t now)
 {
     sa_buf out = SA_BUF_INIT;
-    sa_metrics_render(&out, src, now);
+    sa_exposition_render(&out, src->key_fingerprint, src->reload, src->ready, now);
     return sa_buf_steal(&out, NULL);
 }
 
@@ -33,15 +43,31 @@ static int has_line(const char *text, const char *line)
         }                                                                                  \
     } while (0)
 
-static sa_admit_result result(const char *kind, const char *op, sa_decision d)
+/* A review of kind (NULL: none read) answered on ep. */
+static sa_metrics_review_sample sample(sa_endpoint ep, const char *kind, const char *op, sa_decision d)
 {
-    sa_admit_result r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.kind, sizeof r.kind, "%s", kind);
-    snprintf(r.operation, sizeof r.operation, "%s", op);
-    r.decision = d;
-    r.http_status = d == SA_DECISION_ERROR ? 400 : 200;
+    sa_metrics_review_sample r = {.endpoint = ep, .kind = sa_admit_kind_index(kind),
+                                  .operation = op, .decision = d};
     return r;
+}
+
+static void count(sa_metrics_review_sample r, double seconds)
+{
+    r.seconds = seconds;
+    sa_metrics_review(&r);
+}
+
+static void test_kind_set(void)
+{
+    /* Every kind has a slot, "other" and "unknown" last. */
+    unsigned n = sa_admit_kind_count();
+    SA_CHECK(n > 2 && n <= SA_METRICS_KINDS_MAX);
+    SA_CHECK_STR(sa_admit_kind_name(0), "Pod");
+    SA_CHECK_STR(sa_admit_kind_name(n - 2), "other");
+    SA_CHECK_STR(sa_admit_kind_name(n - 1), "unknown");
+    SA_CHECK(sa_admit_kind_index("RoleBinding") < n - 2);
+    SA_CHECK(sa_admit_kind_index("Widget") == n - 2);
+    SA_CHECK(sa_admit_kind_index("") == n - 1);
 }
 
 static void test_label_escaping(void)
@@ -54,22 +80,22 @@ static void test_label_escaping(void)
 
 static void test_requests_and_histogram(void)
 {
-    sa_admit_result pod = result("Pod", "CREATE", SA_DECISION_PATCHED);
-    sa_metrics_review(SA_ENDPOINT_MUTATE, &pod, 0.0003);
-    sa_metrics_review(SA_ENDPOINT_MUTATE, &pod, 0.001);   /* on a bound: counts in it */
-    sa_metrics_review(SA_ENDPOINT_MUTATE, &pod, 42.0);    /* above 10 s: only +Inf */
-    sa_admit_result widget = result("Widget", "PATCH", SA_DECISION_ALLOWED);
-    sa_metrics_review(SA_ENDPOINT_VALIDATE, &widget, 0);
-    sa_admit_result unread = result("", "", SA_DECISION_ERROR);
-    sa_metrics_review(SA_ENDPOINT_VALIDATE, &unread, 0);
-    sa_metrics_review(SA_ENDPOINT_VALIDATE, NULL, 0);     /* refused by the transport */
-    sa_admit_result rb = result("RoleBinding", "CREATE", SA_DECISION_DENIED);
+    sa_metrics_review_sample pod = sample(SA_ENDPOINT_MUTATE, "Pod", "CREATE", SA_DECISION_PATCHED);
+    count(pod, 0.0003);
+    count(pod, 0.001);   /* on a bound: counts in it */
+    count(pod, 42.0);    /* above 10 s: only +Inf */
+    count(sample(SA_ENDPOINT_VALIDATE, "Widget", "PATCH", SA_DECISION_ALLOWED), 0);
+    count(sample(SA_ENDPOINT_VALIDATE, "", "", SA_DECISION_ERROR), 0);
+    count(sample(SA_ENDPOINT_VALIDATE, NULL, NULL, SA_DECISION_ERROR), 0); /* refused by the transport */
+    sa_metrics_review_sample rb = sample(SA_ENDPOINT_VALIDATE, "RoleBinding", "CREATE", SA_DECISION_DENIED);
+    unsigned modes[SA_RULE_COUNT] = {0};
     rb.rules_hit = (1u << SA_RULE_RBAC_IMPERSONATION) | (1u << SA_RULE_SESSION_POD);
-    rb.modes_hit[SA_RULE_RBAC_IMPERSONATION] = (1u << SA_MODE_ENFORCE) | (1u << SA_MODE_WARN);
-    rb.modes_hit[SA_RULE_SESSION_POD] = 1u << SA_MODE_AUDIT;
-    sa_metrics_review(SA_ENDPOINT_VALIDATE, &rb, 0.002);
+    modes[SA_RULE_RBAC_IMPERSONATION] = (1u << SA_MODE_ENFORCE) | (1u << SA_MODE_WARN);
+    modes[SA_RULE_SESSION_POD] = 1u << SA_MODE_AUDIT;
+    rb.modes_hit = modes;
+    count(rb, 0.002);
 
-    sa_metrics_sources src = {NULL, NULL, 1};
+    sources src = {NULL, NULL, 1};
     char *t = render(&src, 0);
     SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"mutate\",kind=\"Pod\",operation=\"CREATE\",decision=\"patched\"} 3");
     SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"validate\",kind=\"other\",operation=\"other\",decision=\"allowed\"} 1");
@@ -117,7 +143,7 @@ static void test_errors_gauges_and_loads(void)
     stats.reload_success[SA_WATCH_POLICY] = 4;
     stats.reload_failure[SA_WATCH_PUBLIC_KEY] = 2;
     stats.last_success_time = now - 7;
-    sa_metrics_sources src = {"ab\"cd", &stats, 1};
+    sources src = {"ab\"cd", &stats, 1};
     char *t = render(&src, now);
     SA_CHECK_LINE(t, "session_admission_http_errors_total{code=\"413\"} 2");
     SA_CHECK_LINE(t, "session_admission_http_errors_total{code=\"other\"} 1");
@@ -145,7 +171,7 @@ static void test_errors_gauges_and_loads(void)
     free(t);
 
     /* No watcher and no key (--dev before anything loaded): zeros, and no info sample. */
-    sa_metrics_sources none = {NULL, NULL, 0};
+    sources none = {NULL, NULL, 0};
     t = render(&none, now);
     SA_CHECK_LINE(t, "session_admission_ready 0");
     SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"policy\",result=\"success\"} 0");
@@ -159,7 +185,7 @@ static void test_errors_gauges_and_loads(void)
  * text ends with a newline. */
 static void test_shape(void)
 {
-    sa_metrics_sources src = {"f", NULL, 1};
+    sources src = {"f", NULL, 1};
     char *t = render(&src, 0);
     SA_CHECK(t && *t && t[strlen(t) - 1] == '\n');
     char declared[64][96];
@@ -192,6 +218,7 @@ static void test_shape(void)
 int main(void)
 {
     SA_RUN(test_label_escaping);
+    SA_RUN(test_kind_set);
     SA_RUN(test_requests_and_histogram);
     SA_RUN(test_errors_gauges_and_loads);
     SA_RUN(test_shape);
