@@ -43,7 +43,8 @@ typedef struct sa_yaml_errors {
 /* Records "NAME:LINE:COLUMN: message". */
 void sa_yaml_error_at(sa_yaml_errors *e, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-#define SA_YAML_NODE_ERROR(e, node, ...) sa_yaml_error_at((e), (node)->line, (node)->col, __VA_ARGS__)
+#define SA_YAML_NODE_ERROR(e, node, ...)                                                           \
+    sa_yaml_error_at((e), (node)->line, (node)->col, __VA_ARGS__)
 /* Appends the errors, one line each in file order (errors at one position in the order found),
  * to out and forgets them. Returns how many there were (an unrecorded error still counts). */
 size_t sa_yaml_errors_flush(sa_yaml_errors *e, sa_buf *out);

@@ -84,7 +84,8 @@ static char *dup_qualified(sa_yaml_errors *e, const sa_schema_section *s, const 
 
 int sa_policy_session_sa(const sa_policy *p, const char *session_id, sa_buf *out)
 {
-    return sa_k8sname_session_sa(p->sessions.sa_template, p->sessions.id_max_length, session_id, out);
+    return sa_k8sname_session_sa(p->sessions.sa_template, p->sessions.id_max_length, session_id,
+                                 out);
 }
 
 /* ---- the sections ------------------------------------------------------------------------ */
@@ -108,8 +109,9 @@ static void load_service_account(sa_yaml_errors *e, const sa_schema_section *ses
         if (!at || strstr(at + 1, SA_K8SNAME_ID_PLACEHOLDER)) {
             sa_schema_expected(e, n, path, "a template with exactly one {id}");
         } else if (sa_k8sname_session_sa(t, 1, "a", &probe) < 0) {
-            sa_schema_expected(e, n, path, "a template that forms a DNS-1123 name ([a-z0-9-.], "
-                                 "alphanumeric at both ends)");
+            sa_schema_expected(e, n, path,
+                               "a template that forms a DNS-1123 name ([a-z0-9-.], "
+                               "alphanumeric at both ends)");
         } else {
             fixed = strlen(t) - strlen(SA_K8SNAME_ID_PLACEHOLDER);
         }
@@ -152,7 +154,8 @@ static void load_public_key(sa_yaml_errors *e, const sa_schema_section *sessions
 
     p->sessions.key_file = sa_schema_dup_name(e, sa_schema_field(&s, "file", path), path);
     p->sessions.containers = sa_schema_names_field(e, &s, "containers", SA_SCHEMA_NAMES_GLOB, NULL);
-    sa_schema_want_bool(e, sa_schema_field(&s, "initContainers", path), path, &p->sessions.init_containers);
+    sa_schema_want_bool(e, sa_schema_field(&s, "initContainers", path), path,
+                        &p->sessions.init_containers);
     p->sessions.fingerprint_annotation = dup_qualified(e, &s, "fingerprintAnnotation");
 }
 
@@ -165,11 +168,14 @@ static void load_sessions(sa_yaml_errors *e, const sa_schema_section *top, sa_po
     p->sessions.label = dup_qualified(e, &s, "label");
     load_service_account(e, &s, p);
     load_public_key(e, &s, p);
-    p->sessions.forbidden_env = sa_schema_names_field(e, &s, "forbiddenEnv", SA_SCHEMA_NAMES_GLOB, NULL);
-    p->sessions.token_audiences = sa_schema_names_field(e, &s, "tokenAudiences", SA_SCHEMA_NAMES_EXACT,
-                                              "audiences are granted one by one");
-    p->sessions.api_audiences = sa_schema_names_field(e, &s, "apiAudiences", SA_SCHEMA_NAMES_EXACT,
-                                            "the API server's audiences are exact strings");
+    p->sessions.forbidden_env =
+        sa_schema_names_field(e, &s, "forbiddenEnv", SA_SCHEMA_NAMES_GLOB, NULL);
+    p->sessions.token_audiences =
+        sa_schema_names_field(e, &s, "tokenAudiences", SA_SCHEMA_NAMES_EXACT,
+                              "audiences are granted one by one");
+    p->sessions.api_audiences =
+        sa_schema_names_field(e, &s, "apiAudiences", SA_SCHEMA_NAMES_EXACT,
+                              "the API server's audiences are exact strings");
 }
 
 static void role_row_free(void *row)
@@ -183,7 +189,8 @@ static void role_row_free(void *row)
 /* The kinds of role a row of bindings.allowedRoles names. */
 typedef enum role_kind { ROLE_KIND_ROLE, ROLE_KIND_CLUSTER_ROLE, ROLE_KINDS } role_kind;
 
-static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath, sa_map *index)
+static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath,
+                          sa_map *index)
 {
     static const char *const keys[] = {"kind", "name", "scope", "crossNamespace", NULL};
     static const char *const kinds[ROLE_KINDS] = {[ROLE_KIND_ROLE] = "Role",
@@ -206,7 +213,8 @@ static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char
     if ((n = sa_yaml_member(row, "scope"))) {
         scope = sa_schema_want_enum(e, n, path, scopes, sizeof scopes / sizeof scopes[0]);
         if (kind == ROLE_KIND_ROLE && scope > 0 && scope != SA_SCOPE_NAMESPACE) {
-            sa_schema_expected(e, n, path, "namespace for a Role (only a RoleBinding can reference it)");
+            sa_schema_expected(e, n, path,
+                               "namespace for a Role (only a RoleBinding can reference it)");
             scope = -1;
         }
     }
@@ -243,10 +251,13 @@ static void load_bindings(sa_yaml_errors *e, const sa_schema_section *top, sa_po
     sa_schema_subsection(e, top, "bindings", keys, &s);
     char path[SA_SCHEMA_PATH_LEN];
     p->bindings.session_service_accounts =
-        sa_schema_names(e, sa_schema_field(&s, "sessionServiceAccounts", path), path, SA_SCHEMA_NAMES_GLOB, 1, NULL);
-    p->bindings.namespace_groups = sa_schema_names_field(e, &s, "namespaceGroups", SA_SCHEMA_NAMES_GLOB, NULL);
-    p->bindings.everyone_roles = sa_schema_names_field(e, &s, "everyoneRoles", SA_SCHEMA_NAMES_EXACT,
-                                             "roles are looked up by name");
+        sa_schema_names(e, sa_schema_field(&s, "sessionServiceAccounts", path), path,
+                        SA_SCHEMA_NAMES_GLOB, 1, NULL);
+    p->bindings.namespace_groups =
+        sa_schema_names_field(e, &s, "namespaceGroups", SA_SCHEMA_NAMES_GLOB, NULL);
+    p->bindings.everyone_roles =
+        sa_schema_names_field(e, &s, "everyoneRoles", SA_SCHEMA_NAMES_EXACT,
+                              "roles are looked up by name");
 
     p->bindings.allowed_roles = sa_map_new();
     const sa_yaml_node *rows = sa_schema_field(&s, "allowedRoles", path);
@@ -277,7 +288,8 @@ static void load_exempt(sa_yaml_errors *e, const sa_schema_section *top, sa_poli
             char lpath[SA_SCHEMA_PATH_LEN];
             sa_schema_join_path(lpath, path, k->type == SA_YAML_SCALAR ? k->text : "?");
             if (k->type == SA_YAML_SCALAR && !sa_k8sname_qualified(k->text))
-                sa_schema_expected(e, k, path, "a label key ([prefix/]name, name at most 63 characters)");
+                sa_schema_expected(e, k, path,
+                                   "a label key ([prefix/]name, name at most 63 characters)");
             const char *value = sa_schema_want_string(e, v, lpath, "a label value (a string)");
             if (k->type != SA_YAML_SCALAR || !value)
                 continue;
@@ -289,10 +301,12 @@ static void load_exempt(sa_yaml_errors *e, const sa_schema_section *top, sa_poli
             if (rc < 0)
                 SA_YAML_NODE_ERROR(e, k, "out of memory");
         }
-    p->exempt.bootstrap_users = sa_schema_names_field(e, &s, "bootstrapUsers", SA_SCHEMA_NAMES_EXACT,
-                                            "the cluster's own identities are trusted by name");
-    p->exempt.aggregation_users = sa_schema_names_field(e, &s, "aggregationUsers", SA_SCHEMA_NAMES_EXACT,
-                                              "the cluster's own identities are trusted by name");
+    p->exempt.bootstrap_users =
+        sa_schema_names_field(e, &s, "bootstrapUsers", SA_SCHEMA_NAMES_EXACT,
+                              "the cluster's own identities are trusted by name");
+    p->exempt.aggregation_users =
+        sa_schema_names_field(e, &s, "aggregationUsers", SA_SCHEMA_NAMES_EXACT,
+                              "the cluster's own identities are trusted by name");
     p->exempt.users = sa_schema_names_field(e, &s, "users", SA_SCHEMA_NAMES_GLOB, NULL);
     p->exempt.groups = sa_schema_names_field(e, &s, "groups", SA_SCHEMA_NAMES_GLOB, NULL);
 }
@@ -315,11 +329,13 @@ static void load_impersonation(sa_yaml_errors *e, const sa_schema_section *top, 
             if (r < 0)
                 continue;
             if (p->impersonation.resources & (1u << r))
-                SA_YAML_NODE_ERROR(e, list->items[i], "%s: duplicate entry '%s'", ipath, resources[r]);
+                SA_YAML_NODE_ERROR(e, list->items[i], "%s: duplicate entry '%s'", ipath,
+                                   resources[r]);
             p->impersonation.resources |= 1u << r;
         }
-    p->impersonation.names = sa_schema_names_field(e, &s, "names", SA_SCHEMA_NAMES_EXACT,
-                                         "impersonation is granted on exactly named users");
+    p->impersonation.names =
+        sa_schema_names_field(e, &s, "names", SA_SCHEMA_NAMES_EXACT,
+                              "impersonation is granted on exactly named users");
 }
 
 static void subject_fini(sa_subject *s)
@@ -348,7 +364,8 @@ typedef enum subject_kind {
     SUBJECT_KINDS
 } subject_kind;
 
-static void load_subject(sa_yaml_errors *e, const sa_yaml_node *n, const char *spath, sa_subject *out)
+static void load_subject(sa_yaml_errors *e, const sa_yaml_node *n, const char *spath,
+                         sa_subject *out)
 {
     static const char *const keys[] = {"kind", "name", "namespace", NULL};
     static const char *const kinds[SUBJECT_KINDS] = {[SUBJECT_USER] = "User",
@@ -368,7 +385,7 @@ static void load_subject(sa_yaml_errors *e, const sa_yaml_node *n, const char *s
     v = sa_yaml_member(n, "namespace");
     if (kind == SUBJECT_SERVICE_ACCOUNT && !v)
         SA_YAML_NODE_ERROR(e, n, "%s: missing key 'namespace' (a ServiceAccount subject needs one)",
-                   spath);
+                           spath);
     else if (kind >= 0 && kind != SUBJECT_SERVICE_ACCOUNT && v)
         SA_YAML_NODE_ERROR(e, v, "%s: only a ServiceAccount subject has a namespace", path);
     else if (v)
@@ -409,7 +426,8 @@ static int index_role(sa_map *roles, const char *role, const sa_audience_row *ro
     return 0;
 }
 
-static void load_audience_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath, sa_policy *p)
+static void load_audience_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath,
+                              sa_policy *p)
 {
     static const char *const keys[] = {"audience", "roles", "subjects", NULL};
     sa_audience_row *a = &p->audiences[p->naudiences++];
@@ -435,7 +453,8 @@ static void load_audience_row(sa_yaml_errors *e, const sa_yaml_node *row, const 
         for (size_t i = 0; i < n->n; i++) {
             char ipath[SA_SCHEMA_PATH_LEN];
             sa_schema_path(ipath, "%s[%zu]", path, i);
-            const char *role = sa_schema_want_exact(e, n->items[i], ipath, "roles are looked up by name");
+            const char *role =
+                sa_schema_want_exact(e, n->items[i], ipath, "roles are looked up by name");
             if (!role)
                 continue;
             for (size_t j = 0; j < a->nroles; j++)
@@ -510,7 +529,7 @@ static void load_modes(sa_yaml_errors *e, const sa_schema_section *top, sa_polic
                 sa_buf_printf(&ids, "%s%s", r ? ", " : "", sa_verdict_rule_id((sa_rule)r));
             char buf[SA_SCHEMA_FOUND_LEN];
             SA_YAML_NODE_ERROR(e, k, "unknown rule id %s in modes (expected one of: %s)",
-                       sa_schema_found(k, buf, sizeof buf), sa_buf_str(&ids));
+                               sa_schema_found(k, buf, sizeof buf), sa_buf_str(&ids));
             sa_buf_free(&ids);
             continue;
         }
@@ -544,7 +563,8 @@ static void load_header(sa_yaml_errors *e, const sa_yaml_node *root)
 /* ---- loading ----------------------------------------------------------------------------- */
 
 /* Checks the whole tree and fills p. The defaults tree is trusted (a unit test loads it). */
-static void load_policy(sa_yaml_errors *e, const sa_yaml_node *root, const sa_yaml_node *defaults, sa_policy *p)
+static void load_policy(sa_yaml_errors *e, const sa_yaml_node *root, const sa_yaml_node *defaults,
+                        sa_policy *p)
 {
     static const char *const keys[] = {"apiVersion", "kind", "exemptNamespaces", "sessions",
                                        "bindings", "exempt", "impersonation", "audiences",
@@ -552,7 +572,8 @@ static void load_policy(sa_yaml_errors *e, const sa_yaml_node *root, const sa_ya
     sa_schema_section top = {root, defaults, ""};
     sa_schema_known_keys(e, root, "the policy", keys);
     load_header(e, root);
-    p->exempt_namespaces = sa_schema_names_field(e, &top, "exemptNamespaces", SA_SCHEMA_NAMES_GLOB, NULL);
+    p->exempt_namespaces =
+        sa_schema_names_field(e, &top, "exemptNamespaces", SA_SCHEMA_NAMES_GLOB, NULL);
     load_sessions(e, &top, p);
     load_bindings(e, &top, p);
     load_exempt(e, &top, p);
@@ -589,8 +610,8 @@ static sa_policy *load(sa_yaml_errors *e, const char *text, size_t len, sa_buf *
     sa_yaml_node *defaults = NULL;
     if (!root || sa_yaml_is_null(root)) {
         sa_yaml_error_at(e, root ? root->line : 1, root ? root->col : 1,
-                 "the policy is empty (expected a mapping with apiVersion: " API_VERSION
-                 " and kind: " KIND ")");
+                         "the policy is empty (expected a mapping with apiVersion: " API_VERSION
+                         " and kind: " KIND ")");
     } else if (sa_schema_want_type(e, root, "the policy", SA_YAML_MAP) == 0) {
         defaults = defaults_tree(errors);
         p = calloc(1, sizeof *p);

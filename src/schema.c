@@ -33,15 +33,18 @@ const char *sa_schema_found(const sa_yaml_node *n, char *buf, size_t size)
     return buf;
 }
 
-void sa_schema_expected(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, const char *what)
+void sa_schema_expected(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
+                        const char *what)
 {
     if (n->reported)
         return;
     char buf[SA_SCHEMA_FOUND_LEN];
-    SA_YAML_NODE_ERROR(e, n, "%s: expected %s, found %s", path, what, sa_schema_found(n, buf, sizeof buf));
+    SA_YAML_NODE_ERROR(e, n, "%s: expected %s, found %s", path, what,
+                       sa_schema_found(n, buf, sizeof buf));
 }
 
-const char *sa_schema_want_string(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, const char *what)
+const char *sa_schema_want_string(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
+                                  const char *what)
 {
     if (n->type == SA_YAML_SCALAR && !sa_yaml_is_null(n))
         return n->text;
@@ -70,13 +73,14 @@ char *sa_schema_dup_name(sa_yaml_errors *e, const sa_yaml_node *n, const char *p
     return copy;
 }
 
-const char *sa_schema_want_exact(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, const char *why)
+const char *sa_schema_want_exact(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
+                                 const char *why)
 {
     const char *s = sa_schema_want_name(e, n, path);
     if (s && strpbrk(s, "*?[")) {
         char buf[SA_SCHEMA_FOUND_LEN];
         SA_YAML_NODE_ERROR(e, n, "%s: expected an exact name (%s), found the pattern %s", path, why,
-                   sa_schema_found(n, buf, sizeof buf));
+                           sa_schema_found(n, buf, sizeof buf));
         return NULL;
     }
     return s;
@@ -125,15 +129,19 @@ int sa_schema_want_enum(sa_yaml_errors *e, const sa_yaml_node *n, const char *pa
     return -1;
 }
 
-int sa_schema_want_type(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, sa_yaml_type type)
+int sa_schema_want_type(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
+                        sa_yaml_type type)
 {
     if (n->type == type && !(type == SA_YAML_SCALAR && sa_yaml_is_null(n)))
         return 0;
-    sa_schema_expected(e, n, path, type == SA_YAML_MAP ? "a mapping" : type == SA_YAML_LIST ? "a list" : "a string");
+    sa_schema_expected(e, n, path, type == SA_YAML_MAP    ? "a mapping"
+                                   : type == SA_YAML_LIST ? "a list"
+                                                          : "a string");
     return -1;
 }
 
-void sa_schema_known_keys(sa_yaml_errors *e, const sa_yaml_node *map, const char *where, const char *const keys[])
+void sa_schema_known_keys(sa_yaml_errors *e, const sa_yaml_node *map, const char *where,
+                          const char *const keys[])
 {
     for (size_t i = 0; i < map->n; i++) {
         const sa_yaml_node *k = map->items[2 * i];
@@ -148,8 +156,8 @@ void sa_schema_known_keys(sa_yaml_errors *e, const sa_yaml_node *map, const char
         for (j = 0; keys[j]; j++)
             sa_buf_printf(&list, "%s%s", j ? ", " : "", keys[j]);
         char buf[SA_SCHEMA_FOUND_LEN];
-        SA_YAML_NODE_ERROR(e, k, "unknown key %s in %s (expected one of: %s)", sa_schema_found(k, buf, sizeof buf),
-                   where, sa_buf_str(&list));
+        SA_YAML_NODE_ERROR(e, k, "unknown key %s in %s (expected one of: %s)",
+                           sa_schema_found(k, buf, sizeof buf), where, sa_buf_str(&list));
         sa_buf_free(&list);
     }
 }
@@ -176,8 +184,8 @@ const sa_yaml_node *sa_schema_field(const sa_schema_section *s, const char *key,
     return n ? n : sa_yaml_member(s->def, key);
 }
 
-void sa_schema_subsection(sa_yaml_errors *e, const sa_schema_section *s, const char *key, const char *const keys[],
-                       sa_schema_section *out)
+void sa_schema_subsection(sa_yaml_errors *e, const sa_schema_section *s, const char *key,
+                          const char *const keys[], sa_schema_section *out)
 {
     sa_schema_join_path(out->path, s->path, key);
     out->user = sa_yaml_member(s->user, key);
@@ -188,8 +196,8 @@ void sa_schema_subsection(sa_yaml_errors *e, const sa_schema_section *s, const c
         sa_schema_known_keys(e, out->user, out->path, keys);
 }
 
-sa_nameset *sa_schema_names(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, sa_schema_names_mode mode,
-                              int allow_scalar, const char *why_exact)
+sa_nameset *sa_schema_names(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
+                            sa_schema_names_mode mode, int allow_scalar, const char *why_exact)
 {
     sa_nameset *set = sa_nameset_new();
     if (!set) {
@@ -202,14 +210,16 @@ sa_nameset *sa_schema_names(sa_yaml_errors *e, const sa_yaml_node *n, const char
         items = (const sa_yaml_node *const *)n->items;
         count = n->n;
     } else if (!allow_scalar || n->type != SA_YAML_SCALAR) {
-        sa_schema_expected(e, n, path, allow_scalar ? "a string or a list of strings" : "a list of strings");
+        sa_schema_expected(e, n, path,
+                           allow_scalar ? "a string or a list of strings" : "a list of strings");
         return set;
     }
     for (size_t i = 0; i < count; i++) {
         char ipath[SA_SCHEMA_PATH_LEN];
         sa_schema_path(ipath, "%s[%zu]", path, i);
-        const char *s = mode == SA_SCHEMA_NAMES_EXACT ? sa_schema_want_exact(e, items[i], ipath, why_exact)
-                              : sa_schema_want_name(e, items[i], ipath);
+        const char *s = mode == SA_SCHEMA_NAMES_EXACT
+                            ? sa_schema_want_exact(e, items[i], ipath, why_exact)
+                            : sa_schema_want_name(e, items[i], ipath);
         if (!s)
             continue;
         char buf[SA_SCHEMA_FOUND_LEN];
@@ -218,22 +228,24 @@ sa_nameset *sa_schema_names(sa_yaml_errors *e, const sa_yaml_node *n, const char
             break;
         case SA_NAMESET_DUPLICATE:
             SA_YAML_NODE_ERROR(e, items[i], "%s: duplicate entry %s", ipath,
-                       sa_schema_found(items[i], buf, sizeof buf));
+                               sa_schema_found(items[i], buf, sizeof buf));
             break;
         case SA_NAMESET_NOMEM:
             SA_YAML_NODE_ERROR(e, items[i], "out of memory");
             break;
         case SA_NAMESET_BAD_GLOB:
-            SA_YAML_NODE_ERROR(e, items[i], "%s: expected a valid glob, found %s (unclosed '[' or a "
-                       "trailing '\\')", ipath, sa_schema_found(items[i], buf, sizeof buf));
+            SA_YAML_NODE_ERROR(e, items[i],
+                               "%s: expected a valid glob, found %s (unclosed '[' or a "
+                               "trailing '\\')",
+                               ipath, sa_schema_found(items[i], buf, sizeof buf));
             break;
         }
     }
     return set;
 }
 
-sa_nameset *sa_schema_names_field(sa_yaml_errors *e, const sa_schema_section *s, const char *key, sa_schema_names_mode mode,
-                               const char *why_exact)
+sa_nameset *sa_schema_names_field(sa_yaml_errors *e, const sa_schema_section *s, const char *key,
+                                  sa_schema_names_mode mode, const char *why_exact)
 {
     char path[SA_SCHEMA_PATH_LEN];
     const sa_yaml_node *n = sa_schema_field(s, key, path);
@@ -242,8 +254,9 @@ sa_nameset *sa_schema_names_field(sa_yaml_errors *e, const sa_schema_section *s,
 
 /* ---- rows -------------------------------------------------------------------------------- */
 
-const sa_yaml_node *sa_schema_required(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath, const char *key,
-                            const char *what, char *path)
+const sa_yaml_node *sa_schema_required(sa_yaml_errors *e, const sa_yaml_node *row,
+                                       const char *rpath, const char *key, const char *what,
+                                       char *path)
 {
     sa_schema_join_path(path, rpath, key);
     const sa_yaml_node *n = sa_yaml_member(row, key);
@@ -252,8 +265,9 @@ const sa_yaml_node *sa_schema_required(sa_yaml_errors *e, const sa_yaml_node *ro
     return n;
 }
 
-const sa_yaml_node *sa_schema_required_list(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath, const char *key,
-                                 const char *what, char *path)
+const sa_yaml_node *sa_schema_required_list(sa_yaml_errors *e, const sa_yaml_node *row,
+                                            const char *rpath, const char *key, const char *what,
+                                            char *path)
 {
     const sa_yaml_node *n = sa_schema_required(e, row, rpath, key, what, path);
     return n && sa_schema_want_type(e, n, path, SA_YAML_LIST) == 0 ? n : NULL;

@@ -127,8 +127,9 @@ static void syntax_error(reader *r)
     line = (int)p->problem_mark.line + 1;
     col = (int)p->problem_mark.column + 1;
     if (p->context)
-        sa_yaml_error_at(r->e, line, col, "YAML syntax error: %s (%s at %d:%d)", problem, p->context,
-                 (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+        sa_yaml_error_at(r->e, line, col, "YAML syntax error: %s (%s at %d:%d)", problem,
+                         p->context, (int)p->context_mark.line + 1,
+                         (int)p->context_mark.column + 1);
     else
         sa_yaml_error_at(r->e, line, col, "YAML syntax error: %s", problem);
 }
@@ -177,10 +178,11 @@ static void refuse_decorations(reader *r, const yaml_event_t *ev, const yaml_cha
     int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
     if (anchor)
         sa_yaml_error_at(r->e, line, col,
-                 "anchors and aliases are not allowed (they let a small file expand without "
-                 "bound); write the value out");
+                         "anchors and aliases are not allowed (they let a small file expand "
+                         "without bound); write the value out");
     if (tag) /* libyaml leaves it NULL unless one was written */
-        sa_yaml_error_at(r->e, line, col, "explicit YAML tags are not allowed; write a plain value");
+        sa_yaml_error_at(r->e, line, col,
+                         "explicit YAML tags are not allowed; write a plain value");
 }
 
 static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth);
@@ -216,7 +218,7 @@ static void check_keys_unique(reader *r, const sa_yaml_node *map)
         const sa_yaml_node *k = map->items[2 * i];
         if (k->type != SA_YAML_SCALAR) {
             SA_YAML_NODE_ERROR(r->e, k, "expected a string as mapping key, found a %s",
-                       k->type == SA_YAML_MAP ? "mapping" : "list");
+                               k->type == SA_YAML_MAP ? "mapping" : "list");
             continue;
         }
         if (!seen)
@@ -224,7 +226,7 @@ static void check_keys_unique(reader *r, const sa_yaml_node *map)
         const sa_yaml_node *first = sa_map_get(seen, k->text);
         if (first)
             SA_YAML_NODE_ERROR(r->e, k, "duplicate key '%s' (first at %d:%d)", k->text, first->line,
-                       first->col);
+                               first->col);
         else if (sa_map_put(seen, k->text, (void *)k) < 0)
             SA_YAML_NODE_ERROR(r->e, k, "out of memory");
     }
@@ -237,7 +239,7 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth)
     sa_yaml_node *n = NULL;
     if (depth > SA_YAML_MAX_DEPTH) {
         sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                 "nesting deeper than %d levels", SA_YAML_MAX_DEPTH);
+                         "nesting deeper than %d levels", SA_YAML_MAX_DEPTH);
         yaml_event_delete(ev);
         return NULL;
     }
@@ -291,7 +293,7 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth)
     }
     default:
         sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                 "unexpected YAML structure");
+                         "unexpected YAML structure");
         break;
     }
     if (!n && r->e->n == 0 && !r->e->oom)
@@ -340,7 +342,7 @@ int sa_yaml_parse(sa_yaml_errors *e, const char *text, size_t len, sa_yaml_node 
         goto out;
     if (ev.type != YAML_STREAM_END_EVENT)
         sa_yaml_error_at(r->e, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-                 "expected a single YAML document, found another one");
+                         "expected a single YAML document, found another one");
     else
         rc = 0;
     yaml_event_delete(&ev);
