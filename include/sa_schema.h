@@ -39,6 +39,9 @@ const char *sa_schema_want_exact(sa_yaml_errors *e, const sa_yaml_node *n, const
                                  const char *why);
 /* true or false (also True, TRUE, False, FALSE), unquoted, into *out as 1 or 0; returns 0. */
 int sa_schema_want_bool(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, int *out);
+/* A plain decimal integer from min to max (min >= 0: no sign is read) into *out; returns 0. */
+int sa_schema_want_int(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, long min,
+                       long max, long *out);
 /* The index in names[] (count entries, NULL ones skipped) of the string n; the message lists
  * the names: "expected a, b or c". */
 int sa_schema_want_enum(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,

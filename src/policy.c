@@ -1,19 +1,16 @@
-/* policy.c: the policy tables, loaded from YAML with libyaml (see sa_policy.h).
+/* policy.c: the policy tables, loaded from YAML (see sa_policy.h).
  *
- * Two passes. The first reads libyaml's *event* stream into a small tree of its own, keeping
- * every node's line and column, and refusing what a policy never needs but an attacker could
- * use: anchors and aliases (a few lines of aliases expand into gigabytes: "billion laughs"),
- * explicit tags, duplicate keys (two readers could each take a different one), NUL characters,
- * deep nesting, several documents. The second pass walks that tree against the schema and
- * collects every error, not only the first, each as "FILE:LINE:COLUMN: what was expected".
+ * Two passes. The first reads the file into a tree with positions (sa_yaml.h), refusing what a
+ * policy never needs but an attacker could use. The second walks that tree against the format,
+ * section by section, with the checks of sa_schema.h, and collects every error, not only the
+ * first, each as "FILE:LINE:COLUMN: what was expected". The audiences table is loaded by
+ * policy_audiences.c.
  *
  * A key that is absent takes its value from default_policy below, which is parsed with the same
  * code: defaults and user values go through one set of checks, and the defaults are the values
  * examples/policy.yaml documents. */
 #include "sa_policy.h"
 
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +18,8 @@
 #include "sa_k8sname.h"
 #include "sa_schema.h"
 #include "sa_yaml.h"
+
+#include "policy_audiences.h"
 
 extern const char sa_example_policy[];
 extern const size_t sa_example_policy_len;
@@ -121,17 +120,9 @@ static void load_service_account(sa_yaml_errors *e, const sa_schema_section *ses
     n = sa_schema_field(&s, "idMaxLength", path);
     /* Leaves room for the template's fixed part within 253 characters. */
     long max = (long)(SA_K8SNAME_SUBDOMAIN_MAX - (fixed < SA_K8SNAME_SUBDOMAIN_MAX ? fixed : 0));
-    char *end = NULL;
-    long v = n->type == SA_YAML_SCALAR && n->plain && isdigit((unsigned char)*n->text)
-                 ? strtol(n->text, &end, 10)
-                 : 0;
-    if (!end || *end || v < 1 || v > max) {
-        char what[96];
-        snprintf(what, sizeof what, "an integer from 1 to %ld", max);
-        sa_schema_expected(e, n, path, what);
-    } else {
+    long v;
+    if (sa_schema_want_int(e, n, path, 1, max, &v) == 0)
         p->sessions.id_max_length = (int)v;
-    }
 
     n = sa_schema_field(&s, "onMismatch", path);
     int m = sa_schema_want_enum(e, n, path, mismatch, sizeof mismatch / sizeof mismatch[0]);
@@ -338,175 +329,6 @@ static void load_impersonation(sa_yaml_errors *e, const sa_schema_section *top, 
                               "impersonation is granted on exactly named users");
 }
 
-static void subject_fini(sa_subject *s)
-{
-    free(s->kind);
-    free(s->name);
-    free(s->namespace_);
-}
-
-static void audience_row_fini(sa_audience_row *a)
-{
-    free(a->audience);
-    for (size_t i = 0; i < a->nroles; i++)
-        free(a->roles[i]);
-    free(a->roles);
-    for (size_t i = 0; i < a->nsubjects; i++)
-        subject_fini(&a->subjects[i]);
-    free(a->subjects);
-}
-
-/* The kinds of subject an audience row may be bound to; only a ServiceAccount has a namespace. */
-typedef enum subject_kind {
-    SUBJECT_USER,
-    SUBJECT_GROUP,
-    SUBJECT_SERVICE_ACCOUNT,
-    SUBJECT_KINDS
-} subject_kind;
-
-static void load_subject(sa_yaml_errors *e, const sa_yaml_node *n, const char *spath,
-                         sa_subject *out)
-{
-    static const char *const keys[] = {"kind", "name", "namespace", NULL};
-    static const char *const kinds[SUBJECT_KINDS] = {[SUBJECT_USER] = "User",
-                                                     [SUBJECT_GROUP] = "Group",
-                                                     [SUBJECT_SERVICE_ACCOUNT] = "ServiceAccount"};
-    if (sa_schema_want_type(e, n, spath, SA_YAML_MAP) < 0)
-        return;
-    sa_schema_known_keys(e, n, spath, keys);
-    char path[SA_SCHEMA_PATH_LEN];
-    const sa_yaml_node *v;
-    int kind = -1;
-    if ((v = sa_schema_required(e, n, spath, "kind", "User, Group or ServiceAccount", path)))
-        kind = sa_schema_want_enum(e, v, path, kinds, SUBJECT_KINDS);
-    if ((v = sa_schema_required(e, n, spath, "name", "the subject's name", path)))
-        out->name = sa_schema_dup_name(e, v, path);
-    sa_schema_join_path(path, spath, "namespace");
-    v = sa_yaml_member(n, "namespace");
-    if (kind == SUBJECT_SERVICE_ACCOUNT && !v)
-        SA_YAML_NODE_ERROR(e, n, "%s: missing key 'namespace' (a ServiceAccount subject needs one)",
-                           spath);
-    else if (kind >= 0 && kind != SUBJECT_SERVICE_ACCOUNT && v)
-        SA_YAML_NODE_ERROR(e, v, "%s: only a ServiceAccount subject has a namespace", path);
-    else if (v)
-        out->namespace_ = sa_schema_dup_name(e, v, path);
-    if (kind < 0)
-        return;
-    out->kind = strdup(kinds[kind]);
-    if (!out->namespace_ && kind != SUBJECT_SERVICE_ACCOUNT)
-        out->namespace_ = strdup("");
-    if (!out->kind || (kind != SUBJECT_SERVICE_ACCOUNT && !out->namespace_))
-        SA_YAML_NODE_ERROR(e, n, "out of memory");
-}
-
-/* The role -> rows index: one list per role, a row pointer per audience granting it. */
-static void audience_list_free(void *v)
-{
-    sa_audience_list *list = v;
-    free(list->rows);
-    free(list);
-}
-
-static int index_role(sa_map *roles, const char *role, const sa_audience_row *row)
-{
-    sa_audience_list *list = sa_map_get(roles, role);
-    if (!list) {
-        if (!(list = calloc(1, sizeof *list)))
-            return -1;
-        if (sa_map_put(roles, role, list) != 0) {
-            free(list);
-            return -1;
-        }
-    }
-    const sa_audience_row **rows = realloc(list->rows, (list->n + 1) * sizeof *rows);
-    if (!rows)
-        return -1;
-    rows[list->n++] = row;
-    list->rows = rows;
-    return 0;
-}
-
-static void load_audience_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath,
-                              sa_policy *p)
-{
-    static const char *const keys[] = {"audience", "roles", "subjects", NULL};
-    sa_audience_row *a = &p->audiences[p->naudiences++];
-    if (sa_schema_want_type(e, row, rpath, SA_YAML_MAP) < 0)
-        return;
-    sa_schema_known_keys(e, row, rpath, keys);
-    char path[SA_SCHEMA_PATH_LEN];
-    const sa_yaml_node *n;
-
-    if ((n = sa_schema_required(e, row, rpath, "audience", "the audience string", path))) {
-        const char *aud = sa_schema_want_exact(e, n, path, "each audience is granted by name");
-        if (aud && !(a->audience = strdup(aud)))
-            SA_YAML_NODE_ERROR(e, n, "out of memory");
-        int rc = a->audience ? sa_map_put(p->audience_index, a->audience, a) : 0;
-        if (rc == 1)
-            SA_YAML_NODE_ERROR(e, n, "%s: duplicate row for audience '%s'", path, a->audience);
-        else if (rc < 0)
-            SA_YAML_NODE_ERROR(e, n, "out of memory");
-    }
-
-    n = sa_schema_required_list(e, row, rpath, "roles", "the roles granting it", path);
-    if (n && (a->roles = calloc(n->n ? n->n : 1, sizeof *a->roles)))
-        for (size_t i = 0; i < n->n; i++) {
-            char ipath[SA_SCHEMA_PATH_LEN];
-            sa_schema_path(ipath, "%s[%zu]", path, i);
-            const char *role =
-                sa_schema_want_exact(e, n->items[i], ipath, "roles are looked up by name");
-            if (!role)
-                continue;
-            for (size_t j = 0; j < a->nroles; j++)
-                if (!strcmp(a->roles[j], role)) {
-                    SA_YAML_NODE_ERROR(e, n->items[i], "%s: duplicate entry '%s'", ipath, role);
-                    role = NULL;
-                    break;
-                }
-            if (!role)
-                continue;
-            if (!(a->roles[a->nroles] = strdup(role)) ||
-                index_role(p->audience_roles, role, a) < 0) {
-                SA_YAML_NODE_ERROR(e, n->items[i], "out of memory");
-                free(a->roles[a->nroles]);
-                continue;
-            }
-            a->nroles++;
-        }
-
-    n = sa_schema_required_list(e, row, rpath, "subjects", "who may be bound", path);
-    if (n && (a->subjects = calloc(n->n ? n->n : 1, sizeof *a->subjects)))
-        for (size_t i = 0; i < n->n; i++) {
-            char ipath[SA_SCHEMA_PATH_LEN];
-            sa_schema_path(ipath, "%s[%zu]", path, i);
-            load_subject(e, n->items[i], ipath, &a->subjects[a->nsubjects++]);
-        }
-}
-
-static void load_audiences(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
-{
-    char path[SA_SCHEMA_PATH_LEN];
-    const sa_yaml_node *rows = sa_schema_field(top, "audiences", path);
-    p->audience_index = sa_map_new();
-    p->audience_roles = sa_map_new();
-    if (!p->audience_index || !p->audience_roles) {
-        SA_YAML_NODE_ERROR(e, rows, "out of memory");
-        return;
-    }
-    if (sa_schema_want_type(e, rows, path, SA_YAML_LIST) < 0)
-        return;
-    /* Rows are pointed at by both indexes, so the array is sized once and never moves. */
-    if (!(p->audiences = calloc(rows->n ? rows->n : 1, sizeof *p->audiences))) {
-        SA_YAML_NODE_ERROR(e, rows, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < rows->n; i++) {
-        char rpath[SA_SCHEMA_PATH_LEN];
-        sa_schema_path(rpath, "%s[%zu]", path, i);
-        load_audience_row(e, rows->items[i], rpath, p);
-    }
-}
-
 static void load_modes(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
 {
     char path[SA_SCHEMA_PATH_LEN];
@@ -578,7 +400,7 @@ static void load_policy(sa_yaml_errors *e, const sa_yaml_node *root, const sa_ya
     load_bindings(e, &top, p);
     load_exempt(e, &top, p);
     load_impersonation(e, &top, p);
-    load_audiences(e, &top, p);
+    sa_policy_audiences_load(e, &top, p);
     load_modes(e, &top, p);
 }
 
@@ -688,11 +510,7 @@ void sa_policy_free(sa_policy *p)
     sa_nameset_free(p->exempt.users);
     sa_nameset_free(p->exempt.groups);
     sa_nameset_free(p->impersonation.names);
-    for (size_t i = 0; i < p->naudiences; i++)
-        audience_row_fini(&p->audiences[i]);
-    free(p->audiences);
-    sa_map_free(p->audience_index, NULL);
-    sa_map_free(p->audience_roles, audience_list_free);
+    sa_policy_audiences_free(p);
     free(p);
 }
 

@@ -3,8 +3,10 @@
  * at the position of the node concerned. */
 #include "sa_schema.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sa_buf.h"
@@ -99,6 +101,23 @@ int sa_schema_want_bool(sa_yaml_errors *e, const sa_yaml_node *n, const char *pa
         }
     sa_schema_expected(e, n, path, "true or false");
     return -1;
+}
+
+int sa_schema_want_int(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, long min,
+                       long max, long *out)
+{
+    char *end = NULL;
+    long v = n->type == SA_YAML_SCALAR && n->plain && isdigit((unsigned char)*n->text)
+                 ? strtol(n->text, &end, 10)
+                 : 0;
+    if (!end || *end || v < min || v > max) {
+        char what[96];
+        snprintf(what, sizeof what, "an integer from %ld to %ld", min, max);
+        sa_schema_expected(e, n, path, what);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 /* "a, b or c": names[] (NULL entries skipped) as a message lists the choices. */
