@@ -1,12 +1,12 @@
 /* sa_yaml.h: a YAML document read into a small tree that keeps every node's line and column,
  * and the list of errors found while reading and checking it.
  *
- * The policy loader is the reader's user: it needs positions for its messages (libyaml's own
- * document API drops them) and must refuse what a policy never needs but an attacker could
- * use: anchors and aliases (a few lines of aliases expand into gigabytes: "billion laughs"),
- * explicit tags, duplicate keys (two readers could each take a different one), NUL characters,
- * deep nesting, several documents. Errors are collected, not stopped at, so one run reports
- * them all, each as "FILE:LINE:COLUMN: message", sorted by position. */
+ * The policy loader is the reader's user: it needs positions for its messages and must refuse
+ * what a policy never needs but an attacker could use: anchors and aliases (a few lines of
+ * aliases expand into gigabytes: "billion laughs"), explicit tags, duplicate keys (two readers
+ * could each take a different one), NUL characters, deep nesting, several documents. Errors
+ * are collected, not stopped at, so one run reports them all, each as
+ * "FILE:LINE:COLUMN: message", sorted by position. */
 #ifndef SA_YAML_H
 #define SA_YAML_H
 

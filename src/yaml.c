@@ -1,8 +1,9 @@
 /* yaml.c: libyaml's event stream read into a tree with positions; errors collected and sorted
  * (see sa_yaml.h).
  *
- * libyaml's document API would build a tree too, but expands aliases and keeps no way to refuse
- * them before they cost memory; reading events, each construct is refused where it starts. */
+ * Events rather than libyaml's document API: each refused construct (an anchor, a tag, a
+ * duplicate key, nesting too deep) is caught as it is read, before anything is built on it, and
+ * the tree a loader walks is plain pointers. */
 #include "sa_yaml.h"
 
 #include <stdarg.h>
