@@ -12,9 +12,17 @@ typedef struct sa_nameset sa_nameset;
 
 sa_nameset *sa_nameset_new(void);
 void sa_nameset_free(sa_nameset *s);
-/* Adds an entry. Returns 0, 1 if it is a duplicate, -1 on allocation failure, -2 if the glob
- * is malformed (an unclosed '['). */
-int sa_nameset_add(sa_nameset *s, const char *entry);
+/* What sa_nameset_add did. Only SA_NAMESET_ADDED changed the set. */
+typedef enum sa_nameset_result {
+    SA_NAMESET_ADDED = 0,       /* the entry is new and now in the set */
+    SA_NAMESET_DUPLICATE = 1,   /* the set already held it */
+    SA_NAMESET_NOMEM = -1,      /* allocation failed */
+    SA_NAMESET_BAD_GLOB = -2    /* a glob fnmatch(3) would misread: an unclosed '[' or a
+                                 * trailing '\' that escapes nothing */
+} sa_nameset_result;
+
+/* Adds an entry; a copy is kept. */
+sa_nameset_result sa_nameset_add(sa_nameset *s, const char *entry);
 /* Non-zero when name equals an exact entry or matches a glob entry. NULL set matches nothing. */
 int sa_nameset_match(const sa_nameset *s, const char *name);
 /* Exact entries plus glob entries. */

@@ -79,18 +79,29 @@ int sa_rbac_lists(const cJSON *list, const char *s);
  * ServiceAccounts are asked in the ServiceAccount's namespace, every other identity cluster-wide,
  * so a namespaced Role (bound by a RoleBinding, which applies only inside its namespace) can
  * impersonate only the ServiceAccounts of its own namespace. */
+typedef enum sa_rbac_imp_kind {
+    SA_RBAC_IMP_KIND_USERS,
+    SA_RBAC_IMP_KIND_GROUPS,
+    SA_RBAC_IMP_KIND_SERVICEACCOUNTS,
+    SA_RBAC_IMP_KIND_USEREXTRAS,
+    SA_RBAC_IMP_KIND_UIDS,
+    SA_RBAC_IMP_KIND_NODES,             /* impersonate:arbitrary-node */
+    SA_RBAC_IMP_KIND_ASSOCIATED_NODE,   /* impersonate:associated-node */
+    SA_RBAC_IMP_KINDS
+} sa_rbac_imp_kind;
+/* Sets of kinds are masks of these bits. */
 enum {
-    SA_RBAC_IMP_USERS = 1u << 0,
-    SA_RBAC_IMP_GROUPS = 1u << 1,
-    SA_RBAC_IMP_SERVICEACCOUNTS = 1u << 2,
-    SA_RBAC_IMP_USEREXTRAS = 1u << 3,
-    SA_RBAC_IMP_UIDS = 1u << 4,
-    SA_RBAC_IMP_NODES = 1u << 5,            /* impersonate:arbitrary-node */
-    SA_RBAC_IMP_ASSOCIATED_NODE = 1u << 6   /* impersonate:associated-node */
+    SA_RBAC_IMP_USERS = 1u << SA_RBAC_IMP_KIND_USERS,
+    SA_RBAC_IMP_GROUPS = 1u << SA_RBAC_IMP_KIND_GROUPS,
+    SA_RBAC_IMP_SERVICEACCOUNTS = 1u << SA_RBAC_IMP_KIND_SERVICEACCOUNTS,
+    SA_RBAC_IMP_USEREXTRAS = 1u << SA_RBAC_IMP_KIND_USEREXTRAS,
+    SA_RBAC_IMP_UIDS = 1u << SA_RBAC_IMP_KIND_UIDS,
+    SA_RBAC_IMP_NODES = 1u << SA_RBAC_IMP_KIND_NODES,
+    SA_RBAC_IMP_ASSOCIATED_NODE = 1u << SA_RBAC_IMP_KIND_ASSOCIATED_NODE
 };
-#define SA_RBAC_IMP_KINDS 7
-/* The name of kind number i (bit 1u << i) as policies and messages write it: "users", "groups",
- * "serviceaccounts", "userextras" followed by "/" and "*", "uids", "nodes", "associated-node". */
+/* The name of kind i (bit 1u << i) as policies and messages write it: "users", "groups",
+ * "serviceaccounts", "userextras" followed by "/" and "*", "uids", "nodes", "associated-node";
+ * "unknown" past the last. This table is the one place these names are spelled. */
 const char *sa_rbac_imp_name(unsigned i);
 /* The SA_RBAC_IMP_* kinds the rule grants impersonation of, for at least one name. */
 unsigned sa_rbac_impersonation(const sa_rbac_rule *rule);

@@ -65,28 +65,34 @@ static int glob_well_formed(const char *g)
     return 1;
 }
 
-int sa_nameset_add(sa_nameset *s, const char *entry)
+/* An sa_map_put result (0 added, 1 present, -1 out of memory) as the set reports it. */
+static sa_nameset_result put_result(int rc)
+{
+    return rc == 0 ? SA_NAMESET_ADDED : rc == 1 ? SA_NAMESET_DUPLICATE : SA_NAMESET_NOMEM;
+}
+
+sa_nameset_result sa_nameset_add(sa_nameset *s, const char *entry)
 {
     if (!strpbrk(entry, "*?["))
-        return sa_map_put(s->exact, entry, s);
+        return put_result(sa_map_put(s->exact, entry, s));
     if (!glob_well_formed(entry))
-        return -2;
+        return SA_NAMESET_BAD_GLOB;
     int rc = sa_map_put(s->glob_seen, entry, s);
     if (rc != 0)
-        return rc;
+        return put_result(rc);
     if (s->nglobs == s->capglobs) {
         size_t cap = s->capglobs ? s->capglobs * 2 : 4;
         char **globs = realloc(s->globs, cap * sizeof *globs);
         if (!globs)
-            return -1;
+            return SA_NAMESET_NOMEM;
         s->globs = globs;
         s->capglobs = cap;
     }
     s->globs[s->nglobs] = strdup(entry);
     if (!s->globs[s->nglobs])
-        return -1;
+        return SA_NAMESET_NOMEM;
     s->nglobs++;
-    return 0;
+    return SA_NAMESET_ADDED;
 }
 
 int sa_nameset_match(const sa_nameset *s, const char *name)

@@ -127,37 +127,49 @@ int sa_rbac_allows_url(const sa_rbac_rule *rule, const char *verb, const char *p
 
 /* ---- impersonation ---------------------------------------------------------------------- */
 
-static const char *const imp_names[SA_RBAC_IMP_KINDS] = {
-    "users", "groups", "serviceaccounts", "userextras/*", "uids", "nodes", "associated-node"};
+/* Per kind: its name in policies and messages, and the resource the impersonation filter asks
+ * about (associated-node is asked on nodes, under its own verb). */
+static const struct {
+    const char *name, *resource;
+} imp_kinds[SA_RBAC_IMP_KINDS] = {
+    [SA_RBAC_IMP_KIND_USERS] = {"users", "users"},
+    [SA_RBAC_IMP_KIND_GROUPS] = {"groups", "groups"},
+    [SA_RBAC_IMP_KIND_SERVICEACCOUNTS] = {"serviceaccounts", "serviceaccounts"},
+    [SA_RBAC_IMP_KIND_USEREXTRAS] = {"userextras/*", "userextras"},
+    [SA_RBAC_IMP_KIND_UIDS] = {"uids", "uids"},
+    [SA_RBAC_IMP_KIND_NODES] = {"nodes", "nodes"},
+    [SA_RBAC_IMP_KIND_ASSOCIATED_NODE] = {"associated-node", "nodes"},
+};
 
 const char *sa_rbac_imp_name(unsigned i)
 {
-    return i < SA_RBAC_IMP_KINDS ? imp_names[i] : "unknown";
+    return i < SA_RBAC_IMP_KINDS ? imp_kinds[i].name : "unknown";
 }
 
 /* The constrained modes, as verbs "impersonate:<mode>" and "impersonate-on:<mode>:<verb>". */
 static const char *const imp_modes[] = {"user-info", "serviceaccount", "arbitrary-node",
                                         "associated-node"};
 
-/* Every authorization check the impersonation filter makes for an identity, per verb form. */
+/* Every authorization check the impersonation filter makes for an identity, per verb form; the
+ * resource is the kind's. */
 static const struct {
-    unsigned kind;
-    const char *verb, *group, *resource, *subresource, *name;
+    sa_rbac_imp_kind kind;
+    const char *verb, *group, *subresource, *name;
 } imp_checks[] = {
-    {SA_RBAC_IMP_USERS, "impersonate", "", "users", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_GROUPS, "impersonate", "", "groups", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_SERVICEACCOUNTS, "impersonate", "", "serviceaccounts", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_UIDS, "impersonate", SA_RBAC_GROUP_AUTH, "uids", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_USEREXTRAS, "impersonate", SA_RBAC_GROUP_AUTH, "userextras", SA_RBAC_ANY, SA_RBAC_ANY},
-    {SA_RBAC_IMP_USERS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "users", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_GROUPS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "groups", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_UIDS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "uids", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_USEREXTRAS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "userextras", SA_RBAC_ANY,
+    {SA_RBAC_IMP_KIND_USERS, "impersonate", "", "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_GROUPS, "impersonate", "", "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_SERVICEACCOUNTS, "impersonate", "", "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_UIDS, "impersonate", SA_RBAC_GROUP_AUTH, "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_USEREXTRAS, "impersonate", SA_RBAC_GROUP_AUTH, SA_RBAC_ANY, SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_USERS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_GROUPS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_UIDS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_USEREXTRAS, "impersonate:user-info", SA_RBAC_GROUP_AUTH, SA_RBAC_ANY,
      SA_RBAC_ANY},
-    {SA_RBAC_IMP_SERVICEACCOUNTS, "impersonate:serviceaccount", SA_RBAC_GROUP_AUTH, "serviceaccounts",
-     "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_NODES, "impersonate:arbitrary-node", SA_RBAC_GROUP_AUTH, "nodes", "", SA_RBAC_ANY},
-    {SA_RBAC_IMP_ASSOCIATED_NODE, "impersonate:associated-node", SA_RBAC_GROUP_AUTH, "nodes", "", "*"},
+    {SA_RBAC_IMP_KIND_SERVICEACCOUNTS, "impersonate:serviceaccount", SA_RBAC_GROUP_AUTH, "",
+     SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_NODES, "impersonate:arbitrary-node", SA_RBAC_GROUP_AUTH, "", SA_RBAC_ANY},
+    {SA_RBAC_IMP_KIND_ASSOCIATED_NODE, "impersonate:associated-node", SA_RBAC_GROUP_AUTH, "", "*"},
 };
 
 unsigned sa_rbac_impersonation(const sa_rbac_rule *rule)
@@ -171,10 +183,12 @@ unsigned sa_rbac_impersonation(const sa_rbac_rule *rule)
         return 0;
     unsigned kinds = 0;
     for (size_t i = 0; i < sizeof imp_checks / sizeof imp_checks[0]; i++) {
-        sa_rbac_request req = {imp_checks[i].verb, imp_checks[i].group, imp_checks[i].resource,
-                               imp_checks[i].subresource, imp_checks[i].name};
-        if (!(kinds & imp_checks[i].kind) && sa_rbac_allows(rule, &req))
-            kinds |= imp_checks[i].kind;
+        unsigned bit = 1u << imp_checks[i].kind;
+        sa_rbac_request req = {imp_checks[i].verb, imp_checks[i].group,
+                               imp_kinds[imp_checks[i].kind].resource, imp_checks[i].subresource,
+                               imp_checks[i].name};
+        if (!(kinds & bit) && sa_rbac_allows(rule, &req))
+            kinds |= bit;
     }
     return kinds;
 }

@@ -7,11 +7,11 @@
 static void test_exact_and_glob(void)
 {
     sa_nameset *s = sa_nameset_new();
-    SA_CHECK_INT(sa_nameset_add(s, "kube-system"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "team-*"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "session-*-sa"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "credential-?"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "db[0-9]"), 0);
+    SA_CHECK_INT(sa_nameset_add(s, "kube-system"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "team-*"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "session-*-sa"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "credential-?"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "db[0-9]"), SA_NAMESET_ADDED);
     SA_CHECK_INT(sa_nameset_count(s), 5);
     SA_CHECK(sa_nameset_match(s, "kube-system"));
     SA_CHECK(!sa_nameset_match(s, "kube-systemx"));
@@ -34,7 +34,7 @@ static void test_exact_and_glob(void)
 static void test_star_matches_all(void)
 {
     sa_nameset *s = sa_nameset_new();
-    SA_CHECK_INT(sa_nameset_add(s, "*"), 0);
+    SA_CHECK_INT(sa_nameset_add(s, "*"), SA_NAMESET_ADDED);
     SA_CHECK(sa_nameset_match(s, "ambient-code-runner"));
     SA_CHECK(sa_nameset_match(s, "api://AzureADTokenExchange")); /* no FNM_PATHNAME */
     SA_CHECK(sa_nameset_match(s, ""));
@@ -44,16 +44,16 @@ static void test_star_matches_all(void)
 static void test_duplicates_and_malformed(void)
 {
     sa_nameset *s = sa_nameset_new();
-    SA_CHECK_INT(sa_nameset_add(s, "a"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "a"), 1);
-    SA_CHECK_INT(sa_nameset_add(s, "b*"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "b*"), 1);
-    SA_CHECK_INT(sa_nameset_add(s, "[abc"), -2);
-    SA_CHECK_INT(sa_nameset_add(s, "x[!"), -2);
-    SA_CHECK_INT(sa_nameset_add(s, "x*\\"), -2);
-    SA_CHECK_INT(sa_nameset_add(s, "[]]"), 0);      /* ']' first in a bracket is a member */
-    SA_CHECK_INT(sa_nameset_add(s, "[!]]x"), 0);
-    SA_CHECK_INT(sa_nameset_add(s, "lit\\*"), 0);   /* an escaped star is literal */
+    SA_CHECK_INT(sa_nameset_add(s, "a"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "a"), SA_NAMESET_DUPLICATE);
+    SA_CHECK_INT(sa_nameset_add(s, "b*"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "b*"), SA_NAMESET_DUPLICATE);
+    SA_CHECK_INT(sa_nameset_add(s, "[abc"), SA_NAMESET_BAD_GLOB);
+    SA_CHECK_INT(sa_nameset_add(s, "x[!"), SA_NAMESET_BAD_GLOB);
+    SA_CHECK_INT(sa_nameset_add(s, "x*\\"), SA_NAMESET_BAD_GLOB);
+    SA_CHECK_INT(sa_nameset_add(s, "[]]"), SA_NAMESET_ADDED); /* ']' first in a bracket is a member */
+    SA_CHECK_INT(sa_nameset_add(s, "[!]]x"), SA_NAMESET_ADDED);
+    SA_CHECK_INT(sa_nameset_add(s, "lit\\*"), SA_NAMESET_ADDED); /* an escaped star is literal */
     SA_CHECK(sa_nameset_match(s, "]"));
     SA_CHECK(sa_nameset_match(s, "ax"));
     SA_CHECK(sa_nameset_match(s, "lit*"));
@@ -68,9 +68,9 @@ static void test_100k(void)
     char name[32];
     for (int i = 0; i < 100000; i++) {
         snprintf(name, sizeof name, "user-%d@example.com", i);
-        SA_CHECK_INT(sa_nameset_add(s, name), 0);
+        SA_CHECK_INT(sa_nameset_add(s, name), SA_NAMESET_ADDED);
     }
-    SA_CHECK_INT(sa_nameset_add(s, "ops-*"), 0);
+    SA_CHECK_INT(sa_nameset_add(s, "ops-*"), SA_NAMESET_ADDED);
     SA_CHECK_INT(sa_nameset_count(s), 100001);
     SA_CHECK(sa_nameset_match(s, "user-0@example.com"));
     SA_CHECK(sa_nameset_match(s, "user-99999@example.com"));
