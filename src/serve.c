@@ -40,8 +40,9 @@ int sa_serve_configure(sa_serve_config *cfg, int argc, char **argv, int *status)
 {
     *cfg = (sa_serve_config){
         .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_buffered = 64u << 20,
-        .max_connections = 1024,
-        .idle_timeout = 120, .request_timeout = 10, .shutdown_delay = 5, .drain_timeout = 10, .reload_interval = 2, .log_format = "json", .log_level = "info",
+        .max_connections = 1024, .idle_timeout = 120, .request_timeout = 10,
+        .shutdown_delay = 5, .drain_timeout = 10, .reload_interval = 2,
+        .log_format = "json", .log_level = "info",
         .metrics_listen = "0.0.0.0:9090", .tls_min_version = "1.2",
         .dev_ca_out = "session-admission-dev-ca.pem",
     };
