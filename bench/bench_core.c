@@ -37,8 +37,11 @@ int main(int argc, char **argv)
         return 1;
     }
     sa_snapshot *snap = sa_snapshot_new(policy, key);
-    if (!snap)
+    if (!snap) {
+        sa_policy_free(policy);
+        sa_pubkey_free(key);
         return 1;
+    }
     sa_endpoint ep = strcmp(argv[4], "mutate") == 0 ? SA_ENDPOINT_MUTATE : SA_ENDPOINT_VALIDATE;
     long iterations = strtol(argv[5], NULL, 10);
     size_t out_len = 0;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "sa_review.h"
-#include "sa_state.h"
+#include "sa_snapshot.h"
 #include "sa_verdict.h"
 
 typedef enum sa_endpoint {

@@ -12,7 +12,7 @@
 
 #include "sa_buf.h"
 #include "sa_policy.h"
-#include "sa_state.h"
+#include "sa_snapshot.h"
 
 /* Loads policy_path (NULL: the built-in policy) and the key as above. On success returns a
  * snapshot (release it) and may append one line to notes (the example key was used). On

@@ -20,8 +20,24 @@ typedef struct sa_file_id {
     struct timespec ctime;      /* catches an in-place write even with the mtime set back */
 } sa_file_id;
 
-sa_file_id sa_poll_file_identify(const char *path);
-int sa_poll_file_same(const sa_file_id *a, const sa_file_id *b);
+/* Files loaded together (a policy; a certificate and its key), watched for a version worth
+ * loading: one that changed since it was last tried and has looked the same for a whole poll
+ * interval, so a writer that replaces the files one by one, or writes one in place, is not read
+ * halfway (a Kubernetes symlink swap is atomic and settles at once). A version that was tried
+ * and refused is not tried again until the files change once more. */
+#define SA_POLL_WATCH_MAX 2
+typedef struct sa_poll_watch {
+    unsigned n;
+    sa_file_id seen[SA_POLL_WATCH_MAX];     /* what the previous look saw */
+    sa_file_id tried[SA_POLL_WATCH_MAX];    /* the version last tried (loaded or refused) */
+} sa_poll_watch;
+
+/* Starts watching the n paths (at most SA_POLL_WATCH_MAX) as they are now, counted as tried:
+ * call it just before or after loading them. */
+void sa_poll_watch_init(sa_poll_watch *w, const char *const *paths, unsigned n);
+/* Looks at the paths again (the same number; a path may have moved) and says whether to load
+ * them now: a settled change, or forced. When it says so, this version counts as tried. */
+int sa_poll_watch_due(sa_poll_watch *w, const char *const *paths, int forced);
 
 /* A thread that calls tick(arg, forced) every interval_ms, on a monotonic clock, and at once
  * (forced = 1) after sa_poll_trigger. Ticks never overlap. */

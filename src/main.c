@@ -44,26 +44,8 @@ static int load_files(const sa_serve_config *cfg, sa_snapshot **snap, char *err,
         snprintf(err, errlen, "--policy is required (or use --dev)");
         return -1;
     }
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *policy = sa_policy_load_file(cfg->policy, &errors);
-    if (!policy) {
-        snprintf(err, errlen, "policy refused:\n%s", sa_buf_str(&errors));
-        sa_buf_free(&errors);
-        return -1;
-    }
-    sa_buf_free(&errors);
-    const char *key_path = cfg->public_key ? cfg->public_key : policy->sessions.key_file;
-    sa_pubkey *pub = sa_pubkey_load(key_path, err, errlen);
-    if (!pub) {
-        sa_policy_free(policy);
-        return -1;
-    }
-    *snap = sa_snapshot_new(policy, pub);
-    if (!*snap) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
+    sa_reload_config files = {.policy_path = cfg->policy, .key_path = cfg->public_key};
+    return sa_reload_load(&files, snap, err, errlen);
 }
 
 static int make_dev(const sa_serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
@@ -89,9 +71,9 @@ static int make_dev(const sa_serve_config *cfg, sa_buf *cert, sa_buf *key, sa_sn
     if (!policy)
         snprintf(err, errlen, "built-in policy refused:\n%s", sa_buf_str(&errors));
     sa_buf_free(&errors);
-    if (policy && pub && (*snap = sa_snapshot_new(policy, pub)) != NULL)
+    if (policy && pub && (*snap = sa_snapshot_new(policy, pub)) != NULL) {
         rc = 0;
-    else if (!policy || !pub) {
+    } else {
         sa_policy_free(policy);
         sa_pubkey_free(pub);
     }

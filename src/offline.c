@@ -54,8 +54,11 @@ sa_snapshot *sa_offline_load(const char *policy_path, const char *key_path, sa_b
         return NULL;
     }
     sa_snapshot *snap = sa_snapshot_new(policy, key);
-    if (!snap)
+    if (!snap) {
         sa_buf_puts(errors, "out of memory\n");
+        sa_policy_free(policy);
+        sa_pubkey_free(key);
+    }
     return snap;
 }
 

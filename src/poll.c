@@ -1,4 +1,4 @@
-/* poll.c: file identities and the polling thread (see sa_poll.h). */
+/* poll.c: file identities, watches and the polling thread (see sa_poll.h). */
 #include "sa_poll.h"
 
 #include <errno.h>
@@ -17,7 +17,7 @@ struct sa_poller {
     int stop, trigger;
 };
 
-sa_file_id sa_poll_file_identify(const char *path)
+static sa_file_id identify(const char *path)
 {
     sa_file_id id;
     struct stat sb;
@@ -34,11 +34,45 @@ sa_file_id sa_poll_file_identify(const char *path)
     return id;
 }
 
-int sa_poll_file_same(const sa_file_id *a, const sa_file_id *b)
+static int same(const sa_file_id *a, const sa_file_id *b)
 {
     return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
            a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
            a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static void identify_all(sa_file_id *ids, const char *const *paths, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        ids[i] = identify(paths[i]);
+}
+
+static int same_all(const sa_file_id *a, const sa_file_id *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!same(&a[i], &b[i]))
+            return 0;
+    return 1;
+}
+
+void sa_poll_watch_init(sa_poll_watch *w, const char *const *paths, unsigned n)
+{
+    memset(w, 0, sizeof *w);
+    w->n = n < SA_POLL_WATCH_MAX ? n : SA_POLL_WATCH_MAX;
+    identify_all(w->seen, paths, w->n);
+    memcpy(w->tried, w->seen, w->n * sizeof *w->seen);
+}
+
+int sa_poll_watch_due(sa_poll_watch *w, const char *const *paths, int forced)
+{
+    sa_file_id now[SA_POLL_WATCH_MAX];
+    identify_all(now, paths, w->n);
+    int settled = same_all(now, w->seen, w->n);
+    memcpy(w->seen, now, w->n * sizeof *now);
+    if (!forced && (!settled || same_all(now, w->tried, w->n)))
+        return 0;
+    memcpy(w->tried, now, w->n * sizeof *now);
+    return 1;
 }
 
 static void *run(void *arg)

@@ -33,8 +33,7 @@ struct sa_reloader {
     sa_reload_stats stats;
 
     /* The poller thread's own. */
-    sa_file_id policy_id, key_id;       /* the versions last tried (loaded or refused) */
-    sa_file_id policy_seen, key_seen;   /* what the previous poll saw */
+    sa_poll_watch policy_watch, key_watch;
     char *key_path;             /* owned: where the key in force comes from */
     /* Snapshots replaced by a reload, freed here once no request holds them any more (at the
      * next poll), not by whichever request drops the last reference. */
@@ -54,6 +53,31 @@ static void count_failure(sa_reloader *r, sa_watch_kind kind)
     pthread_mutex_lock(&r->lock);
     r->stats.reload_failure[kind]++;
     pthread_mutex_unlock(&r->lock);
+}
+
+/* Where the key comes from: the --public-key flag, else the file the policy names. */
+static const char *key_path_of(const char *flag, const sa_policy *p)
+{
+    return flag ? flag : p->sessions.key_file;
+}
+
+int sa_reload_load(const sa_reload_config *cfg, sa_snapshot **out, char *err, size_t errlen)
+{
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *policy = sa_policy_load_file(cfg->policy_path, &errors);
+    if (!policy)
+        snprintf(err, errlen, "policy refused:\n%s", sa_buf_str(&errors));
+    sa_buf_free(&errors);
+    if (!policy)
+        return -1;
+    sa_pubkey *key = sa_pubkey_load(key_path_of(cfg->key_path, policy), err, errlen);
+    if (key && (*out = sa_snapshot_new(policy, key)) != NULL)
+        return 0;
+    if (key)
+        snprintf(err, errlen, "out of memory");
+    sa_policy_free(policy);
+    sa_pubkey_free(key);
+    return -1;
 }
 
 /* Reads and checks the policy file. NULL after logging the refusal in one line: the first
@@ -109,24 +133,15 @@ static sa_pubkey *load_key(sa_reloader *r)
  * Returns non-zero when that is another file, which must then be loaded. */
 static int follow_key_file(sa_reloader *r, const sa_policy *p)
 {
-    if (r->key_path_flag || strcmp(p->sessions.key_file, r->key_path) == 0)
+    const char *want = key_path_of(r->key_path_flag, p);
+    if (strcmp(want, r->key_path) == 0)
         return 0;
-    char *path = strdup(p->sessions.key_file);
+    char *path = strdup(want);
     if (!path)
         return 0;
     free(r->key_path);
     r->key_path = path;
     return 1;
-}
-
-/* Whether a file is worth trying now: it changed since it was last tried, and has looked the
- * same for a whole interval, so a non-atomic in-place write is not read halfway (a ConfigMap's
- * symlink swap is atomic and settles at once). Notes what this poll saw. */
-static int settled_change(const sa_file_id *now, sa_file_id *seen, const sa_file_id *tried)
-{
-    int settled = sa_poll_file_same(now, seen);
-    *seen = *now;
-    return settled && !sa_poll_file_same(now, tried);
 }
 
 /* Frees the retired snapshots no request holds any more. */
@@ -158,17 +173,13 @@ static void check(void *arg, int force)
     free_retired(r);
     sa_policy *policy = NULL;
     sa_pubkey *key = NULL;
-    sa_file_id pid = sa_poll_file_identify(r->policy_path);
-    if (settled_change(&pid, &r->policy_seen, &r->policy_id) || force) {
-        r->policy_id = pid; /* a refused file is not retried until it changes again */
+    const char *path = r->policy_path;
+    if (sa_poll_watch_due(&r->policy_watch, &path, force))
         policy = load_policy(r);
-    }
     int key_moved = policy && follow_key_file(r, policy);
-    sa_file_id kid = sa_poll_file_identify(r->key_path);
-    if (settled_change(&kid, &r->key_seen, &r->key_id) || force || key_moved) {
-        r->key_id = kid;
+    path = r->key_path;
+    if (sa_poll_watch_due(&r->key_watch, &path, force || key_moved))
         key = load_key(r);
-    }
     if (!policy && !key)
         return;
     /* Successes count once the new version is in force. */
@@ -187,12 +198,10 @@ static void check(void *arg, int force)
         snap = sa_snapshot_new(policy, key);
     else if (key && cur && cur->policy)
         snap = sa_snapshot_with_key(cur, key);
-    else {
-        sa_policy_free(policy);
-        sa_pubkey_free(key);
-    }
     sa_snapshot_release(cur);
     if (!snap) {
+        sa_policy_free(policy);
+        sa_pubkey_free(key);
         sa_log(SA_LOG_ERROR, "reload failed: could not build the snapshot", NULL);
         for (int k = 0; k < SA_WATCH_KIND_COUNT; k++)
             if (took[k])
@@ -234,8 +243,7 @@ sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *er
 
     sa_snapshot *cur = sa_state_acquire(st);
     int loaded = cur && cur->policy && cur->key;
-    const char *key_path = !loaded ? NULL : cfg->key_path ? cfg->key_path
-                                          : cur->policy->sessions.key_file;
+    const char *key_path = loaded ? key_path_of(cfg->key_path, cur->policy) : NULL;
     r->key_path = key_path ? strdup(key_path) : NULL;
     sa_snapshot_release(cur);
     if (!r->policy_path || !r->key_path || (cfg->key_path && !r->key_path_flag)) {
@@ -249,8 +257,10 @@ sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *er
 
     /* Identified after the snapshot in force was loaded: a change in between is missed until
      * the file changes again (a window of the start-up's milliseconds). */
-    r->policy_id = r->policy_seen = sa_poll_file_identify(r->policy_path);
-    r->key_id = r->key_seen = sa_poll_file_identify(r->key_path);
+    const char *path = r->policy_path;
+    sa_poll_watch_init(&r->policy_watch, &path, 1);
+    path = r->key_path;
+    sa_poll_watch_init(&r->key_watch, &path, 1);
     r->stats.last_success_time = time(NULL);
     if (!(r->poller = sa_poll_start(r->interval_ms, check, r))) {
         snprintf(err, errlen, "cannot start the reload thread");

@@ -17,8 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "sa_log.h"
 #include "sa_metrics.h"
 #include "sa_poll.h"
+#include "sa_ref.h"
 
 #define PEM_FILE_MAX (1024 * 1024)
 /* How far in the future a new certificate's notBefore may lie: clocks in a cluster differ a bit. */
@@ -45,7 +45,7 @@
 
 /* A checked certificate chain and key, immutable once made, freed by its last reference. */
 typedef struct creds {
-    atomic_int refs;
+    sa_ref ref;
     gnutls_datum_t *chain;      /* DER, leaf first */
     unsigned nchain;
     gnutls_datum_t key;         /* unencrypted PKCS#8 DER; wiped when freed */
@@ -61,12 +61,11 @@ struct sa_tls {
     char *cert_file, *key_file; /* NULL for in-memory (--dev) credentials */
     unsigned poll_ms;
 
-    pthread_mutex_t lock;       /* guards current: the pointer, and taking a reference */
-    creds *current;
+    sa_ref_slot creds;          /* the pair in force */
     sa_poller *poller;          /* NULL for in-memory credentials */
 
-    /* The poller thread's own: the files (certificate, key) as last seen, and as last tried. */
-    sa_file_id seen[2], tried[2];
+    /* The poller thread's own. */
+    sa_poll_watch files;        /* the certificate and key */
     int warned_soon, warned_expired;
 };
 
@@ -86,10 +85,14 @@ static void creds_free(creds *c)
     free(c);
 }
 
-static void creds_release(creds *c)
+static creds *creds_of(sa_ref *r)
 {
-    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
-        creds_free(c);
+    return (creds *)((char *)r - offsetof(creds, ref));
+}
+
+static void creds_destroy(sa_ref *r)
+{
+    creds_free(creds_of(r));
 }
 
 static void format_time(time_t t, char *buf, size_t len)
@@ -194,7 +197,7 @@ static creds *creds_load(const char *cert_pem, size_t cert_len, const char *key_
             snprintf(err, errlen, "cannot encode certificate %u of the chain", c->nchain + 1);
             goto fail;
         }
-    atomic_init(&c->refs, 1);
+    sa_ref_init(&c->ref, creds_destroy);
     goto done;
 fail:
     creds_free(c);
@@ -209,23 +212,24 @@ done:
     return c;
 }
 
+/* The pair in force with a reference for the caller (sa_ref_release it); there always is one
+ * once sa_tls_new has returned. */
 static creds *acquire(sa_tls *t)
 {
-    pthread_mutex_lock(&t->lock);
-    creds *c = t->current;
-    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-    pthread_mutex_unlock(&t->lock);
-    return c;
+    return creds_of(sa_ref_slot_acquire(&t->creds));
+}
+
+/* The pair in force, for the thread that publishes (the only one that changes it), without a
+ * reference of its own. */
+static const creds *in_force(const sa_tls *t)
+{
+    return creds_of(t->creds.current);
 }
 
 /* Makes c the pair in force, taking over the caller's reference. */
 static void publish(sa_tls *t, creds *c, int reloaded, time_t now)
 {
-    pthread_mutex_lock(&t->lock);
-    creds *old = t->current;
-    t->current = c;
-    pthread_mutex_unlock(&t->lock);
-    creds_release(old);
+    sa_ref_release(sa_ref_slot_swap(&t->creds, &c->ref));
     t->warned_soon = t->warned_expired = 0;
     sa_metrics_certificate_loaded(reloaded, now, c->not_after, c->serial);
 }
@@ -264,7 +268,7 @@ int sa_tls_retrieve_cert(gnutls_session_t session, const struct gnutls_cert_retr
     int ok = pc && n == c->nchain && gnutls_privkey_init(&key) >= 0 &&
              gnutls_privkey_import_x509_raw(key, &c->key, GNUTLS_X509_FMT_DER, NULL,
                                             GNUTLS_PKCS_PLAIN) >= 0;
-    creds_release(c);
+    sa_ref_release(&c->ref);
     if (!ok) {
         for (unsigned i = 0; i < n; i++)
             gnutls_pcert_deinit(&pc[i]);
@@ -357,17 +361,6 @@ const char *sa_tls_client_ca(const sa_tls *t)
 
 /* ---- watching the files -------------------------------------------------------------- */
 
-static void identify_pair(const sa_tls *t, sa_file_id *ids)
-{
-    ids[0] = sa_poll_file_identify(t->cert_file);
-    ids[1] = sa_poll_file_identify(t->key_file);
-}
-
-static int same_pair(const sa_file_id *a, const sa_file_id *b)
-{
-    return sa_poll_file_same(&a[0], &b[0]) && sa_poll_file_same(&a[1], &b[1]);
-}
-
 static creds *load_files(const sa_tls *t, time_t now, char *err, size_t errlen)
 {
     sa_buf cert = SA_BUF_INIT, key = SA_BUF_INIT;
@@ -396,7 +389,7 @@ static void log_loaded(const char *msg, const sa_tls *t, const creds *c)
  * its own. */
 static void check_expiry(sa_tls *t, time_t now)
 {
-    const creds *c = t->current;
+    const creds *c = in_force(t);
     long long left = (long long)c->not_after - (long long)now;
     char when[32], days[32];
     format_time(c->not_after, when, sizeof when);
@@ -412,20 +405,16 @@ static void check_expiry(sa_tls *t, time_t now)
     }
 }
 
-/* One poll. A change is tried once the files have looked the same for a whole interval, so a
- * writer that replaces the certificate and then the key is not caught halfway; a refused pair
- * is not tried again until the files change once more. */
+/* One poll. The pair is watched as one (sa_poll_watch), so a writer that replaces the
+ * certificate and then the key is not caught halfway. */
 static void poll_files(void *arg, int forced)
 {
     (void)forced; /* never triggered: rotation is on disk, not by signal */
     sa_tls *t = arg;
-    sa_file_id now_seen[2];
-    identify_pair(t, now_seen);
+    const char *const paths[2] = {t->cert_file, t->key_file};
+    int due = sa_poll_watch_due(&t->files, paths, 0);
     time_t now = time(NULL);
-    int settled = same_pair(now_seen, t->seen);
-    memcpy(t->seen, now_seen, sizeof t->seen);
-    if (settled && !same_pair(now_seen, t->tried)) {
-        memcpy(t->tried, now_seen, sizeof t->tried);
+    if (due) {
         char err[512];
         creds *c = load_files(t, now, err, sizeof err);
         if (c) {
@@ -435,7 +424,7 @@ static void poll_files(void *arg, int forced)
             sa_metrics_certificate_refused();
             sa_log(SA_LOG_ERROR, "serving certificate refused; the one in force keeps serving",
                    "file", t->cert_file, "key_file", t->key_file, "reason", err,
-                   "serial_in_force", t->current->serial, NULL);
+                   "serial_in_force", in_force(t)->serial, NULL);
         }
     }
     check_expiry(t, now);
@@ -481,7 +470,7 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     snprintf(t->priorities, sizeof t->priorities, PRIORITIES_FMT, versions);
-    pthread_mutex_init(&t->lock, NULL);
+    sa_ref_slot_init(&t->creds);
     t->poll_ms = cfg->poll_ms ? cfg->poll_ms : 1000;
 
     time_t now = time(NULL);
@@ -495,8 +484,8 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
             goto fail;
         }
         /* Identified before reading, so a change during the read is seen at the first poll. */
-        identify_pair(t, t->seen);
-        memcpy(t->tried, t->seen, sizeof t->tried);
+        const char *const paths[2] = {t->cert_file, t->key_file};
+        sa_poll_watch_init(&t->files, paths, 2);
         c = load_files(t, now, why, sizeof why);
     } else {
         c = creds_load(cfg->cert_pem, strlen(cfg->cert_pem), cfg->key_pem, strlen(cfg->key_pem),
@@ -543,8 +532,7 @@ void sa_tls_free(sa_tls *t)
     if (!t)
         return;
     sa_poll_stop(t->poller);
-    creds_release(t->current);
-    pthread_mutex_destroy(&t->lock);
+    sa_ref_slot_destroy(&t->creds);
     free(t->client_ca);
     free(t->client_cn);
     free(t->cert_file);

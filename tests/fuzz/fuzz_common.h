@@ -25,7 +25,8 @@ static inline sa_snapshot *fuzz_snapshot(void)
         sa_pubkey *k = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
         if (!p || !k)
             abort();
-        snap = sa_snapshot_new(p, k);
+        if (!(snap = sa_snapshot_new(p, k)))
+            abort();
         sa_buf_free(&errors);
     }
     return snap;

@@ -2,6 +2,7 @@
  * shape (which must neither crash nor be patched). The fixtures in tests/mutate check whole pods
  * through the binary and python3-jsonpatch; this checks the operations themselves. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sa_pubkey.h"
@@ -9,7 +10,22 @@
 #include "sa_policy.h"
 #include "sa_test.h"
 
-static sa_pubkey test_key = {.pem = "PEM\n", .pem_len = 4, .pem_json = "\"PEM\\n\"", .fingerprint = "ab01", .bits = 2048};
+static const sa_pubkey test_key = {.pem = "PEM\n", .pem_len = 4, .pem_json = "\"PEM\\n\"", .fingerprint = "ab01", .bits = 2048};
+
+/* A snapshot of p (taken over on success) with a copy of test_key, or NULL. */
+static sa_snapshot *test_snapshot(sa_policy *p)
+{
+    sa_pubkey *k = malloc(sizeof *k);
+    if (!k)
+        return NULL;
+    *k = test_key;
+    k->pem = strdup(test_key.pem);
+    k->pem_json = strdup(test_key.pem_json);
+    sa_snapshot *snap = k->pem && k->pem_json ? sa_snapshot_new(p, k) : NULL;
+    if (!snap)
+        sa_pubkey_free(k);
+    return snap;
+}
 
 /* Mutates the pod (JSON text) in namespace ns under policy text (NULL: the built-in) and
  * returns the patch ops text; *denial gets the denial message. */
@@ -31,16 +47,18 @@ static void mutate(const char *policy_text, const char *ns, const char *pod, sa_
     char err[256];
     int rc = sa_review_parse(&r, body.data, body.len, err, sizeof err);
     SA_CHECK_INT(rc, 0);
-    if (p && rc == 0) {
-        sa_snapshot snap = {p, &test_key, 1, NULL};
+    sa_snapshot *snap = p && rc == 0 ? test_snapshot(p) : NULL;
+    if (snap) {
+        p = NULL; /* the snapshot's */
         sa_verdict v;
-        sa_verdict_init(&v, p->modes);
-        sa_mutate_pod(&snap, &r, &v);
+        sa_verdict_init(&v, snap->policy->modes);
+        sa_mutate_pod(snap, &r, &v);
         sa_buf_puts(ops, sa_buf_str(&v.patch.ops));
         sa_verdict_list_text(&v.denial, denial);
         sa_verdict_free(&v);
         sa_review_free(&r);
     }
+    sa_snapshot_release(snap);
     sa_policy_free(p);
     sa_buf_free(&errors);
     sa_buf_free(&body);

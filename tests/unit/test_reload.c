@@ -99,13 +99,12 @@ static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
     publish("policy", 1, "policy.yaml", POLICY("enforce"));
     publish("key", 1, "public.pem", k1->pem);
 
-    sa_buf errors = SA_BUF_INIT;
     sa_state st;
     sa_state_init(&st);
-    sa_state_publish(&st, sa_snapshot_new(sa_policy_load_file(policy_link, &errors),
-                                          sa_pubkey_load(key_link, err, sizeof err)));
-    sa_buf_free(&errors);
     sa_reload_config cfg = {policy_link, key_link, 20};
+    sa_snapshot *first = NULL;
+    SA_CHECK_INT(sa_reload_load(&cfg, &first, err, sizeof err), 0);
+    sa_state_publish(&st, first);
     sa_reloader *r = sa_reload_start(&cfg, &st, err, sizeof err);
     SA_CHECK(r != NULL);
     if (!r) {

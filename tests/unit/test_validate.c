@@ -34,7 +34,13 @@ static sa_snapshot *snapshot(const char *policy_text)
 {
     char err[256];
     sa_pubkey *k = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
-    return sa_snapshot_new(sa_test_policy(policy_text), k);
+    sa_policy *p = sa_test_policy(policy_text);
+    sa_snapshot *s = sa_snapshot_new(p, k);
+    if (!s) {
+        sa_policy_free(p);
+        sa_pubkey_free(k);
+    }
+    return s;
 }
 
 /* ---- through sa_admit: exemptions and whole handlers ------------------------------------------ */
