@@ -39,5 +39,8 @@ void sa_ref_slot_destroy(sa_ref_slot *s);
 sa_ref *sa_ref_slot_swap(sa_ref_slot *s, sa_ref *r);
 /* The value in force with a reference for the caller (release it), or NULL. */
 sa_ref *sa_ref_slot_acquire(sa_ref_slot *s);
+/* The value in force without a reference: only for the one thread that swaps, which alone can
+ * make it go away. */
+sa_ref *sa_ref_slot_peek(const sa_ref_slot *s);
 
 #endif

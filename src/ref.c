@@ -47,6 +47,11 @@ sa_ref *sa_ref_slot_swap(sa_ref_slot *s, sa_ref *r)
     return old;
 }
 
+sa_ref *sa_ref_slot_peek(const sa_ref_slot *s)
+{
+    return s->current;
+}
+
 sa_ref *sa_ref_slot_acquire(sa_ref_slot *s)
 {
     pthread_mutex_lock(&s->lock);

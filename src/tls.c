@@ -223,7 +223,7 @@ static creds *acquire(sa_tls *t)
  * reference of its own. */
 static const creds *in_force(const sa_tls *t)
 {
-    return creds_of(t->creds.current);
+    return creds_of(sa_ref_slot_peek(&t->creds));
 }
 
 /* Makes c the pair in force, taking over the caller's reference. */
