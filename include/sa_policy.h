@@ -2,7 +2,7 @@
  *
  * A policy is checked fully before use: any error (with file, line and column) refuses the
  * whole file, so a half-applied policy can never serve. Once loaded it is immutable and shared
- * by all request threads through a snapshot (sa_state.h). The format is documented key by key
+ * by all request threads through a snapshot (sa_snapshot.h). The format is documented key by key
  * in examples/policy.yaml, which is also compiled in as the built-in policy. */
 #ifndef SA_POLICY_H
 #define SA_POLICY_H
