@@ -8,7 +8,7 @@
 #ifndef SA_SNAPSHOT_H
 #define SA_SNAPSHOT_H
 
-#include "sa_ref.h"
+#include "sa_slot.h"
 
 struct sa_policy;
 struct sa_pubkey;
@@ -18,7 +18,7 @@ typedef struct sa_snapshot {
     struct sa_policy *policy;   /* shared with the snapshots made from this one by
                                  * sa_snapshot_with_key; freed with the last of them */
     struct sa_pubkey *key;      /* owned */
-    sa_ref ref;
+    sa_slot_ref ref;
     struct sa_shared_policy *shared; /* snapshot.c's: the policy's own reference count */
 } sa_snapshot;
 
@@ -34,7 +34,7 @@ void sa_snapshot_release(sa_snapshot *s);
 /* Whether the caller's is the only reference left (nobody else can take one once a snapshot is
  * no longer in force, so it stays that way). */
 int sa_snapshot_unshared(sa_snapshot *s);
-/* The snapshot that holds r (from sa_ref_slot_acquire or _swap), or NULL. */
-sa_snapshot *sa_snapshot_of(sa_ref *r);
+/* The snapshot that holds r (from sa_slot_acquire or _swap), or NULL. */
+sa_snapshot *sa_snapshot_of(sa_slot_ref *r);
 
 #endif

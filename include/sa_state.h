@@ -1,15 +1,15 @@
 /* sa_state.h: the policy snapshot in force (sa_snapshot.h), swapped atomically on reload.
  *
  * Each request acquires the current snapshot (one reference) and releases it when done, so a
- * reload can publish a new snapshot while requests are in flight (sa_ref.h's slot). */
+ * reload can publish a new snapshot while requests are in flight (sa_slot.h). */
 #ifndef SA_STATE_H
 #define SA_STATE_H
 
-#include "sa_ref.h"
+#include "sa_slot.h"
 #include "sa_snapshot.h"
 
 typedef struct sa_state {
-    sa_ref_slot slot;
+    sa_slot slot;
 } sa_state;
 
 void sa_state_init(sa_state *st);

@@ -9,11 +9,11 @@
 
 /* A parsed policy and the number of snapshots holding it. */
 struct sa_shared_policy {
-    sa_ref ref;
+    sa_slot_ref ref;
     struct sa_policy *policy;
 };
 
-static void shared_policy_free(sa_ref *r)
+static void shared_policy_free(sa_slot_ref *r)
 {
     struct sa_shared_policy *shared =
         (struct sa_shared_policy *)((char *)r - offsetof(struct sa_shared_policy, ref));
@@ -21,16 +21,16 @@ static void shared_policy_free(sa_ref *r)
     free(shared);
 }
 
-sa_snapshot *sa_snapshot_of(sa_ref *r)
+sa_snapshot *sa_snapshot_of(sa_slot_ref *r)
 {
     return r ? (sa_snapshot *)((char *)r - offsetof(sa_snapshot, ref)) : NULL;
 }
 
-static void snapshot_free(sa_ref *r)
+static void snapshot_free(sa_slot_ref *r)
 {
     sa_snapshot *s = sa_snapshot_of(r);
     if (s->shared)
-        sa_ref_release(&s->shared->ref);
+        sa_slot_ref_release(&s->shared->ref);
     sa_pubkey_free(s->key);
     free(s);
 }
@@ -42,7 +42,7 @@ static sa_snapshot *snapshot_init(sa_snapshot *s, struct sa_shared_policy *share
     s->shared = shared;
     s->policy = shared ? shared->policy : NULL;
     s->key = key;
-    sa_ref_init(&s->ref, snapshot_free);
+    sa_slot_ref_init(&s->ref, snapshot_free);
     return s;
 }
 
@@ -58,7 +58,7 @@ sa_snapshot *sa_snapshot_new(struct sa_policy *policy, struct sa_pubkey *key)
     }
     if (shared) {
         shared->policy = policy;
-        sa_ref_init(&shared->ref, shared_policy_free);
+        sa_slot_ref_init(&shared->ref, shared_policy_free);
     }
     return snapshot_init(s, shared, key);
 }
@@ -69,22 +69,22 @@ sa_snapshot *sa_snapshot_with_key(const sa_snapshot *from, struct sa_pubkey *key
     if (!s)
         return NULL;
     if (from->shared)
-        sa_ref_retain(&from->shared->ref);
+        sa_slot_ref_retain(&from->shared->ref);
     return snapshot_init(s, from->shared, key);
 }
 
 void sa_snapshot_retain(sa_snapshot *s)
 {
-    sa_ref_retain(&s->ref);
+    sa_slot_ref_retain(&s->ref);
 }
 
 void sa_snapshot_release(sa_snapshot *s)
 {
     if (s)
-        sa_ref_release(&s->ref);
+        sa_slot_ref_release(&s->ref);
 }
 
 int sa_snapshot_unshared(sa_snapshot *s)
 {
-    return sa_ref_unshared(&s->ref);
+    return sa_slot_ref_unshared(&s->ref);
 }

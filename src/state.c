@@ -5,17 +5,17 @@
 
 void sa_state_init(sa_state *st)
 {
-    sa_ref_slot_init(&st->slot);
+    sa_slot_init(&st->slot);
 }
 
 void sa_state_destroy(sa_state *st)
 {
-    sa_ref_slot_destroy(&st->slot);
+    sa_slot_destroy(&st->slot);
 }
 
 sa_snapshot *sa_state_swap(sa_state *st, sa_snapshot *s)
 {
-    return sa_snapshot_of(sa_ref_slot_swap(&st->slot, s ? &s->ref : NULL));
+    return sa_snapshot_of(sa_slot_swap(&st->slot, s ? &s->ref : NULL));
 }
 
 void sa_state_publish(sa_state *st, sa_snapshot *s)
@@ -25,5 +25,5 @@ void sa_state_publish(sa_state *st, sa_snapshot *s)
 
 sa_snapshot *sa_state_acquire(sa_state *st)
 {
-    return sa_snapshot_of(sa_ref_slot_acquire(&st->slot));
+    return sa_snapshot_of(sa_slot_acquire(&st->slot));
 }

@@ -27,7 +27,7 @@
 #include "sa_log.h"
 #include "sa_metrics.h"
 #include "sa_poll.h"
-#include "sa_ref.h"
+#include "sa_slot.h"
 
 #define PEM_FILE_MAX (1024 * 1024)
 /* How far in the future a new certificate's notBefore may lie: clocks in a cluster differ a bit. */
@@ -45,7 +45,7 @@
 
 /* A checked certificate chain and key, immutable once made, freed by its last reference. */
 typedef struct creds {
-    sa_ref ref;
+    sa_slot_ref ref;
     gnutls_datum_t *chain;      /* DER, leaf first */
     unsigned nchain;
     gnutls_datum_t key;         /* unencrypted PKCS#8 DER; wiped when freed */
@@ -61,7 +61,7 @@ struct sa_tls {
     char *cert_file, *key_file; /* NULL for in-memory (--dev) credentials */
     unsigned poll_ms;
 
-    sa_ref_slot creds;          /* the pair in force */
+    sa_slot creds;          /* the pair in force */
     sa_poller *poller;          /* NULL for in-memory credentials */
 
     /* The poller thread's own. */
@@ -85,12 +85,12 @@ static void creds_free(creds *c)
     free(c);
 }
 
-static creds *creds_of(sa_ref *r)
+static creds *creds_of(sa_slot_ref *r)
 {
     return (creds *)((char *)r - offsetof(creds, ref));
 }
 
-static void creds_destroy(sa_ref *r)
+static void creds_destroy(sa_slot_ref *r)
 {
     creds_free(creds_of(r));
 }
@@ -197,7 +197,7 @@ static creds *creds_load(const char *cert_pem, size_t cert_len, const char *key_
             snprintf(err, errlen, "cannot encode certificate %u of the chain", c->nchain + 1);
             goto fail;
         }
-    sa_ref_init(&c->ref, creds_destroy);
+    sa_slot_ref_init(&c->ref, creds_destroy);
     goto done;
 fail:
     creds_free(c);
@@ -212,24 +212,24 @@ done:
     return c;
 }
 
-/* The pair in force with a reference for the caller (sa_ref_release it); there always is one
+/* The pair in force with a reference for the caller (sa_slot_ref_release it); there always is one
  * once sa_tls_new has returned. */
 static creds *acquire(sa_tls *t)
 {
-    return creds_of(sa_ref_slot_acquire(&t->creds));
+    return creds_of(sa_slot_acquire(&t->creds));
 }
 
 /* The pair in force, for the thread that publishes (the only one that changes it), without a
  * reference of its own. */
 static const creds *in_force(const sa_tls *t)
 {
-    return creds_of(sa_ref_slot_peek(&t->creds));
+    return creds_of(sa_slot_peek(&t->creds));
 }
 
 /* Makes c the pair in force, taking over the caller's reference. */
 static void publish(sa_tls *t, creds *c, int reloaded, time_t now)
 {
-    sa_ref_release(sa_ref_slot_swap(&t->creds, &c->ref));
+    sa_slot_ref_release(sa_slot_swap(&t->creds, &c->ref));
     t->warned_soon = t->warned_expired = 0;
     sa_metrics_certificate_loaded(reloaded, now, c->not_after, c->serial);
 }
@@ -268,7 +268,7 @@ int sa_tls_retrieve_cert(gnutls_session_t session, const struct gnutls_cert_retr
     int ok = pc && n == c->nchain && gnutls_privkey_init(&key) >= 0 &&
              gnutls_privkey_import_x509_raw(key, &c->key, GNUTLS_X509_FMT_DER, NULL,
                                             GNUTLS_PKCS_PLAIN) >= 0;
-    sa_ref_release(&c->ref);
+    sa_slot_ref_release(&c->ref);
     if (!ok) {
         for (unsigned i = 0; i < n; i++)
             gnutls_pcert_deinit(&pc[i]);
@@ -470,7 +470,7 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     snprintf(t->priorities, sizeof t->priorities, PRIORITIES_FMT, versions);
-    sa_ref_slot_init(&t->creds);
+    sa_slot_init(&t->creds);
     t->poll_ms = cfg->poll_ms ? cfg->poll_ms : 1000;
 
     time_t now = time(NULL);
@@ -532,7 +532,7 @@ void sa_tls_free(sa_tls *t)
     if (!t)
         return;
     sa_poll_stop(t->poller);
-    sa_ref_slot_destroy(&t->creds);
+    sa_slot_destroy(&t->creds);
     free(t->client_ca);
     free(t->client_cn);
     free(t->cert_file);

@@ -1,11 +1,9 @@
-/* test_poll.c: the file watch's wait-until-settled rule (sa_poll_watch) and the reference-counted
- * slot (sa_ref) that the policy and certificate reloads publish through. */
-#include <stddef.h>
+/* test_poll.c: the file watch's wait-until-settled rule (sa_poll_watch) that the policy and
+ * certificate reloads share. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "sa_poll.h"
-#include "sa_ref.h"
 #include "sa_test.h"
 
 static void write_file(const char *path, const char *text)
@@ -45,57 +43,8 @@ static void test_watch(void)
     remove(dir);
 }
 
-typedef struct counted {
-    sa_ref ref;
-    int *freed;
-} counted;
-
-static void counted_free(sa_ref *r)
-{
-    counted *c = (counted *)((char *)r - offsetof(counted, ref));
-    (*c->freed)++;
-    free(c);
-}
-
-static counted *counted_new(int *freed)
-{
-    counted *c = malloc(sizeof *c);
-    if (c) {
-        c->freed = freed;
-        sa_ref_init(&c->ref, counted_free);
-    }
-    return c;
-}
-
-static void test_slot(void)
-{
-    int freed = 0;
-    counted *one = counted_new(&freed), *two = counted_new(&freed);
-    SA_CHECK(one && two);
-    if (!one || !two)
-        return;
-    sa_ref_slot slot;
-    sa_ref_slot_init(&slot);
-    SA_CHECK(sa_ref_slot_acquire(&slot) == NULL);
-    SA_CHECK(sa_ref_slot_swap(&slot, &one->ref) == NULL);
-    sa_ref *held = sa_ref_slot_acquire(&slot);
-    SA_CHECK(held == &one->ref);
-    SA_CHECK(!sa_ref_unshared(held));
-    sa_ref *old = sa_ref_slot_swap(&slot, &two->ref);
-    SA_CHECK(old == &one->ref);
-    sa_ref_release(old);
-    SA_CHECK_INT(freed, 0);                             /* a reader still holds it */
-    SA_CHECK(sa_ref_unshared(held));
-    sa_ref_release(held);
-    SA_CHECK_INT(freed, 1);
-    SA_CHECK(sa_ref_slot_peek(&slot) == &two->ref);
-    sa_ref_slot_destroy(&slot);
-    SA_CHECK_INT(freed, 2);
-}
-
 int main(void)
 {
     SA_RUN(test_watch);
-    SA_RUN(test_slot);
     SA_TEST_END();
 }
