@@ -7,7 +7,7 @@
 #define SA_HANDLER_H
 
 #include "sa_review.h"
-#include "sa_state.h"
+#include "sa_snapshot.h"
 #include "sa_verdict.h"
 
 /* Judges one parsed review against a snapshot and adds to the verdict. The snapshot's policy and

@@ -22,6 +22,7 @@
 #include "sa_options.h"
 #include "sa_patch.h"
 #include "sa_policy.h"
+#include "sa_reload.h"
 #include "sa_scan.h"
 #include "sa_serve.h"
 #include "sa_state.h"
