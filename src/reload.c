@@ -84,22 +84,21 @@ int sa_reload_load(const sa_reload_config *cfg, sa_snapshot **out, char *err, si
  * error (FILE:LINE:COLUMN: reason) and how many. */
 static sa_policy *load_policy(sa_reloader *r)
 {
-    sa_buf text = SA_BUF_INIT, errors = SA_BUF_INIT;
-    char err[512];
-    sa_policy *p = NULL;
-    if (sa_buf_read_file(&text, r->policy_path, SA_POLICY_MAX_BYTES, err, sizeof err) < 0) {
-        sa_log(SA_LOG_ERROR, "policy refused, the last good one keeps serving", "file",
-               r->policy_path, "error", err, NULL);
-    } else if (!(p = sa_policy_load_text(r->policy_path, sa_buf_str(&text), text.len, &errors))) {
+    /* The same reader as start-up (sa_reload_load), so a file is refused in the same words
+     * either way; the log keeps the first error line and the count. */
+    sa_buf errors = SA_BUF_INIT;
+    sa_policy *p = sa_policy_load_file(r->policy_path, &errors);
+    if (!p) {
         const char *all = sa_buf_str(&errors);
         size_t first = strcspn(all, "\n"), n = 0;
         for (const char *c = all; *c; c++)
             n += *c == '\n';
-        char nerr[24];
+        char err[512], nerr[24];
         snprintf(nerr, sizeof nerr, "%zu", n);
         snprintf(err, sizeof err, "%.*s", (int)first, all);
         sa_log(SA_LOG_ERROR, "policy refused, the last good one keeps serving", "file",
                r->policy_path, "error", err, "errors", nerr, NULL);
+        count_failure(r, SA_WATCH_POLICY);
     } else {
         sa_buf summary = SA_BUF_INIT;
         sa_policy_summary(p, &summary);
@@ -107,9 +106,6 @@ static sa_policy *load_policy(sa_reloader *r)
                sa_buf_str(&summary), NULL);
         sa_buf_free(&summary);
     }
-    if (!p)
-        count_failure(r, SA_WATCH_POLICY);
-    sa_buf_free(&text);
     sa_buf_free(&errors);
     return p;
 }

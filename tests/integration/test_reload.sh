@@ -100,6 +100,15 @@ check "broken policy 3 is refused and logged with file, line and column" \
   grep -q 'policy refused.*policy.yaml:5:17: sessions.serviceAccount.onMismatch: expected override or deny' "$TMP/main.log"
 expect_eq "the last good policy keeps serving" "$(mutated)" "ambient-session-reload1 cp1.pem"
 
+# A version of the mount without the file (a key dropped from the ConfigMap): refused in the
+# start-up loader's words, and the last good policy keeps serving.
+mkdir -p "$TMP/policy/..v3b"
+ln -s ..v3b "$TMP/policy/..data_tmp" && mv -T "$TMP/policy/..data_tmp" "$TMP/policy/..data"
+for _ in $(seq 1 75); do grep -q 'policy refused.*cannot load the policy' "$TMP/main.log" && break; sleep 0.2; done
+check "a policy file that vanished is refused with FILE:1:1 and the reason" \
+  grep -q 'policy refused.*policy.yaml:1:1: cannot load the policy: ' "$TMP/main.log"
+expect_eq "the last good policy still serves" "$(mutated)" "ambient-session-reload1 cp1.pem"
+
 publish key 2 public.pem "$TMP/cp2.pem"
 expect_eq "the new key reaches the next pod without a restart" \
   "$(wait_for 'ambient-session-reload1 cp2.pem')" "ambient-session-reload1 cp2.pem"
@@ -135,7 +144,7 @@ expect_eq "no request failed during the swaps" "$failed" "0"
 check "the server is still ready" curl -fsS --cacert "$CA" "$URL/readyz" -o /dev/null
 if [ ${#METRICS[@]} -gt 0 ]; then
   curl -sS "http://127.0.0.1:$MPORT/metrics" > "$TMP/metrics"
-  for want in 'target="policy",result="success"} 2' 'target="policy",result="failure"} 1' \
+  for want in 'target="policy",result="success"} 2' 'target="policy",result="failure"} 2' \
               'target="public_key",result="success"} 3' 'target="public_key",result="failure"} 1'; do
     check "metrics: reloads_total{$want" grep -qF "session_admission_reloads_total{$want" "$TMP/metrics"
   done
