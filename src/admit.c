@@ -10,24 +10,46 @@
 #include "sa_policy.h"
 #include "sa_validate.h"
 
+/* The kinds a handler judges, each once: their names are also the closed set of kind labels in
+ * metrics (sa_admit_kind_name), so a route names its kind by index. */
+typedef enum admit_kind {
+    KIND_POD,
+    KIND_ROLE_BINDING,
+    KIND_CLUSTER_ROLE_BINDING,
+    KIND_ROLE,
+    KIND_CLUSTER_ROLE,
+    KIND_TOKEN_REQUEST,
+    KIND_COUNT
+} admit_kind;
+
+static const char *const kind_names[KIND_COUNT] = {
+    [KIND_POD] = "Pod",
+    [KIND_ROLE_BINDING] = "RoleBinding",
+    [KIND_CLUSTER_ROLE_BINDING] = "ClusterRoleBinding",
+    [KIND_ROLE] = "Role",
+    [KIND_CLUSTER_ROLE] = "ClusterRole",
+    [KIND_TOKEN_REQUEST] = "TokenRequest",
+};
+
 /* One row per kind a handler judges, by endpoint and the request's kind group and kind.
  * A kind with no row is allowed unchanged. */
 typedef struct sa_route {
     sa_endpoint endpoint;
     const char *group;
-    const char *kind;
+    admit_kind kind;
     sa_handler_fn *handler;
 } sa_route;
 
 static const sa_route routes[] = {
-    {SA_ENDPOINT_MUTATE, "", "Pod", sa_mutate_pod},
-    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "RoleBinding", sa_validate_binding},
-    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "ClusterRoleBinding", sa_validate_binding},
-    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "Role", sa_validate_role},
-    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", "ClusterRole", sa_validate_role},
-    {SA_ENDPOINT_VALIDATE, "authentication.k8s.io", "TokenRequest", sa_validate_token_request},
-    {SA_ENDPOINT_VALIDATE, "", "Pod", sa_validate_pod},
-    {SA_ENDPOINT_COUNT, NULL, NULL, NULL} /* end */
+    {SA_ENDPOINT_MUTATE, "", KIND_POD, sa_mutate_pod},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", KIND_ROLE_BINDING, sa_validate_binding},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", KIND_CLUSTER_ROLE_BINDING,
+     sa_validate_binding},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", KIND_ROLE, sa_validate_role},
+    {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", KIND_CLUSTER_ROLE, sa_validate_role},
+    {SA_ENDPOINT_VALIDATE, "authentication.k8s.io", KIND_TOKEN_REQUEST, sa_validate_token_request},
+    {SA_ENDPOINT_VALIDATE, "", KIND_POD, sa_validate_pod},
+    {SA_ENDPOINT_COUNT, NULL, KIND_COUNT, NULL} /* end */
 };
 
 static const char *const endpoint_names[SA_ENDPOINT_COUNT] = {"mutate", "validate"};
@@ -44,43 +66,24 @@ const char *sa_admit_decision_name(sa_decision d)
     return (unsigned)d < SA_DECISION_COUNT ? decision_names[d] : "unknown";
 }
 
-/* Whether routes[i] is the first row naming its kind, so each kind counts once. */
-static int first_of_kind(size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (strcmp(routes[j].kind, routes[i].kind) == 0)
-            return 0;
-    return 1;
-}
-
 unsigned sa_admit_kind_count(void)
 {
-    unsigned n = 2; /* "other", "unknown" */
-    for (size_t i = 0; routes[i].handler; i++)
-        n += first_of_kind(i);
-    return n;
+    return KIND_COUNT + 2; /* then "other", "unknown" */
 }
 
 const char *sa_admit_kind_name(unsigned index)
 {
-    unsigned n = 0;
-    for (size_t i = 0; routes[i].handler; i++)
-        if (first_of_kind(i) && n++ == index)
-            return routes[i].kind;
-    return index == n ? "other" : "unknown";
+    if (index < KIND_COUNT)
+        return kind_names[index];
+    return index == KIND_COUNT ? "other" : "unknown";
 }
 
 unsigned sa_admit_kind_index(const char *kind)
 {
-    unsigned n = 0;
-    for (size_t i = 0; routes[i].handler; i++) {
-        if (!first_of_kind(i))
-            continue;
-        if (kind && strcmp(routes[i].kind, kind) == 0)
-            return n;
-        n++;
-    }
-    return kind && *kind ? n : n + 1;
+    if (!kind || !*kind)
+        return KIND_COUNT + 1;
+    int i = sa_buf_name_index(kind_names, KIND_COUNT, kind);
+    return i < 0 ? KIND_COUNT : (unsigned)i;
 }
 
 const char *sa_admit_not_ready(const sa_snapshot *snap)
@@ -90,10 +93,11 @@ const char *sa_admit_not_ready(const sa_snapshot *snap)
     return NULL;
 }
 
-static const sa_route *route_for(sa_endpoint ep, const sa_review *r)
+/* kind is the request's kind index (sa_admit_kind_index), read once per review. */
+static const sa_route *route_for(sa_endpoint ep, unsigned kind, const sa_review *r)
 {
     for (const sa_route *rt = routes; rt->handler; rt++)
-        if (rt->endpoint == ep && strcmp(rt->group, r->group) == 0 && strcmp(rt->kind, r->kind) == 0)
+        if (rt->endpoint == ep && (unsigned)rt->kind == kind && strcmp(rt->group, r->group) == 0)
             return rt;
     return NULL;
 }
@@ -228,7 +232,7 @@ void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r
     memset(res, 0, sizeof *res);
     copy_field(res->uid, sizeof res->uid, r->uid);
     copy_field(res->kind, sizeof res->kind, r->kind);
-    res->kind_index = sa_admit_kind_index(res->kind);
+    res->kind_index = sa_admit_kind_index(r->kind);
     copy_field(res->operation, sizeof res->operation, r->operation);
     copy_field(res->namespace_, sizeof res->namespace_, r->namespace_);
     copy_field(res->name, sizeof res->name, r->name);
@@ -242,7 +246,7 @@ void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r
 
     sa_verdict v;
     sa_verdict_init(&v, snap->policy->modes);
-    const sa_route *rt = route_for(ep, r);
+    const sa_route *rt = route_for(ep, res->kind_index, r);
     if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, r)))
         judge(rt, snap, r, &v);
 
