@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/ab.sh: two builds of the server side by side, and the null server, in one run: is a
-# change's cost real or the machine's noise? (not part of CI; about 16 s per repetition)
+# change's cost real or the machine's noise? (not part of CI; about 20 s per repetition)
 #
 #   bash bench/ab.sh OLD_BUILD NEW_BUILD [REPETITIONS]
 #
@@ -17,32 +17,20 @@ cd "$(dirname "$0")/.."
 OLD=$1 NEW=$2 REPS=${3:-5}
 RUN_SECONDS=${SA_BENCH_SECONDS:-5}
 W=$(mktemp -d "${TMPDIR:-/tmp}/sa-ab.XXXXXX")
-SRV_PID=""
-
-stop() { # stop: SIGTERM to the server under test, SIGKILL after 10 s
-  [ -n "$SRV_PID" ] || return 0
-  kill -TERM "$SRV_PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-  SRV_PID=""
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 trap 'stop; rm -rf "$W"' EXIT
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # start null|BUILD: a fresh server on a free port (PORT, SRV_PID), ready when it answers the
 # review with 200 (bounded: 15 s). The first dev server's answer is what the null server sends.
 start() {
   PORT=$(free_port)
   if [ "$1" = null ]; then
-    "$NEW/bench/null_server" 127.0.0.1:$PORT "$W/certs/tls.crt" "$W/certs/tls.key" 2 \
+    "$NEW/bench/null_server" 127.0.0.1:"$PORT" "$W/certs/tls.crt" "$W/certs/tls.key" 2 \
       "$W/response.json" 2>/dev/null &
   else
     SA_SHUTDOWN_DELAY=0 "$1/session-admission" serve --dev --dev-ca-out "$W/ca-$PORT.pem" \
-      --listen 127.0.0.1:$PORT --threads 2 --metrics-listen off >/dev/null 2>&1 &
+      --listen 127.0.0.1:"$PORT" --threads 2 --metrics-listen off >/dev/null 2>&1 &
   fi
   SRV_PID=$!
   for _ in $(seq 1 150); do
@@ -77,8 +65,8 @@ bash certs/gen-certs.sh --out "$W/certs" >/dev/null
 start "$NEW" && cp "$W/answer.json" "$W/response.json" && stop
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-cols="rep null old new new/old old/null new/null null-cpu old-cpu new-cpu new/old-cpu"
-printf '%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s\n' $cols
+cols=(rep null old new new/old old/null new/null null-cpu old-cpu new-cpu new/old-cpu)
+printf '%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s\n' "${cols[@]}"
 : > "$W/rows"
 for rep in $(seq 1 "$REPS"); do
   order="null $OLD $NEW"

@@ -13,7 +13,7 @@
  * grew since its last answer is receiving a request. A watcher thread looks twice a second.
  *
  * The server embeds an sa_conn in its per-connection record and reports the events it sees. Every
- * function is thread-safe. A request's events cost two atomic stores, one compare-and-swap and
+ * function is thread-safe. A request's events cost three atomic stores, one compare-and-swap and
  * the one getsockopt that records where its connection's idle time starts: no lock, since they
  * come from libmicrohttpd's workers for every request. The listener's lock guards the list of
  * connections (each added and removed once) and the watcher's passes over it. */
