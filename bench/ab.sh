@@ -8,8 +8,9 @@
 # SA_BENCH_SECONDS = 5 s) against a fresh null server (bench/null_server.c, from NEW_BUILD), a
 # fresh `serve --dev` of OLD_BUILD and one of NEW_BUILD, in an order that alternates between
 # repetitions, so a load that comes and goes on a shared machine falls on both builds alike.
-# Prints one line per repetition and the medians: req/s, new/old, each build / null, and each
-# server's CPU time per request (µs, user + system), which other load on the machine moves less.
+# Prints one line per repetition and the medians: req/s, new/old, each build / null, each
+# server's CPU time per request (µs, user + system), which other load on the machine moves less,
+# and how unevenly each build's worker threads shared the work (see measure).
 # Only 127.0.0.1 is used; every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,20 +45,35 @@ start() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
+# CPU ticks of each libmicrohttpd worker thread: "TID TICKS" lines
+worker_ticks() {
+  local t
+  for t in /proc/"$SRV_PID"/task/*; do
+    [ "$(cat "$t/comm")" = MHD-worker ] && awk '{ print $1, $14 + $15 }' "$t/stat"
+  done
+  return 0
+}
 
-# measure: wrk against PORT; prints "REQ/S CPU-µs-PER-REQUEST", the server's user + system CPU
-# time over the run divided by its requests: less sensitive than req/s to other load on the
-# machine. Failed requests abort the run.
+# measure: wrk against PORT; prints "REQ/S CPU-µs-PER-REQUEST BUSIEST-WORKER-SHARE": the server's
+# user + system CPU time over the run divided by its requests (less sensitive than req/s to other
+# load on the machine), and the busiest worker thread's share of the workers' CPU time (0.5 with
+# two workers sharing the connections evenly, 1.0 when one worker got them all: libmicrohttpd's
+# pool does not spread the connections it accepts). Failed requests abort the run.
 measure() {
   local out t0 t1
   t0=$(cpu_ticks)
+  worker_ticks > "$W/workers.0"
   out=$(SA_BENCH_REVIEW=$W/data/session-pod.json SA_BENCH_PATH=/mutate wrk -t2 -c16 -d"${RUN_SECONDS}s" \
     -s bench/review.lua "https://127.0.0.1:$PORT" | sed -n 's/^RESULT //p')
   t1=$(cpu_ticks)
+  worker_ticks > "$W/workers.1"
   case "$out" in *"socket_errors=0 non2xx=0"*) ;; *) echo "ab: failed requests: $out" >&2; exit 1 ;; esac
-  printf '%s\n' "$out" | awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" '{
+  local busiest
+  busiest=$(awk 'NR == FNR { before[$1] = $2; next } { d = $2 - before[$1]; sum += d; if (d > max) max = d }
+    END { printf "%.2f", sum ? max / sum : 0 }' "$W/workers.0" "$W/workers.1")
+  printf '%s\n' "$out" | awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v b="$busiest" '{
     for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-    printf "%s %.1f\n", f["rps"], t * 1e6 / hz / f["requests"] }'
+    printf "%s %.1f %s\n", f["rps"], t * 1e6 / hz / f["requests"], b }'
 }
 
 /usr/bin/python3 bench/make_reviews.py "$W/data" >/dev/null
@@ -65,29 +81,32 @@ bash certs/gen-certs.sh --out "$W/certs" >/dev/null
 start "$NEW" && cp "$W/answer.json" "$W/response.json" && stop
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-cols=(rep null old new new/old old/null new/null null-cpu old-cpu new-cpu new/old-cpu)
-printf '%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s\n' "${cols[@]}"
+cols=(rep null old new new/old old/null new/null null-cpu old-cpu new-cpu new/old-cpu old-busiest new-busiest)
+fmt='%-4s %8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %11s %11s\n'
+# shellcheck disable=SC2059 # the format is the table's
+printf "$fmt" "${cols[@]}"
 : > "$W/rows"
 for rep in $(seq 1 "$REPS"); do
   order="null $OLD $NEW"
   [ $((rep % 2)) = 0 ] && order="$NEW $OLD null"
   for kind in $order; do
     start "$kind"
-    read -r r c < <(measure)
+    read -r r c b < <(measure)
     stop
-    case "$kind" in null) n=$r nc=$c ;; "$OLD") o=$r oc=$c ;; *) m=$r mc=$c ;; esac
+    case "$kind" in null) n=$r nc=$c ;; "$OLD") o=$r oc=$c ob=$b ;; *) m=$r mc=$c mb=$b ;; esac
   done
-  awk -v r="$rep" -v n="$n" -v o="$o" -v m="$m" -v nc="$nc" -v oc="$oc" -v mc="$mc" 'BEGIN {
-    printf "%-4s %8.0f %8.0f %8.0f %8.3f %8.3f %8.3f %8.1f %8.1f %8.1f %11.3f\n",
-      r, n, o, m, m / o, o / n, m / n, nc, oc, mc, mc / oc }' | tee -a "$W/rows"
+  awk -v r="$rep" -v n="$n" -v o="$o" -v m="$m" -v nc="$nc" -v oc="$oc" -v mc="$mc" -v ob="$ob" -v mb="$mb" 'BEGIN {
+    printf "%-4s %8.0f %8.0f %8.0f %8.3f %8.3f %8.3f %8.1f %8.1f %8.1f %11.3f %11.2f %11.2f\n",
+      r, n, o, m, m / o, o / n, m / n, nc, oc, mc, mc / oc, ob, mb }' | tee -a "$W/rows"
 done
 # the median of each column (of an even count, the lower middle)
 awk '{ for (i = 2; i <= NF; i++) v[i, NR] = $i } END {
+  split("%8.0f %8.0f %8.0f %8.3f %8.3f %8.3f %8.1f %8.1f %8.1f %11.3f %11.2f %11.2f", f, " ")
   printf "%-4s", "med"
   for (i = 2; i <= NF; i++) {
     for (r = 1; r <= NR; r++) a[r] = v[i, r]
     for (x = 1; x <= NR; x++) for (y = x + 1; y <= NR; y++) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
-    printf (i <= 4 ? " %8.0f" : (i <= 7 ? " %8.3f" : (i < NF ? " %8.1f" : " %11.3f"))), a[int((NR + 1) / 2)]
+    printf " " f[i - 1], a[int((NR + 1) / 2)]
   }
   printf "\n" }' "$W/rows"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
