@@ -24,21 +24,9 @@ OUT=${SA_BENCH_OUT:-bench/results.md}
 THREADS=${SA_BENCH_THREADS:-2}
 KEY=$PWD/examples/example-public.pem
 W=$(mktemp -d "${TMPDIR:-/tmp}/sa-bench.XXXXXX")
-SRV_PID=""
-
-stop() { # stop: SIGTERM to the server under test, SIGKILL after 10 s
-  [ -n "$SRV_PID" ] || return 0
-  kill -TERM "$SRV_PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SRV_PID" 2>/dev/null || true
-  wait "$SRV_PID" 2>/dev/null || true
-  SRV_PID=""
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 trap 'stop; rm -rf "$W"' EXIT
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$1/status"; }
 fact() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
@@ -196,5 +184,7 @@ if [ "$SOAK_SECONDS" -gt 0 ]; then
     echo "VmRSS every 5 s (kB): ${rss[*]}; from 10 s to the end: $((last - warm)) kB."
   } | tee -a "$W/results.md"
 fi
+# the connection tracking's section is measured apart (bench/ab.sh) and kept
+if [ -f "$OUT" ]; then sed -n '/^## Connection tracking/,$p' "$OUT" | sed '1s/^/\n/' >> "$W/results.md"; fi
 cp "$W/results.md" "$OUT"
 echo "bench: wrote $OUT"

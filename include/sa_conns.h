@@ -12,13 +12,16 @@
  * (TCP_INFO), so nothing of libmicrohttpd's parsing needs to be known: a connection whose count
  * grew since its last answer is receiving a request. A watcher thread looks twice a second.
  *
- * The server embeds an sa_conn in its per-connection record and reports the events it sees;
- * every function is thread-safe (one lock per listener, held for a few instructions). */
+ * The server embeds an sa_conn in its per-connection record and reports the events it sees. Every
+ * function is thread-safe. A request's events cost three atomic stores, one compare-and-swap and
+ * the one getsockopt that records where its connection's idle time starts: no lock, since they
+ * come from libmicrohttpd's workers for every request. The listener's lock guards the list of
+ * connections (each added and removed once) and the watcher's passes over it. */
 #ifndef SA_CONNS_H
 #define SA_CONNS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
-#include <time.h>
 
 typedef enum sa_conn_phase {
     SA_CONN_IDLE,               /* between requests (or before the first) */
@@ -26,15 +29,17 @@ typedef enum sa_conn_phase {
     SA_CONN_ANSWERING           /* the request is whole: its answer is being made or sent */
 } sa_conn_phase;
 
-/* One connection; the caller's, embedded in its own per-connection record. */
+/* One connection; the caller's, embedded in its own per-connection record. Only conns.c reads or
+ * writes the fields. */
 typedef struct sa_conn {
-    struct sa_conn *prev, *next;
+    struct sa_conn *prev, *next; /* the listener's lock */
     int fd;
-    sa_conn_phase phase;
-    int headers_in;             /* receiving: the headers are in, the body is not */
-    uint64_t idle_bytes;        /* bytes received when it last became idle */
-    struct timespec since;      /* receiving: when its first byte was seen */
-    int cut;                    /* already cut by the deadline */
+    int cut;                    /* already cut by the deadline (the listener's lock) */
+    /* The phase, whether the headers are in, and: receiving, when its first byte was seen (ms);
+     * idle, which idle period this is (so the watcher cannot judge one by another's bytes). */
+    _Atomic uint64_t state;
+    _Atomic uint64_t idle_bytes; /* bytes received when it last became idle */
+    uint64_t idle_periods;      /* the worker's own: idle periods so far */
 } sa_conn;
 
 typedef struct sa_conns sa_conns;
