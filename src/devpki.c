@@ -84,9 +84,14 @@ static char *pem_of(X509 *cert, EVP_PKEY *private_key, EVP_PKEY *public_key)
     int ok = b && (cert          ? PEM_write_bio_X509(b, cert)
                    : private_key ? PEM_write_bio_PrivateKey(b, private_key, NULL, NULL, 0, NULL, NULL)
                                  : PEM_write_bio_PUBKEY(b, public_key));
+    /* A memory BIO's bytes are not NUL-terminated: copy exactly n of them. */
     char *data = NULL;
     long n = ok ? BIO_get_mem_data(b, &data) : -1;
-    char *s = n >= 0 ? strndup(data, (size_t)n) : NULL;
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) {
+        memcpy(s, data, (size_t)n);
+        s[n] = '\0';
+    }
     BIO_free(b);
     return s;
 }
