@@ -45,11 +45,12 @@ start() {
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
-# CPU ticks of each libmicrohttpd worker thread: "TID TICKS" lines
+# CPU ticks of each libmicrohttpd worker thread (a pool's MHD-worker, a one-thread daemon's
+# MHD-single): "TID TICKS" lines
 worker_ticks() {
   local t
   for t in /proc/"$SRV_PID"/task/*; do
-    [ "$(cat "$t/comm")" = MHD-worker ] && awk '{ print $1, $14 + $15 }' "$t/stat"
+    case "$(cat "$t/comm")" in MHD-worker | MHD-single) awk '{ print $1, $14 + $15 }' "$t/stat" ;; esac
   done
   return 0
 }

@@ -1,10 +1,11 @@
 /* null_server.c: the benchmark's baseline, a libmicrohttpd TLS server that does no admission work.
  *
- *   null_server ADDR:PORT CERT KEY THREADS RESPONSE_FILE
+ *   null_server ADDR:PORT CERT KEY THREADS RESPONSE_FILE   (PORT not 0: every thread's socket binds it)
  *
  * It reads each request body and throws it away, then answers every POST with the same bytes
  * (a fixed AdmissionReview response) without parsing anything. Everything else is what `serve`
- * does: the same libmicrohttpd flags and thread pool, the same TLS module (priorities, the
+ * does: the same libmicrohttpd flags and one daemon per thread, each with its own listening socket
+ * on the port (SO_REUSEPORT, the kernel spreading the connections), the same TLS module (priorities, the
  * per-handshake certificate callback and the connection hook, from src/tls.c) and the same idle
  * timeout. So our throughput divided by this one's is the share of the transport's speed the
  * admission work (parse, judge, patch, encode, log, metrics) leaves, on the same machine in the
@@ -97,27 +98,33 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* before any thread starts: sigwait below */
-    struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
-    if (threads > 1) /* as `serve`: a pool of one would be the polling thread itself */
-        pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_TLS, 0, NULL, NULL,
-        on_request, &ns,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_ARRAY, pool,
-        MHD_OPTION_HTTPS_CERT_CALLBACK2, sa_tls_retrieve_cert,
-        MHD_OPTION_HTTPS_PRIORITIES, sa_tls_priorities(ns.tls),
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, &ns,
-        MHD_OPTION_CONNECTION_LIMIT, 1024u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "null_server: cannot serve on %s\n", argv[1]);
-        return 1;
+    if (!threads || threads > 256) {
+        fprintf(stderr, "null_server: THREADS must be from 1 to 256\n");
+        return 2;
+    }
+    struct MHD_Daemon *d[256];
+    unsigned started = 0;
+    for (; started < threads; started++) {
+        d[started] = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_TLS, 0, NULL, NULL,
+            on_request, &ns,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+            MHD_OPTION_HTTPS_CERT_CALLBACK2, sa_tls_retrieve_cert,
+            MHD_OPTION_HTTPS_PRIORITIES, sa_tls_priorities(ns.tls),
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, &ns,
+            MHD_OPTION_CONNECTION_LIMIT, 1024u,
+            MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+            MHD_OPTION_END);
+        if (!d[started]) {
+            fprintf(stderr, "null_server: cannot serve on %s\n", argv[1]);
+            return 1;
+        }
     }
     int sig;
     sigwait(&stop, &sig);
-    MHD_stop_daemon(d);
+    while (started)
+        MHD_stop_daemon(d[--started]);
     sa_tls_free(ns.tls);
     sa_buf_free(&response);
     return 0;

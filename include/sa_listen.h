@@ -9,5 +9,8 @@
 
 /* 0, or -1 with a one-line reason in err. */
 int sa_listen_parse(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen);
+/* Sets the port of a parsed address: once port 0 has been bound, the port picked is the one
+ * every listening socket of the server binds. */
+void sa_listen_set_port(struct sockaddr_storage *ss, unsigned port);
 
 #endif

@@ -32,7 +32,8 @@ typedef struct sa_server_config {
                                  * the server) */
     sa_server_page_fn *metrics_page; /* metrics: writes GET /metrics (required) */
     void *metrics_page_arg;     /* its argument (borrowed: must outlive the server) */
-    unsigned threads;           /* worker threads (a thread pool, one event loop each) */
+    unsigned threads;           /* worker threads: one libmicrohttpd daemon each, with its own
+                                 * listening socket on the port (the kernel spreads connections) */
     size_t max_body;            /* largest request body accepted, bytes */
     size_t max_buffered;        /* all request bodies being buffered at once, bytes (0: no cap) */
     unsigned max_connections;

@@ -1,4 +1,4 @@
-/* listen.c: listen addresses into socket addresses (see sa_listen.h). */
+/* listen.c: listen addresses into socket addresses, and their ports (see sa_listen.h). */
 #include "sa_listen.h"
 
 #include <arpa/inet.h>
@@ -48,4 +48,12 @@ int sa_listen_parse(const char *listen, struct sockaddr_storage *ss, char *err, 
     }
     snprintf(err, errlen, "listen address %s: bad address", listen);
     return -1;
+}
+
+void sa_listen_set_port(struct sockaddr_storage *ss, unsigned port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((unsigned short)port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons((unsigned short)port);
 }

@@ -26,7 +26,6 @@
 #define PATH_LOG_MAX 128 /* a refused path is logged cut to this */
 
 struct sa_server {
-    struct MHD_Daemon *daemon;
     sa_server_role role;
     sa_state *state;
     sa_tls *tls;
@@ -41,6 +40,8 @@ struct sa_server {
     atomic_int starting;        /* inside MHD_start_daemon: its messages are the reason it fails */
     unsigned max_connections;
     atomic_uint connections;    /* admission connections open (on_connection) */
+    unsigned ndaemons;          /* started so far */
+    struct MHD_Daemon *daemons[]; /* one per worker thread, each with its own listening socket */
 };
 
 typedef enum route_kind {
@@ -467,8 +468,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 /* At its own connection limit libmicrohttpd stops accepting, so connections past it wait in the
  * listen backlog, the client hanging until a slot frees or its timeout. The admission listener
  * refuses them at once instead (accepted and closed: the API server sees the failure now and its
- * failurePolicy decides); libmicrohttpd's limit is set where no worker reaches it. Concurrent
- * accepts on different workers may overshoot --max-connections by at most threads - 1. */
+ * failurePolicy decides); libmicrohttpd's limit is set where no daemon reaches it. Concurrent
+ * accepts on different daemons may overshoot --max-connections by at most threads - 1. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 {
     (void)addr;
@@ -495,6 +496,32 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sa_log(s->starting ? SA_LOG_WARN : SA_LOG_DEBUG, "libmicrohttpd", "detail", msg, NULL);
 }
 
+/* Every daemon's socket shares the port (SO_REUSEPORT), and so would a port another process of
+ * the same user holds, even another instance of this server. So libmicrohttpd first binds the
+ * address once without sharing: a port in use fails here with its reason, and port 0 gets the
+ * number every daemon then binds. */
+static int claim_port(sa_server *s, struct sockaddr_storage *ss, unsigned flags)
+{
+    struct MHD_Daemon *d = MHD_start_daemon(flags & (MHD_USE_ERROR_LOG | MHD_USE_IPv6), 0, NULL, NULL,
+                                            on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_END);
+    if (!d)
+        return -1;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    if (info) {
+        s->port = info->port;
+        sa_listen_set_port(ss, info->port);
+    }
+    MHD_stop_daemon(d);
+    return info ? 0 : -1;
+}
+
+static void stop_daemons(sa_server *s)
+{
+    for (unsigned i = 0; i < s->ndaemons; i++)
+        MHD_stop_daemon(s->daemons[i]);
+}
+
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -506,7 +533,8 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
                                         : "the metrics listener needs its page");
         return NULL;
     }
-    sa_server *s = calloc(1, sizeof *s);
+    unsigned threads = cfg->threads ? cfg->threads : 1;
+    sa_server *s = calloc(1, sizeof *s + threads * sizeof s->daemons[0]);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -524,17 +552,20 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         free(s);
         return NULL;
     }
-    unsigned mhd_limit = cfg->max_connections;
+    /* Without the accept policy each daemon takes its share of the limit (rounded up). */
+    unsigned mhd_limit = (cfg->max_connections + threads - 1) / threads;
     MHD_AcceptPolicyCallback accept_policy = NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    /* Options that depend on the role and configuration. A pool of one would be a warning:
-     * one thread is the internal polling thread itself. */
+    /* One daemon per worker thread, each with its own listening socket on the port
+     * (SO_REUSEPORT), so that the kernel balances new connections across them: with one socket
+     * shared by a thread pool, the worker that wakes first accepts a whole burst. It also lets
+     * another process of the same user bind the port: acceptable, the server runs alone in its
+     * container. */
     struct MHD_OptionItem opts[8];
     size_t n = 0;
-    if (cfg->threads > 1)
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s};
     if (admission) {
         /* The certificate comes from the per-handshake callback, so a rotated pair needs no
@@ -545,32 +576,36 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)sa_tls_retrieve_cert};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sa_tls_priorities(cfg->tls)};
         accept_policy = on_accept;
-        mhd_limit = cfg->max_connections * (cfg->threads > 1 ? cfg->threads : 1) + 1;
+        mhd_limit = cfg->max_connections + threads;
         if (client_ca)
             opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)client_ca};
     }
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     /* The logger first, so whatever libmicrohttpd says about the rest is a log line too. */
     atomic_store(&s->starting, 1);
-    s->daemon = MHD_start_daemon(
-        flags, 0, accept_policy, s, on_request, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_ARRAY, opts,
-        MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_END);
+    int ok = claim_port(s, &ss, flags) == 0;
+    while (ok && s->ndaemons < threads) {
+        struct MHD_Daemon *d = MHD_start_daemon(
+            flags, 0, accept_policy, s, on_request, s,
+            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_ARRAY, opts,
+            MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_END);
+        if ((ok = d != NULL))
+            s->daemons[s->ndaemons++] = d;
+    }
     atomic_store(&s->starting, 0);
-    if (!s->daemon) {
+    if (!ok) {
         snprintf(err, errlen, "cannot serve on %s (libmicrohttpd's reason is logged just above)",
                  cfg->listen);
+        stop_daemons(s);
         sa_conns_free(s->conns);
         free(s);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
     return s;
 }
 
@@ -590,9 +625,11 @@ void sa_server_stop(sa_server *s, unsigned drain_seconds)
     if (!s)
         return;
     sa_server_draining(s);
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    for (unsigned i = 0; i < s->ndaemons; i++) {
+        MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
     /* Idle connections close now, between requests; the others once their request is answered
      * (with Connection: close), each checked again every tick since a request may have just
      * started on one. What is still open at the drain timeout is cut by the stop. */
@@ -609,7 +646,7 @@ void sa_server_stop(sa_server *s, unsigned drain_seconds)
                "listener", s->role == SA_SERVER_ADMISSION ? "admission" : "metrics",
                "connections", left, NULL);
     }
-    MHD_stop_daemon(s->daemon);
+    stop_daemons(s);
     sa_conns_free(s->conns);
     free(s);
 }
