@@ -3,10 +3,10 @@
  *
  * Rotation uses libmicrohttpd's per-handshake certificate callback, not a second daemon handed
  * the quiesced listening socket. With the callback a swap is one pointer store: the listening
- * socket, the thread pool and every established connection stay as they are, so nothing is
+ * sockets, the worker daemons and every established connection stay as they are, so nothing is
  * refused, reset or drained (the API server keeps connections alive, and closing one under a
- * request in transit is a failed admission call). Handing the socket over would mean a second
- * thread pool per rotation and draining the first one's kept-alive connections, which either
+ * request in transit is a failed admission call). Handing the sockets over would mean second
+ * daemons per rotation and draining the first one's kept-alive connections, which either
  * cuts them or waits out their idle timeout.
  *
  * Each handshake gets its own copy of the pair (gnutls frees it, GNUTLS_CERT_RETR_DEINIT_ALL),
