@@ -41,7 +41,10 @@ struct sa_server {
     unsigned max_connections;
     atomic_uint connections;    /* admission connections open (on_connection) */
     unsigned ndaemons;          /* started so far */
-    struct MHD_Daemon *daemons[]; /* one per worker thread, each with its own listening socket */
+    struct worker {
+        struct MHD_Daemon *daemon; /* one per worker thread, each with its own listening socket */
+        MHD_socket quiesced;    /* its socket once it stops accepting, closed after the stop */
+    } workers[];
 };
 
 typedef enum route_kind {
@@ -516,10 +519,15 @@ static int claim_port(sa_server *s, struct sockaddr_storage *ss, unsigned flags)
     return info ? 0 : -1;
 }
 
+/* A quiesced socket is closed only after its daemon stops: libmicrohttpd's thread may still
+ * hold the descriptor until then, and a number reused by another connection would be theirs. */
 static void stop_daemons(sa_server *s)
 {
-    for (unsigned i = 0; i < s->ndaemons; i++)
-        MHD_stop_daemon(s->daemons[i]);
+    for (unsigned i = 0; i < s->ndaemons; i++) {
+        MHD_stop_daemon(s->workers[i].daemon);
+        if (s->workers[i].quiesced != MHD_INVALID_SOCKET)
+            close(s->workers[i].quiesced);
+    }
 }
 
 sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
@@ -534,7 +542,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
         return NULL;
     }
     unsigned threads = cfg->threads ? cfg->threads : 1;
-    sa_server *s = calloc(1, sizeof *s + threads * sizeof s->daemons[0]);
+    sa_server *s = calloc(1, sizeof *s + threads * sizeof s->workers[0]);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -595,7 +603,7 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
             MHD_OPTION_END);
         if ((ok = d != NULL))
-            s->daemons[s->ndaemons++] = d;
+            s->workers[s->ndaemons++] = (struct worker){d, MHD_INVALID_SOCKET};
     }
     atomic_store(&s->starting, 0);
     if (!ok) {
@@ -625,10 +633,14 @@ void sa_server_stop(sa_server *s, unsigned drain_seconds)
     if (!s)
         return;
     sa_server_draining(s);
+    /* Each socket stops listening now (shutdown leaves LISTEN and resets its backlog, so new
+     * connections go to the sockets still open, or are refused once none is) but stays open
+     * until its daemon has stopped. */
     for (unsigned i = 0; i < s->ndaemons; i++) {
-        MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
+        MHD_socket fd = MHD_quiesce_daemon(s->workers[i].daemon);
+        s->workers[i].quiesced = fd;
         if (fd != MHD_INVALID_SOCKET)
-            close(fd);
+            shutdown(fd, SHUT_RDWR);
     }
     /* Idle connections close now, between requests; the others once their request is answered
      * (with Connection: close), each checked again every tick since a request may have just
