@@ -25,6 +25,10 @@ int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r);
 /* Role and ClusterRole, on what their rules grant (sa_rbac.h): rbac-impersonation, the rule half
  * of rbac-token-audience, and the guards on the roles the tables trust (validate_role.c). */
 sa_handler_fn sa_validate_role;
+/* Whether the review's Role or ClusterRole is guarded: in bindings.allowedRoles or
+ * bindings.everyoneRoles, or named by the audiences table (what sessions, every identity or nodes
+ * hold), so that no write into it, not even the aggregation controller's, is exempt. */
+int sa_validate_role_guarded(const sa_policy *p, const sa_review *r);
 /* TokenRequest on serviceaccounts/token: session-token-audience (validate_token.c). */
 sa_handler_fn sa_validate_token_request;
 /* Pod: session-pod, and session-token-audience for projected token volumes (validate_pod.c). */

@@ -122,18 +122,37 @@ static int is_kind(const sa_review *r, const char *group, const char *kind)
 
 #define RBAC_GROUP "rbac.authorization.k8s.io"
 
+/* Whether the request's user is in group (request.userInfo.groups). */
+static int in_group(const sa_review *r, const char *group)
+{
+    for (const cJSON *g = r->groups ? r->groups->child : NULL; g; g = g->next)
+        if (cJSON_IsString(g) && strcmp(g->valuestring, group) == 0)
+            return 1;
+    return 0;
+}
+
+/* kube-apiserver's loopback client, which reconciles the bootstrap roles, authenticates as user
+ * system:apiserver in the groups system:authenticated and system:masters (kubernetes
+ * staging/src/k8s.io/apiserver/pkg/server/config.go, AuthorizeClientBearerToken). A user name
+ * alone can be given to anyone by an authenticator; the privileged group cannot be had without
+ * the cluster's own credentials. */
+#define LOOPBACK_GROUP "system:masters"
+
 /* The exempt labels mark the cluster's own RBAC objects, but RBAC ignores labels: anyone who may
  * write an object may label it. So they exempt only a request from an identity the policy lists
  * as the cluster's own:
- * - exempt.bootstrapUsers (system:apiserver) reconciles the bootstrap roles and bindings at every
- *   start, cluster-wide and in kube-system and kube-public, always carrying the label;
+ * - exempt.bootstrapUsers (system:apiserver), in the loopback client's group system:masters,
+ *   reconciles the bootstrap roles and bindings at every start, cluster-wide and in kube-system
+ *   and kube-public, always carrying the label;
  * - exempt.aggregationUsers: the clusterrole-aggregation controller rewrites the rules of
  *   aggregated ClusterRoles (UPDATE, by server-side apply: kubernetes
  *   pkg/controller/clusterroleaggregation). kube-controller-manager gives it the ServiceAccount
  *   kube-system/clusterrole-aggregation-controller with --use-service-account-credentials, else
  *   its own identity, system:kube-controller-manager (cmd/kube-controller-manager: the client
  *   builder). Only a role that already carried the labels (oldObject) is exempt: the controller
- *   also rewrites aggregated roles that users made. */
+ *   also rewrites aggregated roles that users made. A guarded role (sa_validate_role_guarded) is
+ *   never exempt for it: who labelled the role is unknown, so what the controller copies into a
+ *   role sessions, nodes or everyone hold is judged grant by grant (validate_role.c). */
 static int cluster_own_rbac(const sa_policy *p, const sa_review *r)
 {
     int cluster_role = is_kind(r, RBAC_GROUP, "ClusterRole");
@@ -141,10 +160,11 @@ static int cluster_own_rbac(const sa_policy *p, const sa_review *r)
         !is_kind(r, RBAC_GROUP, "Role") && !is_kind(r, RBAC_GROUP, "RoleBinding"))
         return 0;
     if (sa_nameset_match(p->exempt.bootstrap_users, r->username))
-        return has_exempt_labels(p->exempt.object_labels, r->object);
+        return in_group(r, LOOPBACK_GROUP) && has_exempt_labels(p->exempt.object_labels, r->object);
     return cluster_role && strcmp(r->operation, "UPDATE") == 0 &&
            sa_nameset_match(p->exempt.aggregation_users, r->username) &&
-           has_exempt_labels(p->exempt.object_labels, r->old_object);
+           has_exempt_labels(p->exempt.object_labels, r->old_object) &&
+           !sa_validate_role_guarded(p, r);
 }
 
 /* Validation never judges a removal (DELETE, and CONNECT which changes nothing), nor what the

@@ -48,6 +48,7 @@ typedef struct role_ctx {
     char feeds[256];                    /* a ClusterRole aggregated into a trusted one: what it
                                          * feeds ("bindings.allowedRoles (ClusterRole view, by
                                          * label ...)"), else "" */
+    int aggregator;                     /* written by one of exempt.aggregationUsers */
 } role_ctx;
 
 /* ---- impersonation ---------------------------------------------------------------------- */
@@ -314,20 +315,50 @@ static int audience_role_grant(void *ctx, const sa_rbac_grant *g)
     return 0;
 }
 
-/* The grants that make a role an escalation path, as questions to the model. */
+/* The grants that make a role an escalation path, as questions to the model: Kubernetes' "RBAC
+ * good practices: privilege escalation risks" (kubernetes/website
+ * content/en/docs/concepts/security/rbac-good-practices.md) and the bind and escalate verbs
+ * (pkg/registry/rbac/escalation_check.go). Each is asked with the verbs the API server really
+ * checks: RBAC matches verbs exactly, case-sensitive, or "*" (pkg/apis/rbac/v1/
+ * evaluation_helpers.go, VerbMatches), so a rule listing "GET" grants nothing. */
+#define READS "get", "list", "watch"
+#define WRITES "create", "update", "patch", "delete", "deletecollection"
 static void judge_escalation(const role_ctx *c)
 {
     static const struct {
-        const char *verb, *group, *resource, *subresource, *what;
+        const char *verbs[9], *group, *resource, *subresource, *what;
     } asks[] = {
-        {"bind", SA_RBAC_GROUP_RBAC, "roles", "", "bind on roles"},
-        {"bind", SA_RBAC_GROUP_RBAC, "clusterroles", "", "bind on clusterroles"},
-        {"escalate", SA_RBAC_GROUP_RBAC, "roles", "", "escalate on roles"},
-        {"escalate", SA_RBAC_GROUP_RBAC, "clusterroles", "", "escalate on clusterroles"},
-        {SA_RBAC_ANY, "", "secrets", "", "access to secrets"},
-        {SA_RBAC_ANY, "", "pods", "exec", "pods/exec"},
-        {SA_RBAC_ANY, "", "pods", "attach", "pods/attach"},
-        {SA_RBAC_ANY, "", "pods", "portforward", "pods/portforward"},
+        {{"bind"}, SA_RBAC_GROUP_RBAC, "roles", "", "bind on roles"},
+        {{"bind"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "bind on clusterroles"},
+        {{"escalate"}, SA_RBAC_GROUP_RBAC, "roles", "", "escalate on roles"},
+        {{"escalate"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "escalate on clusterroles"},
+        {{READS, WRITES}, "", "secrets", "", "access to secrets"},
+        /* exec, attach and portforward are create, or get over WebSockets (KEP-4006) */
+        {{"create", "get"}, "", "pods", "exec", "pods/exec"},
+        {{"create", "get"}, "", "pods", "attach", "pods/attach"},
+        {{"create", "get"}, "", "pods", "portforward", "pods/portforward"},
+        {{READS, WRITES}, "", "pods", "proxy", "pods/proxy"},
+        {{READS, WRITES}, "", "nodes", "proxy", "nodes/proxy (the kubelet API)"},
+        {{"update", "patch"}, "", "pods", "ephemeralcontainers", "pods/ephemeralcontainers"},
+        {{"create"}, "", "serviceaccounts", "token", "create on serviceaccounts/token"},
+        {{WRITES}, "", "namespaces", "", "writes to namespaces"},
+        {{"create"}, "", "persistentvolumes", "", "create on persistentvolumes"},
+        {{"update", "patch"}, "certificates.k8s.io", "certificatesigningrequests", "approval",
+         "certificatesigningrequests/approval"},
+        {{"approve"}, "certificates.k8s.io", "signers", "", "approve on certificates.k8s.io signers"},
+        {{"sign"}, "certificates.k8s.io", "signers", "", "sign on certificates.k8s.io signers"},
+        {{WRITES}, "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "",
+         "writes to mutatingwebhookconfigurations"},
+        {{WRITES}, "admissionregistration.k8s.io", "validatingwebhookconfigurations", "",
+         "writes to validatingwebhookconfigurations"},
+        {{WRITES}, "admissionregistration.k8s.io", "validatingadmissionpolicies", "",
+         "writes to validatingadmissionpolicies"},
+        {{WRITES}, "admissionregistration.k8s.io", "validatingadmissionpolicybindings", "",
+         "writes to validatingadmissionpolicybindings"},
+        {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicies", "",
+         "writes to mutatingadmissionpolicies"},
+        {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicybindings", "",
+         "writes to mutatingadmissionpolicybindings"},
     };
     const char *found[sizeof asks / sizeof asks[0] + 3];
     size_t n = 0;
@@ -340,12 +371,15 @@ static void judge_escalation(const role_ctx *c)
         found[n++] = "\"*\" verbs";
     if (sa_rbac_lists(c->rule.resources, "*"))
         found[n++] = "\"*\" resources";
-    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
-        sa_rbac_request req = {asks[i].verb, asks[i].group, asks[i].resource, asks[i].subresource,
-                               SA_RBAC_ANY};
-        if (sa_rbac_allows(&c->rule, &req))
-            found[n++] = asks[i].what;
-    }
+    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++)
+        for (const char *const *verb = asks[i].verbs; *verb; verb++) {
+            sa_rbac_request req = {*verb, asks[i].group, asks[i].resource, asks[i].subresource,
+                                   SA_RBAC_ANY};
+            if (sa_rbac_allows(&c->rule, &req)) {
+                found[n++] = asks[i].what;
+                break;
+            }
+        }
     for (size_t i = 0; i < n; i++)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("escalation", found[i]),
                              "%s: %s grants %s, and the role is in %s: every session bound to "
@@ -386,7 +420,10 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
                              c->where, GRANTS_MAX);
     if (!c->trusted)
         return;
-    if (!old_object) {
+    /* The aggregation controller copies in what the component roles grant, each judged when it
+     * was written (find_feeds): its write is held to what a CREATE may grant, since the old
+     * object's grants say nothing about which components may feed the role. */
+    if (!old_object || c->aggregator) {
         judge_escalation(c);
         return;
     }
@@ -432,6 +469,56 @@ static void find_feeds(role_ctx *c, const cJSON *object)
     sa_buf_free(&key);
 }
 
+/* The table that hands the role to sessions or every identity, or NULL. */
+static const char *trusted_table(const sa_policy *p, const sa_review *r, const char *role)
+{
+    sa_buf key = SA_BUF_INIT;
+    sa_buf_printf(&key, "%s/%s", r->kind, role);
+    const char *table = NULL;
+    if (!key.oom && sa_map_getn(p->bindings.allowed_roles, key.data, key.len))
+        table = "bindings.allowedRoles";
+    else if (strcmp(r->kind, "Role") != 0 && sa_nameset_match(p->bindings.everyone_roles, role))
+        table = "bindings.everyoneRoles"; /* bound to every identity, so every session */
+    sa_buf_free(&key);
+    return table;
+}
+
+static const char *role_name(const sa_review *r)
+{
+    const char *role = sa_json_string(sa_json_get(r->object, "metadata"), "name");
+    return *role ? role : r->name;
+}
+
+int sa_validate_role_guarded(const sa_policy *p, const sa_review *r)
+{
+    if (!r->object)
+        return 0;
+    const char *role = role_name(r);
+    return trusted_table(p, r, role) || sa_map_get(p->audience_roles, role);
+}
+
+/* Setting or changing an aggregationRule on a guarded role grants it whatever the aggregation
+ * controller will copy in, from roles anyone who may label a ClusterRole can write. Kubernetes
+ * itself lets only a writer who may escalate set one (pkg/registry/rbac/clusterrole/policybased/
+ * storage.go: Create and Update refuse an aggregationRule unless EscalationAllowed). Keyed by
+ * the rule as written, so that an UPDATE changing it is not excused by the old one. */
+static void judge_aggregation_rule(const role_ctx *c, const sa_review *r)
+{
+    const cJSON *rule = sa_json_get(r->object, "aggregationRule");
+    const cJSON *old = r->old_object ? sa_json_get(r->old_object, "aggregationRule") : NULL;
+    if (!rule || cJSON_IsNull(rule) || (old && cJSON_Compare(rule, old, 1)))
+        return;
+    char *text = cJSON_PrintUnformatted(rule);
+    sa_verdict_violation(c->v, c->trusted ? SA_RULE_RBAC_SESSION_BINDING : SA_RULE_RBAC_TOKEN_AUDIENCE,
+                         SA_KEY("aggregationRule", text ? text : ""),
+                         "%s: %s an aggregationRule, which grants the role whatever the "
+                         "aggregation controller copies in from every ClusterRole its selectors "
+                         "match, and the role is in %s: only an exempt identity may set or change it",
+                         c->what, old ? "changes" : "sets",
+                         c->trusted ? c->trusted : "the audiences table");
+    cJSON_free(text);
+}
+
 void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
 {
     if (!r->object)
@@ -439,19 +526,14 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     char what[512];
     sa_validate_describe(r, what, sizeof what);
     role_ctx c = {.p = snap->policy, .v = v, .what = what};
-    c.role = sa_json_string(sa_json_get(r->object, "metadata"), "name");
-    if (!*c.role)
-        c.role = r->name;
+    c.role = role_name(r);
     if (strcmp(r->kind, "Role") == 0)
         c.ns = r->namespace_;
     c.audiences = sa_map_get(c.p->audience_roles, c.role);
-    sa_buf key = SA_BUF_INIT;
-    sa_buf_printf(&key, "%s/%s", r->kind, c.role);
-    if (!key.oom && sa_map_getn(c.p->bindings.allowed_roles, key.data, key.len))
-        c.trusted = "bindings.allowedRoles";
-    else if (!c.ns && sa_nameset_match(c.p->bindings.everyone_roles, c.role))
-        c.trusted = "bindings.everyoneRoles"; /* bound to every identity, so every session */
-    sa_buf_free(&key);
+    c.trusted = trusted_table(c.p, r, c.role);
+    c.aggregator = sa_nameset_match(c.p->exempt.aggregation_users, r->username);
+    if (c.trusted || c.audiences)
+        judge_aggregation_rule(&c, r);
     if (!c.ns && !c.trusted)
         find_feeds(&c, r->object);
     const cJSON *old_rule = NULL;
