@@ -45,6 +45,7 @@ typedef struct role_ctx {
     char where[48];                     /* "rules[2]" */
     const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
     sa_rbac_rule rule;                  /* the rule judged, read once */
+    const cJSON *rule_json;             /* the rule judged, as written */
     char feeds[256];                    /* a ClusterRole aggregated into a trusted one: what it
                                          * feeds ("bindings.allowedRoles (ClusterRole view, by
                                          * label ...)"), else "" */
@@ -380,23 +381,40 @@ static void judge_escalation(const role_ctx *c)
                 break;
             }
         }
+    if (!n)
+        return;
+    /* Keyed by the rule as written, not by the category alone: an UPDATE is excused only for a
+     * rule the old object had word for word, so widening one named Secret to every Secret (the
+     * same category) is judged as the widening it is. */
+    char *text = cJSON_PrintUnformatted(c->rule_json);
     for (size_t i = 0; i < n; i++)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY("escalation", found[i]),
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
+                             SA_KEY("escalation", found[i], text ? text : ""),
                              "%s: %s grants %s, and the role is in %s: every session bound to "
                              "it would get it",
                              c->what, c->where, found[i], c->feeds[0] ? c->feeds : c->trusted);
+    cJSON_free(text);
+}
+
+/* Whether some old rule covers the grant: 1, 0, or -1 past COMPARISONS_MAX. */
+static int old_covers(role_ctx *c, const sa_rbac_grant *g)
+{
+    for (size_t i = 0; i < c->nold; i++) {
+        if (++c->comparisons > COMPARISONS_MAX)
+            return -1;
+        if (sa_rbac_covers(&c->old[i], g))
+            return 1;
+    }
+    return 0;
 }
 
 /* One grant of an allowed role's new rule: refused unless some old rule grants it already. */
 static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
 {
     role_ctx *c = ctx;
-    for (size_t i = 0; i < c->nold; i++) {
-        if (++c->comparisons > COMPARISONS_MAX)
-            return -1;
-        if (sa_rbac_covers(&c->old[i], g))
-            return 0;
-    }
+    int covered = old_covers(c, g);
+    if (covered)
+        return covered < 0 ? -1 : 0;
     char desc[512];
     describe_grant(g, desc, sizeof desc);
     sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
@@ -406,6 +424,12 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
                          "is widened only by an exempt identity",
                          c->what, c->where, desc, c->trusted);
     return 0;
+}
+
+/* 1 for a grant no old rule covers (or past COMPARISONS_MAX), 0 for a covered one. */
+static int uncovered_grant(void *ctx, const sa_rbac_grant *g)
+{
+    return old_covers(ctx, g) != 1;
 }
 
 static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
@@ -537,9 +561,9 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     if (!c.ns && !c.trusted)
         find_feeds(&c, r->object);
     const cJSON *old_rule = NULL;
-    if ((c.trusted || c.audiences) && r->old_object)
+    if ((c.trusted || c.audiences || c.feeds[0]) && r->old_object)
         old_rule = sa_validate_items(sa_json_get(r->old_object, "rules"));
-    if (c.trusted && r->old_object) {
+    if ((c.trusted || c.feeds[0]) && r->old_object) {
         for (const cJSON *o = old_rule; o; o = o->next)
             c.nold++;
         /* Read once, not once per grant compared. Out of memory: refused (judge_guarded). */
@@ -553,6 +577,7 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     for (const cJSON *rule = sa_validate_items(sa_json_get(r->object, "rules")); rule;
          rule = rule->next, i++) {
         sa_rbac_rule_read(&c.rule, rule);
+        c.rule_json = rule;
         snprintf(c.where, sizeof c.where, "rules[%zu]", i);
         c.star_note = sa_rbac_lists(c.rule.verbs, "*") ? " (verbs \"*\")" : "";
         judge_impersonation(&c);
@@ -560,7 +585,10 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
         c.old_same = old_rule;
         if (c.audiences || c.trusted)
             judge_guarded(&c, rule, r->old_object);
-        if (c.feeds[0]) /* CREATE and UPDATE alike: the old object's grants are tolerated */
+        /* A component role is judged on the grants it adds: a rule the old rules cover adds
+         * nothing (sa_rbac_covers), any other is judged whole. */
+        if (c.feeds[0] && !(r->old_object && c.old &&
+                            sa_rbac_each_grant(&c.rule, GRANTS_MAX, uncovered_grant, &c) == 0))
             judge_escalation(&c);
         old_rule = old_rule ? old_rule->next : NULL;
     }
