@@ -117,7 +117,9 @@ const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule);
  * document (kubernetes/kubernetes api/discovery/api__v1.json, pods/resize of 1.33 included),
  * the kubelet API's node subresources the authorizer is asked about (nodes/proxy, stats,
  * metrics, log, spec, configz, healthz, pods, checkpoint: pkg/kubelet/server/auth.go and
- * KEP-2862) and legacy impersonation's users and groups. */
+ * KEP-2862), legacy impersonation's users and groups, and the resources OpenShift's
+ * openshift-apiserver serves in the legacy group "" (projects, builds, routes, imagestreams, ...),
+ * which OpenShift's own roles grant with "*" verbs next to their *.openshift.io groups. */
 int sa_rbac_core_resource(const char *resource);
 
 /* ---- comparing rules ---------------------------------------------------------------------- */

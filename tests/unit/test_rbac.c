@@ -251,6 +251,10 @@ static void test_core_resources(void)
     SA_CHECK(!sa_rbac_core_resource("*"));
     SA_CHECK(!sa_rbac_core_resource("*/"));
     SA_CHECK(!sa_rbac_core_resource("vault"));
+    /* OpenShift's legacy resources in the group "" (issue 19 part 5) */
+    SA_CHECK(sa_rbac_core_resource("projects"));
+    SA_CHECK(sa_rbac_core_resource("buildconfigs/instantiate"));
+    SA_CHECK(sa_rbac_core_resource("*/instantiate"));
     SA_CHECK(!sa_rbac_core_resource("deployments"));
     SA_CHECK(!sa_rbac_core_resource("api://AzureADTokenExchange"));
     SA_CHECK(!sa_rbac_core_resource("Pods"));
