@@ -204,10 +204,10 @@ def cel(cases):
     return json.loads(r.stdout)
 
 
-def request(user, op, kind, obj, old=None):
+def request(user, op, kind, obj, old=None, groups=("system:authenticated",)):
     """The variables of a matchCondition for one AdmissionRequest."""
     return {"request": {"operation": op, "kind": {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": kind},
-                        "userInfo": {"username": user, "groups": ["system:authenticated"]}},
+                        "userInfo": {"username": user, "groups": list(groups)}},
             "object": obj, "oldObject": old}
 
 
@@ -240,8 +240,11 @@ def check_rbac_conditions(w, v):
              ("an ordinary user's plain Role", request("alice", "CREATE", "Role", plain), True),
              ("an ordinary user's UPDATE of a labelled ClusterRole", request("alice", "UPDATE", "ClusterRole", lab, lab), True)]
     for u in boot:
-        cases += [(f"{u}'s labelled ClusterRoleBinding", request(u, "CREATE", "ClusterRoleBinding", lab), not labels),
-                  (f"{u}'s labelled RoleBinding update", request(u, "UPDATE", "RoleBinding", lab, lab), not labels),
+        # The loopback client is in system:masters; the bootstrap name alone is not exempt.
+        masters = ("system:authenticated", "system:masters")
+        cases += [(f"{u}'s labelled ClusterRoleBinding", request(u, "CREATE", "ClusterRoleBinding", lab, None, masters), not labels),
+                  (f"{u}'s labelled RoleBinding update", request(u, "UPDATE", "RoleBinding", lab, lab, masters), not labels),
+                  (f"{u}'s labelled ClusterRoleBinding outside system:masters", request(u, "CREATE", "ClusterRoleBinding", lab), True),
                   (f"{u}'s unlabelled ClusterRole", request(u, "CREATE", "ClusterRole", plain), True),
                   (f"{u}'s ClusterRole with other label values", request(u, "CREATE", "ClusterRole", wrong), True)]
     for u in agg:

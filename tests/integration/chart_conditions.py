@@ -25,13 +25,13 @@ RESOURCES = {"ClusterRoleBinding": "clusterrolebindings", "ClusterRole": "cluste
              "RoleBinding": "rolebindings", "Role": "roles", "Pod": "pods"}
 
 
-def review(kind, op, user, obj, old=None, ns=""):
+def review(kind, op, user, obj, old=None, ns="", groups=("system:authenticated",)):
     group = "" if kind == "Pod" else RBAC
     req = {"uid": "c0000000-0000-4000-8000-000000000001",
            "kind": {"group": group, "version": "v1", "kind": kind},
            "resource": {"group": group, "version": "v1", "resource": RESOURCES[kind]},
            "name": obj["metadata"]["name"], "operation": op,
-           "userInfo": {"username": user, "groups": ["system:authenticated"]},
+           "userInfo": {"username": user, "groups": list(groups)},
            "object": obj, "oldObject": old}
     if ns:
         req["namespace"] = ns
@@ -90,11 +90,16 @@ def main():
                 review("ClusterRoleBinding", "CREATE", "alice@example.com", crb(True))),
                ("an ordinary user's self-labelled RoleBinding in kube-system", "validate-rbac",
                 review("RoleBinding", "CREATE", "alice@example.com", rb(True), ns="kube-system"))]
+    # kube-apiserver's loopback client is its bootstrap user in the group system:masters
+    # (apiserver pkg/server/config.go, AuthorizeClientBearerToken); the name alone is not exempt.
+    loopback = ("system:authenticated", "system:masters")
     for u in boot:
         samples += [(f"{u}'s labelled ClusterRoleBinding", "validate-cluster-rbac",
-                     review("ClusterRoleBinding", "CREATE", u, crb(True))),
+                     review("ClusterRoleBinding", "CREATE", u, crb(True), groups=loopback)),
                     (f"{u}'s labelled RoleBinding in kube-system", "validate-rbac",
-                     review("RoleBinding", "CREATE", u, rb(True), ns="kube-system")),
+                     review("RoleBinding", "CREATE", u, rb(True), ns="kube-system", groups=loopback)),
+                    (f"{u}'s labelled ClusterRoleBinding without system:masters", "validate-cluster-rbac",
+                     review("ClusterRoleBinding", "CREATE", u, crb(True))),
                     (f"{u}'s unlabelled ClusterRoleBinding", "validate-cluster-rbac",
                      review("ClusterRoleBinding", "CREATE", u, crb(False)))]
     for u in agg:

@@ -178,6 +178,7 @@ matchConditions:
   - name: not-cluster-bootstrap
     expression: >-
       !(request.userInfo.username in {{ toJson $exempt.bootstrapUsers }} &&
+      "system:masters" in request.userInfo.groups &&
       {{ include "session-admission.labelsCEL" (dict "obj" "object" "labels" $exempt.objectLabels) }})
   - name: not-role-aggregation
     expression: >-
