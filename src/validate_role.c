@@ -372,15 +372,20 @@ static void judge_escalation(const role_ctx *c)
         found[n++] = "\"*\" verbs";
     if (sa_rbac_lists(c->rule.resources, "*"))
         found[n++] = "\"*\" resources";
-    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++)
+    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+        /* First with some verb, so that a rule on other resources costs one question. */
+        sa_rbac_request req = {SA_RBAC_ANY, asks[i].group, asks[i].resource, asks[i].subresource,
+                               SA_RBAC_ANY};
+        if (!sa_rbac_allows(&c->rule, &req))
+            continue;
         for (const char *const *verb = asks[i].verbs; *verb; verb++) {
-            sa_rbac_request req = {*verb, asks[i].group, asks[i].resource, asks[i].subresource,
-                                   SA_RBAC_ANY};
+            req.verb = *verb;
             if (sa_rbac_allows(&c->rule, &req)) {
                 found[n++] = asks[i].what;
                 break;
             }
         }
+    }
     if (!n)
         return;
     /* Keyed by the rule as written, not by the category alone: an UPDATE is excused only for a
