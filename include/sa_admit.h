@@ -22,7 +22,7 @@ typedef enum sa_decision {
     SA_DECISION_ALLOWED,
     SA_DECISION_PATCHED,
     SA_DECISION_DENIED,
-    SA_DECISION_ERROR,          /* the review was unusable: HTTP 400 */
+    SA_DECISION_ERROR,          /* no AdmissionReview answer: HTTP 400, 413, 503 */
     SA_DECISION_COUNT
 } sa_decision;
 
@@ -46,7 +46,7 @@ const char *sa_admit_not_ready(const sa_snapshot *snap);
 /* What sa_admit produced, plus a summary of the request for logs and metrics (copied, so it
  * outlives the review; long values are cut). */
 typedef struct sa_admit_result {
-    int http_status;            /* 200: body is a response AdmissionReview; else (400, 503) a
+    int http_status;            /* 200: body is a response AdmissionReview; else (400, 413, 503) a
                                  * one-line reason */
     char *body;                 /* owned: sa_admit_result_free */
     size_t body_len;
@@ -64,7 +64,8 @@ typedef struct sa_admit_result {
 } sa_admit_result;
 
 /* Judges one review. snap may be NULL (no policy and key loaded yet): then the answer is
- * HTTP 503 and the webhook's failurePolicy decides. Always fills res; free it with
+ * HTTP 503 and the webhook's failurePolicy decides. A body the strict parser refuses is answered
+ * by sa_admit_unread (HTTP 400 only when it is not an AdmissionReview). Always fills res; free it with
  * sa_admit_result_free. */
 void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
               sa_admit_result *res);
@@ -72,6 +73,13 @@ void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t 
  * offline `scan` calls with the reviews it builds, sparing a print and a parse per object. */
 void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r,
                      sa_admit_result *res);
+/* Answers a body that cannot be judged whole (why: the strict parser's reason, or the transport's
+ * for a body over its limit, of which body holds the first len bytes). When the envelope can
+ * still be read from it (sa_review_skim), the answer is an AdmissionReview: denied for a kind a
+ * handler judges (in every mode: what it holds is unknown), allowed for any other, as sa_admit
+ * would. Else HTTP status with why: the body is not an AdmissionReview. */
+void sa_admit_unread(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
+                     int status, const char *why, sa_admit_result *res);
 void sa_admit_result_free(sa_admit_result *res);
 
 #endif

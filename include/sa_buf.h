@@ -29,7 +29,13 @@ void sa_buf_puts(sa_buf *b, const char *s);
 void sa_buf_putc(sa_buf *b, char c);
 void sa_buf_printf(sa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sa_buf_vprintf(sa_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-/* Appends n bytes of s escaped for the inside of a JSON string (no quotes). */
+/* The byte a string parsed from JSON holds where the text had the escape \u0000 (sa_json_parse):
+ * a real NUL would end the C string, and valid UTF-8 never contains 0xFF, so the mark cannot be
+ * mistaken for text. The JSON writers below write it back as \u0000. */
+#define SA_BUF_NUL_MARK '\xff'
+
+/* Appends n bytes of s escaped for the inside of a JSON string (no quotes); SA_BUF_NUL_MARK
+ * becomes \u0000. */
 void sa_buf_json_escape(sa_buf *b, const char *s, size_t n);
 /* Appends s as a JSON string literal, quotes included. */
 void sa_buf_json_string(sa_buf *b, const char *s);

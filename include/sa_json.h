@@ -1,8 +1,10 @@
 /* sa_json.h: strict JSON parsing and small accessors over cJSON.
  *
  * cJSON alone accepts things an admission webhook must not: invalid UTF-8, duplicate keys
- * (the webhook would judge the first value while another reader takes the last), "\u0000"
- * inside strings (which would silently cut names short), and it looks keys up case-insensitively.
+ * (the webhook would judge the first value while another reader takes the last), and it looks
+ * keys up case-insensitively. It would also cut a string at "\u0000", which the API server does
+ * send (Go keeps NUL in strings): here that escape parses to SA_BUF_NUL_MARK instead, and the
+ * admission core decides where such a string matters (sa_nulmark.h).
  * Everything in this project that reads a request goes through these functions instead. */
 #ifndef SA_JSON_H
 #define SA_JSON_H
@@ -15,7 +17,8 @@
  * keeps every recursive walk over a request shallow. */
 #define SA_JSON_MAX_DEPTH 200
 
-/* Parses len bytes into *out. Returns 0, or -1 with a one-line reason in err. */
+/* Parses len bytes into *out. Returns how many escapes \u0000 it read as SA_BUF_NUL_MARK (0 for
+ * almost every document), or -1 with a one-line reason in err. */
 int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen);
 
 /* The checks sa_json_parse makes on a tree built some other way (the YAML reader): no duplicate

@@ -86,6 +86,9 @@ void sa_verdict_free(sa_verdict *v);
  * whose rule and key the baseline holds is dropped, since an UPDATE is judged on what it adds. */
 void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *const *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records a denial outside any rule, whatever the modes: for a request that cannot be judged at
+ * all (what it holds cannot be read), which no mode may let through. printf-formatted. */
+void sa_verdict_refuse(sa_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Denied: an enforce-mode violation, or one that could not even be recorded. */
 int sa_verdict_denied(const sa_verdict *v);
 /* Appends a list's text, then "; and N more" when some were not listed. */

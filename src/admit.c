@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sa_mutate.h"
+#include "sa_nulmark.h"
 #include "sa_policy.h"
 #include "sa_validate.h"
 
@@ -228,26 +229,11 @@ static void fail(sa_admit_result *res, int status, sa_decision decision, const c
     res->body = sa_buf_steal(&b, &res->body_len);
 }
 
-void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
-              sa_admit_result *res)
-{
-    char err[256];
-    sa_review r;
-    sa_json_arena_begin();
-    if (sa_review_parse(&r, body, len, err, sizeof err) < 0) {
-        sa_json_arena_end();
-        memset(res, 0, sizeof *res);
-        res->kind_index = sa_admit_kind_index(NULL);
-        fail(res, 400, SA_DECISION_ERROR, err);
-        return;
-    }
-    sa_admit_review(snap, ep, &r, res);
-    sa_review_free(&r);
-    sa_json_arena_end();
-}
-
-void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r,
-                     sa_admit_result *res)
+/* Answers r. unread (NULL when r was read whole) says why its request could not be read: then
+ * a kind a handler judges is refused, and any other allowed as it would be. A kind a handler
+ * judges is also refused when a NUL sits where it matters (sa_nulmark.h). */
+static void admit(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r, const char *unread,
+                  sa_admit_result *res)
 {
     memset(res, 0, sizeof *res);
     copy_field(res->uid, sizeof res->uid, r->uid);
@@ -267,8 +253,17 @@ void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r
     sa_verdict v;
     sa_verdict_init(&v, snap->policy->modes);
     const sa_route *rt = route_for(ep, res->kind_index, r);
-    if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, r)))
+    sa_buf where = SA_BUF_INIT;
+    if (rt && unread)
+        sa_verdict_refuse(&v, "session-admission: this %s review cannot be judged: %s", r->kind,
+                          unread);
+    else if (rt && sa_nulmark_find(r, &where))
+        sa_verdict_refuse(&v, "session-admission: %s holds a NUL (\\u0000), which no name, key or "
+                          "value the policy compares may hold: this %s cannot be judged",
+                          sa_buf_str(&where), r->kind);
+    else if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, r)))
         judge(rt, snap, r, &v);
+    sa_buf_free(&where);
 
     sa_buf out = SA_BUF_INIT;
     sa_review_encode(r, &v, &out);
@@ -282,6 +277,45 @@ void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r
     if (!res->body)
         fail(res, 500, SA_DECISION_ERROR, "out of memory");
     sa_verdict_free(&v);
+}
+
+void sa_admit_unread(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
+                     int status, const char *why, sa_admit_result *res)
+{
+    sa_review_envelope skim;
+    char err[256];
+    if (sa_review_skim(&skim, body, len, err, sizeof err) < 0) {
+        memset(res, 0, sizeof *res);
+        res->kind_index = sa_admit_kind_index(NULL);
+        fail(res, status, SA_DECISION_ERROR, why);
+        return;
+    }
+    sa_review r = {.version = skim.version, .uid = skim.uid, .group = skim.group,
+                   .kind = skim.kind, .resource = "", .sub_resource = "", .operation = "",
+                   .namespace_ = "", .name = "", .username = ""};
+    admit(snap, ep, &r, why, res);
+}
+
+void sa_admit(const sa_snapshot *snap, sa_endpoint ep, const char *body, size_t len,
+              sa_admit_result *res)
+{
+    char err[256];
+    sa_review r;
+    sa_json_arena_begin();
+    if (sa_review_parse(&r, body, len, err, sizeof err) < 0) {
+        sa_json_arena_end();
+        sa_admit_unread(snap, ep, body, len, 400, err, res);
+        return;
+    }
+    admit(snap, ep, &r, NULL, res);
+    sa_review_free(&r);
+    sa_json_arena_end();
+}
+
+void sa_admit_review(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r,
+                     sa_admit_result *res)
+{
+    admit(snap, ep, r, NULL, res);
 }
 
 void sa_admit_result_free(sa_admit_result *res)

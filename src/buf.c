@@ -114,7 +114,7 @@ void sa_buf_json_escape(sa_buf *b, const char *s, size_t n)
     const char *run = s, *end = s + n;
     for (; s < end; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && c != (unsigned char)SA_BUF_NUL_MARK)
             continue;
         sa_buf_append(b, run, (size_t)(s - run));
         run = s + 1;
@@ -124,6 +124,7 @@ void sa_buf_json_escape(sa_buf *b, const char *s, size_t n)
         case '\n': sa_buf_puts(b, "\\n"); break;
         case '\r': sa_buf_puts(b, "\\r"); break;
         case '\t': sa_buf_puts(b, "\\t"); break;
+        case (unsigned char)SA_BUF_NUL_MARK: sa_buf_puts(b, "\\u0000"); break;
         default: {
             char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
             sa_buf_puts(b, esc);

@@ -1,6 +1,9 @@
 /* json.c: strict JSON parsing and accessors (see sa_json.h). */
 #include "sa_json.h"
 
+#include "sa_buf.h"
+
+#include <limits.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdarg.h>
@@ -66,9 +69,9 @@ size_t sa_json_utf8_valid_prefix(const char *text, size_t len)
     return i;
 }
 
-/* Checks UTF-8 and refuses NUL, raw or as the escape \u0000 (cJSON would cut the string
- * there). Returns the offset of the first bad byte, or len when all is well. */
-static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
+/* Checks UTF-8 and refuses a raw NUL byte; counts the escapes \u0000 into *nuls. Returns the
+ * offset of the first bad byte, or len when all is well. */
+static size_t utf8_check(const unsigned char *s, size_t len, size_t *nuls, const char **why)
 {
     size_t i = 0;
     while (i < len) {
@@ -79,8 +82,9 @@ static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
         unsigned char c = s[i];
         if (c == '\\' && i + 1 < len) {
             if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0) {
-                *why = "contains the escape \\u0000";
-                return i;
+                ++*nuls;
+                i += 6;
+                continue;
             }
             i += 2; /* the escaped character cannot start another escape */
             continue;
@@ -106,6 +110,30 @@ static size_t utf8_check(const unsigned char *s, size_t len, const char **why)
     return len;
 }
 
+/* A copy of text (already checked) with each escape \u0000 replaced by the byte SA_BUF_NUL_MARK,
+ * which cJSON keeps as it is; malloc'd, *outlen set. Escapes are skimmed as utf8_check does, so
+ * the "\u0000" of an escaped backslash followed by "u0000" stays text. */
+static char *mark_nuls(const char *text, size_t len, size_t *outlen)
+{
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        if (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' && memcmp(text + i + 2, "0000", 4) == 0) {
+            out[o++] = SA_BUF_NUL_MARK;
+            i += 6;
+        } else if (text[i] == '\\' && i + 1 < len) {
+            out[o++] = text[i++];
+            out[o++] = text[i++];
+        } else {
+            out[o++] = text[i++];
+        }
+    }
+    out[o] = 0;
+    *outlen = o;
+    return out;
+}
 static int name_cmp(const void *a, const void *b)
 {
     const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
@@ -165,15 +193,9 @@ int sa_json_check(const cJSON *doc, char *err, size_t errlen)
     return walk(doc, 1, err, errlen);
 }
 
-int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen)
+/* cJSON's parse of checked text, then the checks cJSON does not make. */
+static int parse_checked(const char *text, size_t len, cJSON **out, char *err, size_t errlen)
 {
-    *out = NULL;
-    const char *why = NULL;
-    size_t bad = utf8_check((const unsigned char *)text, len, &why);
-    if (bad < len) {
-        snprintf(err, errlen, "body %s at byte %zu", why, bad);
-        return -1;
-    }
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!doc) {
@@ -196,6 +218,31 @@ int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t e
     }
     *out = doc;
     return 0;
+}
+
+int sa_json_parse(const char *text, size_t len, cJSON **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const char *why = NULL;
+    size_t nuls = 0;
+    size_t bad = utf8_check((const unsigned char *)text, len, &nuls, &why);
+    if (bad < len) {
+        snprintf(err, errlen, "body %s at byte %zu", why, bad);
+        return -1;
+    }
+    char *marked = NULL;
+    if (nuls) { /* rare: only then is the text copied */
+        if (!(marked = mark_nuls(text, len, &len))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        text = marked;
+    }
+    int rc = parse_checked(text, len, out, err, errlen);
+    if (marked && rc < 0)
+        snprintf(err + strlen(err), errlen - strlen(err), " (counting each \\u0000 as one byte)");
+    free(marked);
+    return rc < 0 ? -1 : (int)(nuls < INT_MAX ? nuls : INT_MAX);
 }
 
 /* ---- the per-request arena behind cJSON's allocation hooks ---------------------------- */

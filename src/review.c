@@ -125,6 +125,8 @@ static int parse_envelope(sa_review *r, const cJSON *doc, char *err, size_t errl
 int sa_review_read(sa_review *r, const cJSON *doc, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    r->marks = -1;
+    r->request = sa_json_get(doc, "request");
     if (parse_envelope(r, doc, err, errlen) < 0 ||
         parse_request(r, sa_json_get(doc, "request"), err, errlen) < 0) {
         memset(r, 0, sizeof *r);
@@ -137,13 +139,214 @@ int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_
 {
     memset(r, 0, sizeof *r);
     cJSON *doc;
-    if (sa_json_parse(body, len, &doc, err, errlen) < 0)
+    int marks = sa_json_parse(body, len, &doc, err, errlen);
+    if (marks < 0)
         return -1;
     if (sa_review_read(r, doc, err, errlen) < 0) {
         sa_json_delete(doc);
         return -1;
     }
     r->doc = doc;
+    r->marks = marks;
+    return 0;
+}
+
+/* ---- the skimmer: a tolerant walk over the envelope's first members ---------------------- */
+
+typedef struct skim {
+    const char *p, *end;
+    /* the members looked for, by object: 0 the top, 1 request, 2 request.kind */
+    struct {
+        int object;
+        const char *key;
+        const char *value;
+        size_t len;
+        int seen, escaped;
+    } want[5];
+    int kind_closed;            /* request.kind was read to its end */
+} skim;
+
+static void skim_space(skim *k)
+{
+    while (k->p < k->end && (*k->p == ' ' || *k->p == '\t' || *k->p == '\n' || *k->p == '\r'))
+        k->p++;
+}
+
+/* The string token at k->p (a quote): its raw bytes in *s, *n. 0 when the text ends first. */
+static int skim_string(skim *k, const char **s, size_t *n, int *escaped)
+{
+    const char *q = k->p + 1;
+    *escaped = 0;
+    while (q < k->end && *q != '"') {
+        if (*q == '\\') {
+            *escaped = 1;
+            q++;
+        }
+        q++;
+    }
+    if (q >= k->end)
+        return 0;
+    *s = k->p + 1;
+    *n = (size_t)(q - *s);
+    k->p = q + 1;
+    return 1;
+}
+
+static int skim_delimiter(char c)
+{
+    return c == ',' || c == ':' || c == ']' || c == '}' || c == ' ' || c == '\t' || c == '\n' ||
+           c == '\r';
+}
+
+/* Steps over one value of any shape, counting brackets rather than recursing. 0 when the text
+ * ends (or goes wrong) first. */
+static int skim_skip(skim *k)
+{
+    size_t depth = 0;
+    do {
+        skim_space(k);
+        if (k->p >= k->end)
+            return 0;
+        const char *s;
+        size_t n;
+        int e;
+        char c = *k->p;
+        if (c == '"') {
+            if (!skim_string(k, &s, &n, &e))
+                return 0;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            k->p++;
+        } else if (skim_delimiter(c)) { /* a closing bracket, a comma or a colon */
+            if (!depth)
+                return 0;
+            depth -= c == '}' || c == ']';
+            k->p++;
+        } else { /* a number or a literal: its bytes up to a delimiter, at least one */
+            do
+                k->p++;
+            while (k->p < k->end && !skim_delimiter(*k->p));
+            if (k->p >= k->end)
+                return 0;
+        }
+    } while (depth);
+    return 1;
+}
+
+/* Walks the members of the object at k->p, of kind object (0-2), recording wanted members and
+ * descending into request and request.kind. 0 when the text ends (or goes wrong) first. */
+static int skim_object(skim *k, int object)
+{
+    if (k->p >= k->end || *k->p != '{')
+        return 0;
+    k->p++;
+    for (int first = 1;; first = 0) {
+        skim_space(k);
+        if (k->p < k->end && *k->p == '}') {
+            k->p++;
+            return 1;
+        }
+        if (!first) {
+            if (k->p >= k->end || *k->p != ',')
+                return 0;
+            k->p++;
+            skim_space(k);
+        }
+        const char *key;
+        size_t klen;
+        int escaped;
+        if (k->p >= k->end || *k->p != '"' || !skim_string(k, &key, &klen, &escaped))
+            return 0;
+        skim_space(k);
+        if (k->p >= k->end || *k->p != ':')
+            return 0;
+        k->p++;
+        skim_space(k);
+        if (k->p >= k->end)
+            return 0;
+        int into = object == 0 && klen == 7 && memcmp(key, "request", 7) == 0   ? 1
+                   : object == 1 && klen == 4 && memcmp(key, "kind", 4) == 0 ? 2
+                                                                             : -1;
+        if (into > 0 && *k->p == '{') {
+            if (!skim_object(k, into))
+                return 0;
+            k->kind_closed |= into == 2;
+            continue;
+        }
+        size_t i, nwant = sizeof k->want / sizeof k->want[0];
+        for (i = 0; i < nwant; i++)
+            if (k->want[i].object == object && strlen(k->want[i].key) == klen &&
+                memcmp(k->want[i].key, key, klen) == 0)
+                break;
+        if (i < nwant && *k->p == '"') {
+            if (!skim_string(k, &k->want[i].value, &k->want[i].len, &k->want[i].escaped))
+                return 0;
+            k->want[i].seen++;
+        } else if (!skim_skip(k)) {
+            return 0;
+        }
+    }
+}
+
+/* Copies wanted member i into out (cap bytes); -1 with a reason when it cannot be used. */
+static int skim_take(const skim *k, size_t i, const char *where, char *out, size_t cap, char *err,
+                     size_t errlen)
+{
+    size_t n = k->want[i].len;
+    if (k->want[i].seen != 1 || k->want[i].escaped || n >= cap ||
+        sa_json_utf8_valid_prefix(k->want[i].value, n) != n) {
+        snprintf(err, errlen, "%s is %s", where,
+                 !k->want[i].seen     ? "missing"
+                 : k->want[i].seen > 1 ? "given twice"
+                                       : "not a plain string");
+        return -1;
+    }
+    for (size_t j = 0; j < n; j++)
+        if ((unsigned char)k->want[i].value[j] < 0x20) {
+            snprintf(err, errlen, "%s is not a plain string", where);
+            return -1;
+        }
+    memcpy(out, k->want[i].value, n);
+    out[n] = 0;
+    return 0;
+}
+
+int sa_review_skim(sa_review_envelope *s, const char *body, size_t len, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    skim k = {.p = body, .end = body + len,
+              .want = {{0, "kind"}, {0, "apiVersion"}, {1, "uid"}, {2, "group"}, {2, "kind"}}};
+    skim_space(&k);
+    skim_object(&k, 0); /* whatever it reads before the text ends or goes wrong */
+    char kind[32], api[32];
+    if (skim_take(&k, 0, "kind", kind, sizeof kind, err, errlen) < 0 ||
+        skim_take(&k, 1, "apiVersion", api, sizeof api, err, errlen) < 0 ||
+        skim_take(&k, 2, "request.uid", s->uid, sizeof s->uid, err, errlen) < 0)
+        return -1;
+    if (strcmp(kind, "AdmissionReview") != 0) {
+        snprintf(err, errlen, "kind must be AdmissionReview");
+        return -1;
+    }
+    if (strcmp(api, api_versions[SA_REVIEW_V1]) == 0) {
+        s->version = SA_REVIEW_V1;
+    } else if (strcmp(api, api_versions[SA_REVIEW_V1BETA1]) == 0) {
+        s->version = SA_REVIEW_V1BETA1;
+    } else {
+        snprintf(err, errlen, "apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+        return -1;
+    }
+    if (!*s->uid) {
+        snprintf(err, errlen, "request.uid is missing or empty");
+        return -1;
+    }
+    if (!k.kind_closed) {
+        snprintf(err, errlen, "request.kind is missing or cut short");
+        return -1;
+    }
+    if ((k.want[3].seen && skim_take(&k, 3, "request.kind.group", s->group, sizeof s->group, err,
+                                     errlen) < 0) ||
+        skim_take(&k, 4, "request.kind.kind", s->kind, sizeof s->kind, err, errlen) < 0)
+        return -1;
     return 0;
 }
 

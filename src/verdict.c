@@ -162,6 +162,20 @@ void sa_verdict_violation(sa_verdict *v, sa_rule rule, const char *const *key, c
     sa_buf_free(&msg);
 }
 
+void sa_verdict_refuse(sa_verdict *v, const char *fmt, ...)
+{
+    sa_buf msg = SA_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sa_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (!msg.oom)
+        list_add(&v->denial, msg.data, msg.len, "; ");
+    if (msg.oom || v->denial.text.oom)
+        v->oom = 1;
+    sa_buf_free(&msg);
+}
+
 int sa_verdict_denied(const sa_verdict *v)
 {
     return v->denial.count > 0 || v->oom;

@@ -41,7 +41,6 @@ static void test_bad_bytes_at_every_offset(void)
         {"\xc0\xaf", 2, "body is not valid UTF-8"},
         {"\xed\xa0\x80", 3, "body is not valid UTF-8"},
         {"\0", 1, "body contains a NUL byte"},
-        {"\\u0000", 6, "body contains the escape \\u0000"},
     };
     for (size_t pad = 0; pad < 24; pad++) {
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -63,6 +62,39 @@ static void test_good_text_at_every_offset(void)
             SA_CHECK_INT(parse_with(pad, good[i], strlen(good[i]), err, sizeof err), 0);
         }
     }
+}
+
+/* The escape \u0000 reads as SA_BUF_NUL_MARK wherever it falls, is counted, and writes back as
+ * \u0000; an escaped backslash before "u0000" stays text. */
+static void test_nul_escape_at_every_offset(void)
+{
+    for (size_t pad = 0; pad < 24; pad++) {
+        char text[96], err[128] = "";
+        int n = snprintf(text, sizeof text, "{\"k\":\"%.*s\\u0000x\\\\u0000\\u0000\"}", (int)pad,
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        cJSON *doc = NULL;
+        SA_CHECK_INT(sa_json_parse(text, (size_t)n, &doc, err, sizeof err), 2);
+        const char *k = sa_json_string(doc, "k");
+        SA_CHECK_INT((int)strlen(k), (int)pad + 1 + 1 + 6 + 1);
+        SA_CHECK(k[pad] == SA_BUF_NUL_MARK && k[pad + 1] == 'x' && k[pad + 2] == '\\');
+        SA_CHECK(strcmp(k + pad + 2, "\\u0000\xff") == 0);
+        sa_buf out = SA_BUF_INIT;
+        sa_buf_json_string(&out, k);
+        char want[96];
+        snprintf(want, sizeof want, "\"%.*s\\u0000x\\\\u0000\\u0000\"", (int)pad,
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        SA_CHECK_STR(sa_buf_str(&out), want);
+        sa_buf_free(&out);
+        cJSON_Delete(doc);
+    }
+    /* in a key too, and a raw 0xFF (not UTF-8) is still refused */
+    cJSON *doc = NULL;
+    char err[128];
+    SA_CHECK_INT(sa_json_parse("{\"a\\u0000\":1}", 13, &doc, err, sizeof err), 1);
+    SA_CHECK(doc && doc->child && strcmp(doc->child->string, "a\xff") == 0);
+    cJSON_Delete(doc);
+    SA_CHECK_INT(sa_json_parse("{\"a\xff\":1}", 8, &doc, err, sizeof err), -1);
+    SA_CHECK_STR(err, "body is not valid UTF-8 at byte 3");
 }
 
 /* A document far larger than the arena's first chunk parses whole inside the arena (so chunks are
@@ -95,6 +127,7 @@ int main(void)
 {
     SA_RUN(test_bad_bytes_at_every_offset);
     SA_RUN(test_good_text_at_every_offset);
+    SA_RUN(test_nul_escape_at_every_offset);
     SA_RUN(test_arena);
     SA_TEST_END();
 }
