@@ -319,14 +319,14 @@ int sa_review_skim(sa_review_envelope *s, const char *body, size_t len, char *er
     skim_space(&k);
     skim_object(&k, 0); /* whatever it reads before the text ends or goes wrong */
     char kind[32], api[32];
-    if (skim_take(&k, 0, "kind", kind, sizeof kind, err, errlen) < 0 ||
-        skim_take(&k, 1, "apiVersion", api, sizeof api, err, errlen) < 0 ||
-        skim_take(&k, 2, "request.uid", s->uid, sizeof s->uid, err, errlen) < 0)
+    if (skim_take(&k, 0, "kind", kind, sizeof kind, err, errlen) < 0)
         return -1;
     if (strcmp(kind, "AdmissionReview") != 0) {
         snprintf(err, errlen, "kind must be AdmissionReview");
         return -1;
     }
+    if (skim_take(&k, 1, "apiVersion", api, sizeof api, err, errlen) < 0)
+        return -1;
     if (strcmp(api, api_versions[SA_REVIEW_V1]) == 0) {
         s->version = SA_REVIEW_V1;
     } else if (strcmp(api, api_versions[SA_REVIEW_V1BETA1]) == 0) {
@@ -335,6 +335,8 @@ int sa_review_skim(sa_review_envelope *s, const char *body, size_t len, char *er
         snprintf(err, errlen, "apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1");
         return -1;
     }
+    if (skim_take(&k, 2, "request.uid", s->uid, sizeof s->uid, err, errlen) < 0)
+        return -1;
     if (!*s->uid) {
         snprintf(err, errlen, "request.uid is missing or empty");
         return -1;

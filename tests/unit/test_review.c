@@ -276,6 +276,68 @@ static void test_nesting_and_numbers(void)
     sa_buf_free(&b);
 }
 
+/* The envelope read from the start of a body that is cut anywhere after request.kind, in the
+ * order Go marshals an AdmissionReview (kind, apiVersion, then request: uid, kind, ...), and what
+ * the skimmer refuses: anything ambiguous, escaped, missing or cut before request.kind ends. */
+static void test_skim(void)
+{
+    static const char whole[] =
+        "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1beta1\",\"request\":"
+        "{\"uid\":\"5a0e-1\",\"kind\":{\"group\":\"rbac.authorization.k8s.io\",\"version\":\"v1\","
+        "\"kind\":\"Role\"},\"resource\":{\"x\":[1,{\"y\":\"}\\\"]\"}]},\"object\":{\"a\":\"b\"}}}";
+    size_t kind_end = (size_t)(strstr(whole, "\"Role\"}") - whole) + 7;
+    char err[256];
+    for (size_t len = 0; len <= sizeof whole - 1; len++) {
+        sa_review_envelope e;
+        int rc = sa_review_skim(&e, whole, len, err, sizeof err);
+        SA_CHECK_INT(rc, len >= kind_end ? 0 : -1);
+        if (rc == 0) {
+            SA_CHECK_STR(e.uid, "5a0e-1");
+            SA_CHECK_STR(e.group, "rbac.authorization.k8s.io");
+            SA_CHECK_STR(e.kind, "Role");
+            SA_CHECK_INT(e.version, SA_REVIEW_V1BETA1);
+        }
+    }
+    static const struct {
+        const char *body, *reason;
+    } bad[] = {
+        {"[]", "kind is missing"},
+        {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\\u0041\","
+         "\"kind\":{\"kind\":\"Pod\"}}}", "request.uid is not a plain string"},
+        {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\","
+         "\"kind\":{\"kind\":\"Pod\"}},\"request\":{\"uid\":\"b\"}}", "request.uid is given twice"},
+        {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v2\",\"request\":{\"uid\":\"a\","
+         "\"kind\":{\"kind\":\"Pod\"}}}", "apiVersion must be admission.k8s.io/v1 or admission.k8s.io/v1beta1"},
+        {"{\"kind\":\"Review\",\"apiVersion\":\"admission.k8s.io/v1\"}", "kind must be AdmissionReview"},
+        {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"\","
+         "\"kind\":{\"kind\":\"Pod\"}}}", "request.uid is missing or empty"},
+        {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\","
+         "\"kind\":\"Pod\"}}", "request.kind is missing or cut short"},
+        {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\","
+         "\"kind\":{}}}", "request.kind.kind is missing"},
+        {"{\"kind\":\"AdmissionReview\" \"apiVersion\":\"admission.k8s.io/v1\"}", "apiVersion is missing"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sa_review_envelope e;
+        SA_CHECK_INT(sa_review_skim(&e, bad[i].body, strlen(bad[i].body), err, sizeof err), -1);
+        SA_CHECK_STR(err, bad[i].reason);
+    }
+    /* a uid longer than any the API server makes, and one with a NUL byte in a literal */
+    sa_buf b = SA_BUF_INIT;
+    sa_buf_puts(&b, "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"");
+    for (int i = 0; i < SA_REVIEW_SKIM_MAX; i++)
+        sa_buf_putc(&b, 'u');
+    sa_buf_puts(&b, "\",\"kind\":{\"kind\":\"Pod\"}}}");
+    sa_review_envelope e;
+    SA_CHECK_INT(sa_review_skim(&e, b.data, b.len, err, sizeof err), -1);
+    SA_CHECK_STR(err, "request.uid is not a plain string");
+    sa_buf_free(&b);
+    static const char nul_literal[] = "{\"kind\":\"AdmissionReview\",\"x\":[t\0rue],\"apiVersion\":"
+                                      "\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\",\"kind\":{\"kind\":\"Pod\"}}}";
+    SA_CHECK_INT(sa_review_skim(&e, nul_literal, sizeof nul_literal - 1, err, sizeof err), 0);
+    SA_CHECK_STR(e.kind, "Pod");
+}
+
 static void test_admit_without_snapshot(void)
 {
     sa_admit_result res;
@@ -395,6 +457,7 @@ int main(void)
     SA_RUN(test_modes);
     SA_RUN(test_refusals);
     SA_RUN(test_nesting_and_numbers);
+    SA_RUN(test_skim);
     SA_RUN(test_admit_without_snapshot);
     SA_RUN(test_base64);
     SA_RUN(test_json_string_escapes);

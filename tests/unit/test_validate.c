@@ -248,11 +248,107 @@ static void test_malformed_objects(void)
     sa_snapshot_release(s);
 }
 
+/* A NUL (the escape \u0000, which the API server sends in strings it does not validate, such as a
+ * TokenRequest's audiences) where the policy compares is refused in every mode, exempt users
+ * included, with the place named; in free text, or in a kind nobody judges, it changes nothing. */
+static void test_nul(void)
+{
+    sa_snapshot *s = snapshot(base_policy);
+    static const char token[] = "authentication.k8s.io";
+    char *body = NULL;
+    SA_CHECK_INT(admit_named(s, token, "TokenRequest", "CREATE", "p", "session-x-sa", "u", "[]",
+                             "{\"spec\":{\"audiences\":[\"ok\",\"aud-one\\u0000\"]}}", &body),
+                 DENIED);
+    SA_CHECK(body && strstr(body, "\"session-admission: request.object.spec.audiences[1] holds a NUL "
+                                  "(\\\\u0000), which no name, key or value the policy compares may "
+                                  "hold: this TokenRequest cannot be judged\""));
+    free(body);
+    /* the ServiceAccount's name, an exempt user's request, a binding's subject */
+    SA_CHECK_INT(admit_named(s, token, "TokenRequest", "CREATE", "p", "session-x-sa\\u0000", "u", "[]",
+                             "{\"spec\":{\"audiences\":[]}}", NULL), DENIED);
+    SA_CHECK_INT(admit_named(s, token, "TokenRequest", "CREATE", "p", "session-x-sa", "root", "[]",
+                             "{\"spec\":{\"audiences\":[\"\\u0000\"]}}", NULL), DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "RoleBinding", "CREATE", "p", "u", "[]",
+                       "{\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"},\"subjects\":"
+                       "[{\"kind\":\"ServiceAccount\",\"name\":\"session-x-sa\\u0000\",\"namespace\":\"p\"}]}", NULL),
+                 DENIED);
+    SA_CHECK_INT(admit(s, RBAC, "Role", "CREATE", "p", "u", "[\"g\\u0000\"]", "{}", NULL), DENIED);
+    /* a label key (keys are names) is refused; annotation values are free text */
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "p", "u", "[]",
+                       "{\"metadata\":{\"labels\":{\"a\\u0000\":\"b\"}}}", NULL), DENIED);
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "p", "u", "[]",
+                       "{\"metadata\":{\"annotations\":{\"a\":\"b\\u0000\"}},\"spec\":{\"containers\":"
+                       "[{\"name\":\"c\",\"env\":[{\"name\":\"E\",\"value\":\"\\u0000\"}],"
+                       "\"command\":[\"sh\\u0000\"]}]}}", NULL), ALLOWED);
+    /* the same place under another key is not free text */
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "p", "u", "[]",
+                       "{\"spec\":{\"containers\":[{\"name\":\"c\",\"env\":[{\"name\":\"E\","
+                       "\"valueFrom\":{\"secretKeyRef\":{\"name\":\"s\\u0000\"}}}]}]}}", NULL), DENIED);
+    /* a kind no handler judges is allowed as always */
+    SA_CHECK_INT(admit(s, "", "ConfigMap", "CREATE", "p", "u", "[]",
+                       "{\"metadata\":{\"name\":\"\\u0000\"}}", NULL), ALLOWED);
+    sa_snapshot_release(s);
+
+    /* and in every mode */
+    s = snapshot("apiVersion: session-admission/v1alpha1\nkind: Policy\nmodes:\n"
+                 "  session-token-audience: audit\n");
+    SA_CHECK_INT(admit_named(s, token, "TokenRequest", "CREATE", "p", "session-x-sa", "u", "[]",
+                             "{\"spec\":{\"audiences\":[\"x\\u0000\"]}}", NULL), DENIED);
+    sa_snapshot_release(s);
+}
+
+/* A review the strict reader refuses (duplicate keys, deep nesting, invalid UTF-8, an object of the
+ * wrong type) is still answered as an AdmissionReview when its envelope reads: denied for a kind a
+ * handler judges, allowed for another; a body that is no AdmissionReview stays HTTP 400. */
+static void test_unreadable(void)
+{
+    sa_snapshot *s = snapshot(base_policy);
+    SA_CHECK_INT(admit(s, RBAC, "ClusterRole", "CREATE", "", "u", "[]",
+                       "{\"rules\":[],\"rules\":[{\"apiGroups\":[\"*\"],\"resources\":[\"*\"],"
+                       "\"verbs\":[\"*\"]}]}", NULL), DENIED);
+    char *body = NULL;
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "p", "u", "[]", "{\"metadata\":{\"name\":\"\xc0\xaf\"}}",
+                       &body), DENIED);
+    SA_CHECK(body && strstr(body, "\"uid\":\"u\"") &&
+             strstr(body, "\"session-admission: this Pod review cannot be judged: body is not valid "
+                          "UTF-8 at byte "));
+    free(body);
+    SA_CHECK_INT(admit(s, "", "ConfigMap", "CREATE", "p", "u", "[]", "{\"a\":1,\"a\":2}", NULL), ALLOWED);
+    sa_buf deep = SA_BUF_INIT;
+    for (int i = 0; i < 300; i++)
+        sa_buf_puts(&deep, "{\"f:x\":");
+    sa_buf_puts(&deep, "{}");
+    for (int i = 0; i < 300; i++)
+        sa_buf_putc(&deep, '}');
+    sa_buf pod = SA_BUF_INIT;
+    sa_buf_printf(&pod, "{\"metadata\":{\"managedFields\":[{\"fieldsV1\":%s}]}}", sa_buf_str(&deep));
+    SA_CHECK_INT(admit(s, "", "Pod", "CREATE", "p", "u", "[]", sa_buf_str(&pod), NULL), DENIED);
+    sa_buf_free(&deep);
+    sa_buf_free(&pod);
+    /* not an AdmissionReview at all */
+    static const char *const not_reviews[] = {
+        "{\"a\":1,\"a\":2}",
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\","
+        "\"uid\":\"v\",\"kind\":{\"kind\":\"Pod\"}}}",
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":5,"
+        "\"kind\":{\"kind\":\"Pod\"},\"x\":\"\xff\"}}",
+    };
+    for (size_t i = 0; i < sizeof not_reviews / sizeof not_reviews[0]; i++) {
+        sa_admit_result res;
+        sa_admit(s, SA_ENDPOINT_VALIDATE, not_reviews[i], strlen(not_reviews[i]), &res);
+        SA_CHECK_INT(res.http_status, 400);
+        sa_admit_result_free(&res);
+    }
+    sa_snapshot_release(s);
+}
+
 int main(void)
 {
     SA_RUN(test_describe);
     SA_RUN(test_exemptions);
     SA_RUN(test_audience_intersection);
     SA_RUN(test_malformed_objects);
+    SA_RUN(test_nul);
+    SA_RUN(test_unreadable);
     SA_TEST_END();
 }
