@@ -4,8 +4,10 @@
  * Transport only: it routes paths, enforces methods, content type and the body limit, buffers
  * the body and hands it to the pure core (sa_admit.h) with the snapshot in force. HTTP errors
  * are for transport problems, each with a one-line reason and a warning in the log: 404 unknown
- * path, 405 wrong method, 413 body over the limit, 415 not JSON; the core adds 400 for an
- * unusable review. GET /metrics answers with the page its caller supplies (sa_exposition.h), so
+ * path, 405 wrong method, 413 body over the limit, 415 not JSON; the core adds 400 for a body
+ * that is no AdmissionReview. A body over the limit is still read to its end (its first 64 KiB
+ * kept), and answered with an AdmissionReview when its envelope reads (sa_admit_unread); only a
+ * declared length over four times the limit is refused before it is read. GET /metrics answers with the page its caller supplies (sa_exposition.h), so
  * the server knows nothing of what the page shows. */
 #ifndef SA_SERVER_H
 #define SA_SERVER_H

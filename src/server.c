@@ -24,6 +24,12 @@
 #include "sa_metrics.h"
 
 #define PATH_LOG_MAX 128 /* a refused path is logged cut to this */
+/* A body over --max-body is still read to its end, keeping only its first SKIM_KEEP bytes (at most
+ * --max-body): enough for the envelope (sa_admit_unread), so a review the API server sends too
+ * large gets an AdmissionReview denial rather than an HTTP error its failurePolicy may turn into
+ * an allow. A declared length over FAR_FACTOR times --max-body is refused before any byte. */
+#define SKIM_KEEP (64u * 1024)
+#define FAR_FACTOR 4
 
 struct sa_server {
     sa_server_role role;
@@ -89,8 +95,8 @@ typedef struct request {
     int review;                 /* POST /mutate or /validate: a body follows; else answered at once */
     sa_buf body;
     size_t charged;             /* bytes of the body's buffer counted in buffered */
-    size_t content_length;      /* as declared (at most max_body), or 0 */
-    int too_large;              /* over --max-body: discard the rest, answer 413 */
+    size_t content_length;      /* as declared (at most FAR_FACTOR * max_body), or 0 */
+    int too_large;              /* over --max-body: body keeps a prefix, the rest is discarded */
     int busy;                   /* over --max-buffered: discard the rest, answer 503 */
     struct timespec start;
 } request;
@@ -236,10 +242,6 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
                                      const char *method, const char *url)
 {
     sa_endpoint ep = endpoint_of(rq->route);
-    if (rq->too_large) {
-        count_review(ep, NULL, elapsed_seconds(&rq->start));
-        return refuse_too_large(s, c, method, url);
-    }
     if (rq->busy) {
         count_review(ep, NULL, elapsed_seconds(&rq->start));
         return refuse(s, c, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
@@ -248,8 +250,20 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
     }
     sa_snapshot *snap = sa_state_acquire(s->state);
     sa_admit_result res;
-    sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
+    if (rq->too_large) {
+        char why[96];
+        snprintf(why, sizeof why, "request body is over the limit of %zu bytes", s->max_body);
+        sa_admit_unread(snap, ep, sa_buf_str(&rq->body), rq->body.len, MHD_HTTP_CONTENT_TOO_LARGE,
+                        why, &res);
+    } else {
+        sa_admit(snap, ep, sa_buf_str(&rq->body), rq->body.len, &res);
+    }
     sa_snapshot_release(snap);
+    if (res.http_status == MHD_HTTP_CONTENT_TOO_LARGE) { /* not a review: a transport refusal */
+        sa_admit_result_free(&res);
+        count_review(ep, NULL, elapsed_seconds(&rq->start));
+        return refuse_too_large(s, c, method, url);
+    }
     double seconds = elapsed_seconds(&rq->start);
     count_review(ep, &res, seconds);
     log_review(ep, &res, seconds);
@@ -317,7 +331,7 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int json = is_json_content_type(ct);
-        if (!json || (cl && strtoull(cl, NULL, 10) > s->max_body)) {
+        if (!json || (cl && strtoull(cl, NULL, 10) / FAR_FACTOR >= s->max_body)) {
             count_review(endpoint_of(paths[i].kind), NULL, 0);
             *rc = json ? refuse_too_large(s, c, method, url)
                        : refuse(s, c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
@@ -334,7 +348,8 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
     rq->review = !get;
     if (rq->review) {
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        rq->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0; /* <= max_body, checked above */
+        rq->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0; /* bounded, checked above */
+        rq->too_large = rq->content_length > s->max_body;
     }
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     if (s->role == SA_SERVER_ADMISSION)
@@ -391,20 +406,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (rq->too_large || rq->busy)
+        if (rq->busy)
             return MHD_YES; /* discarding the rest of a refused body */
-        /* A body without Content-Length (chunked) can still grow past the limit: stop
-         * buffering at once and answer 413 when it ends. */
-        if (rq->body.len + n > s->max_body) {
-            rq->too_large = 1;
+        /* A body without Content-Length (chunked) can still grow past the limit: from then on
+         * only its prefix is kept. */
+        if (!rq->too_large && rq->body.len + n > s->max_body) {
+            sa_buf prefix = SA_BUF_INIT;
+            if (rq->body.len)
+                sa_buf_append(&prefix, rq->body.data, rq->body.len < SKIM_KEEP ? rq->body.len : SKIM_KEEP);
             release_body(s, rq);
-            return MHD_YES;
+            rq->body = prefix;
+            rq->too_large = 1;
         }
-        /* A declared length is reserved whole, once; a chunked body grows (doubling) as it
-         * comes. Either way the buffer's whole capacity counts against --max-buffered. */
-        if (!rq->body.cap && rq->content_length)
-            sa_buf_reserve(&rq->body, rq->content_length);
-        sa_buf_append(&rq->body, upload, n);
+        if (rq->too_large) {
+            size_t keep = SKIM_KEEP < s->max_body ? SKIM_KEEP : s->max_body;
+            size_t room = rq->body.len < keep ? keep - rq->body.len : 0;
+            sa_buf_append(&rq->body, upload, n < room ? n : room);
+        } else {
+            /* A declared length is reserved whole, once; a chunked body grows (doubling) as it
+             * comes. */
+            if (!rq->body.cap && rq->content_length)
+                sa_buf_reserve(&rq->body, rq->content_length);
+            sa_buf_append(&rq->body, upload, n);
+        }
+        /* Either way the buffer's whole capacity counts against --max-buffered. */
         if (rq->body.cap > rq->charged && !charge(s, rq, rq->body.cap - rq->charged)) {
             rq->busy = 1;
             release_body(s, rq);
