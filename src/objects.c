@@ -12,22 +12,27 @@
 
 #include "sa_buf.h"
 #include "sa_json.h"
+#include "sa_map.h"
 
 /* ---- YAML to cJSON --------------------------------------------------------------------- */
 
+/* What a node holds, so what an alias to it adds: nodes, and bytes of scalar text and keys. */
+typedef struct extent {
+    size_t nodes, bytes;
+} extent;
+
 typedef struct anchor {
-    char *name;
     const cJSON *node;          /* in the document being built */
-    size_t nodes;               /* how many nodes an alias to it adds */
+    extent size;
 } anchor;
 
 typedef struct yaml_reader {
     yaml_parser_t parser;
     const char *text;           /* the input, for the position of a reader error */
     size_t len;
-    anchor *anchors;            /* of the current document */
-    size_t nanchors, cap;
-    size_t alias_nodes;         /* added by aliases so far in this file */
+    sa_map *anchors;            /* of the current document: name -> anchor (owned), so a file of
+                                 * 100,000 anchors resolves each alias in constant time */
+    extent aliased;             /* added by aliases so far in this file */
     char *err;
     size_t errlen;
 } yaml_reader;
@@ -63,29 +68,33 @@ static int fail_at(yaml_reader *y, const yaml_event_t *ev, const char *what)
 
 static void forget_anchors(yaml_reader *y)
 {
-    for (size_t i = 0; i < y->nanchors; i++)
-        free(y->anchors[i].name);
-    y->nanchors = 0;
+    sa_map_free(y->anchors, free);
+    y->anchors = NULL;
 }
 
-static int remember_anchor(yaml_reader *y, const yaml_char_t *name, const cJSON *node, size_t nodes)
+static int remember_anchor(yaml_reader *y, const yaml_char_t *name, const cJSON *node, extent size)
 {
-    if (sa_buf_array_grow(&y->anchors, &y->cap, y->nanchors, sizeof *y->anchors, 8) < 0)
+    if (!y->anchors && !(y->anchors = sa_map_new()))
         return -1;
-    char *copy = strdup((const char *)name);
-    if (!copy)
+    /* A redefined anchor shadows the earlier one, as in YAML: later aliases see the new node. */
+    anchor *a = sa_map_get(y->anchors, (const char *)name);
+    if (a) {
+        *a = (anchor){node, size};
+        return 0;
+    }
+    if (!(a = malloc(sizeof *a)))
         return -1;
-    /* A redefined anchor shadows the earlier one, as in YAML: search from the end. */
-    y->anchors[y->nanchors++] = (anchor){copy, node, nodes};
+    *a = (anchor){node, size};
+    if (sa_map_put(y->anchors, (const char *)name, a) < 0) {
+        free(a);
+        return -1;
+    }
     return 0;
 }
 
 static const anchor *find_anchor(const yaml_reader *y, const yaml_char_t *name)
 {
-    for (size_t i = y->nanchors; i-- > 0;)
-        if (strcmp(y->anchors[i].name, (const char *)name) == 0)
-            return &y->anchors[i];
-    return NULL;
+    return sa_map_get(y->anchors, (const char *)name);
 }
 
 static int one_of(const char *s, const char *const *list)
@@ -180,22 +189,75 @@ static int parse_float(const char *s, double *out)
 }
 
 /* A "\0" escape puts a NUL inside a scalar, which would cut every C string made of it short (a
- * name judged shorter than the one the API server stores): refused, as the JSON reader refuses
- * \u0000. */
-static int has_nul(yaml_reader *y, const yaml_event_t *ev)
+ * name judged shorter than the one the API server stores). kubectl keeps it and sends \u0000, so
+ * it becomes SA_BUF_NUL_MARK, in place, as the JSON reader reads \u0000: the admission core then
+ * judges it as the server would (sa_nulmark.h). */
+static void mark_nuls(yaml_event_t *ev)
 {
-    if (strlen((const char *)ev->data.scalar.value) == ev->data.scalar.length)
-        return 0;
-    fail_at(y, ev, "a NUL character in a string");
-    return 1;
+    yaml_char_t *v = ev->data.scalar.value;
+    for (size_t i = 0; i < ev->data.scalar.length; i++)
+        if (!v[i])
+            v[i] = (yaml_char_t)SA_BUF_NUL_MARK;
+}
+
+#define YAML_BINARY_TAG_NAME "tag:yaml.org,2002:binary"
+
+static int is_binary(const yaml_event_t *ev)
+{
+    const char *tag = (const char *)ev->data.scalar.tag;
+    return tag && strcmp(tag, YAML_BINARY_TAG_NAME) == 0;
+}
+
+/* A !!binary scalar as kubectl reads it. go-yaml does not resolve the tag (resolve.go:
+ * resolvableTag) but decodes the text with Go's base64.StdEncoding, which skips '\r' and '\n'
+ * and wants padding, into a Go string of those bytes, or fails with "!!binary value contains
+ * invalid base64 data" (decode.go: (*decoder).scalar); sigs.k8s.io/yaml then prints the tree with
+ * encoding/json, which writes each byte that is not UTF-8 as U+FFFD and NUL as \u0000 (yaml.go:
+ * yamlToJSONTarget). So a Secret's data field gets the decoded text, never the base64 one. NUL
+ * becomes SA_BUF_NUL_MARK, as the JSON reader reads \u0000. */
+static cJSON *binary_scalar(yaml_reader *y, const yaml_event_t *ev)
+{
+    const char *text = (const char *)ev->data.scalar.value;
+    sa_buf b64 = SA_BUF_INIT, raw = SA_BUF_INIT, out = SA_BUF_INIT;
+    for (size_t i = 0; i < ev->data.scalar.length; i++)
+        if (text[i] != '\r' && text[i] != '\n')
+            sa_buf_putc(&b64, text[i]);
+    /* '=' only as the padding of the last group, as Go wants it; the rest the alphabet. */
+    size_t n = b64.len, body = n, pad = 0;
+    while (body > 0 && pad < 2 && b64.data[body - 1] == '=')
+        body--, pad++;
+    int ok = !b64.oom && strspn(sa_buf_str(&b64), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                  "0123456789+/") == body && n % 4 == 0 &&
+             sa_buf_base64_decode(sa_buf_str(&b64), &raw) == 0;
+    cJSON *node = NULL;
+    if (!ok) {
+        fail_at(y, ev, "!!binary value contains invalid base64 data");
+    } else {
+        for (size_t i = 0; i < raw.len;) {
+            size_t good = sa_json_utf8_valid_prefix(raw.data + i, raw.len - i);
+            for (size_t j = i; j < i + good; j++)
+                sa_buf_putc(&out, raw.data[j] ? raw.data[j] : SA_BUF_NUL_MARK);
+            i += good;
+            if (i < raw.len) {
+                sa_buf_puts(&out, "\xef\xbf\xbd"); /* U+FFFD for one byte that is not UTF-8 */
+                i++;
+            }
+        }
+        if (out.oom || !(node = cJSON_CreateString(sa_buf_str(&out))))
+            snprintf(y->err, y->errlen, "out of memory");
+    }
+    sa_buf_free(&b64);
+    sa_buf_free(&raw);
+    sa_buf_free(&out);
+    return node;
 }
 
 static cJSON *scalar(yaml_reader *y, const yaml_event_t *ev)
 {
     const char *text = (const char *)ev->data.scalar.value;
     const char *tag = (const char *)ev->data.scalar.tag;
-    if (has_nul(y, ev))
-        return NULL;
+    if (is_binary(ev)) /* quoted or not: go-yaml decodes any scalar tagged !!binary */
+        return binary_scalar(y, ev);
     /* Quoted and block scalars, and anything tagged !!str, are strings. */
     if (!ev->data.scalar.plain_implicit || (tag && strcmp(tag, YAML_STR_TAG) == 0))
         return cJSON_CreateString(text);
@@ -233,13 +295,13 @@ static const char *key_text(const yaml_event_t *ev)
     return text;
 }
 
-/* Builds the node that starts with ev (taking ownership of ev) and everything inside it. *nodes
+/* Builds the node that starts with ev (taking ownership of ev) and everything inside it. *size
  * counts what it added. NULL with y->err set on failure. */
-static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
+static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, extent *size)
 {
     cJSON *node = NULL;
     const yaml_char_t *anchor_name = NULL;
-    size_t mine = 1;
+    extent mine = {1, 0};
     if (depth > SA_OBJECTS_MAX_DEPTH) {
         fail_at(y, ev, "nests deeper than 200 levels");
         goto out;
@@ -247,6 +309,8 @@ static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         anchor_name = ev->data.scalar.anchor;
+        mine.bytes = ev->data.scalar.length;
+        mark_nuls(ev);
         if (!(node = scalar(y, ev)) && !*y->err)
             snprintf(y->err, y->errlen, "out of memory");
         break;
@@ -254,12 +318,14 @@ static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
         const anchor *a = find_anchor(y, ev->data.alias.anchor);
         if (!a) {
             fail_at(y, ev, "alias to an unknown anchor");
-        } else if ((y->alias_nodes += a->nodes) > SA_OBJECTS_MAX_ALIAS_NODES) {
+        } else if ((y->aliased.nodes += a->size.nodes) > SA_OBJECTS_MAX_ALIAS_NODES) {
             fail_at(y, ev, "aliases expand to more than 1000000 nodes");
+        } else if ((y->aliased.bytes += a->size.bytes) > SA_OBJECTS_MAX_ALIAS_BYTES) {
+            fail_at(y, ev, "aliases expand to more than 16 MiB of text"); /* before any copy */
         } else if (!(node = cJSON_Duplicate(a->node, 1))) {
             snprintf(y->err, y->errlen, "out of memory");
         }
-        mine = a ? a->nodes : 0;
+        mine = a ? a->size : (extent){0, 0};
         break;
     }
     case YAML_SEQUENCE_START_EVENT:
@@ -286,16 +352,19 @@ static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
                     yaml_event_delete(&k);
                     goto bad;
                 }
-                if (has_nul(y, &k)) {
-                    yaml_event_delete(&k);
-                    goto bad;
-                }
+                mark_nuls(&k);
                 if (k.data.scalar.plain_implicit && strcmp((const char *)k.data.scalar.value, "<<") == 0) {
                     fail_at(y, &k, "merge keys (<<) are not supported; write the keys out");
                     yaml_event_delete(&k);
                     goto bad;
                 }
+                if (is_binary(&k)) {
+                    fail_at(y, &k, "a !!binary mapping key is not supported");
+                    yaml_event_delete(&k);
+                    goto bad;
+                }
                 key = strdup(key_text(&k));
+                mine.bytes += k.data.scalar.length;
                 yaml_event_delete(&k);
                 if (!key || next_event(y, &k) < 0) {
                     if (!key)
@@ -304,9 +373,10 @@ static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
                     goto bad;
                 }
             }
-            size_t sub = 0;
+            extent sub = {0, 0};
             cJSON *child = build(y, &k, depth + 1, &sub);
-            mine += sub;
+            mine.nodes += sub.nodes;
+            mine.bytes += sub.bytes;
             if (!child) {
                 free(key);
                 goto bad;
@@ -333,7 +403,7 @@ static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, size_t *nodes)
         node = NULL;
     }
 out:
-    *nodes = mine;
+    *size = mine;
     yaml_event_delete(ev);
     return node;
 }
@@ -457,12 +527,12 @@ static int read_yaml(sa_objects *s, const char *name, const char *text, size_t l
             continue; /* STREAM_START */
         n++;
         forget_anchors(&y);
-        size_t nodes;
+        extent size;
         if (next_event(&y, &ev) < 0) {
             rc = -1;
             break;
         }
-        cJSON *doc = build(&y, &ev, 1, &nodes);
+        cJSON *doc = build(&y, &ev, 1, &size);
         if (!doc || next_event(&y, &ev) < 0) { /* DOCUMENT_END */
             cJSON_Delete(doc);
             rc = -1;
@@ -484,7 +554,6 @@ static int read_yaml(sa_objects *s, const char *name, const char *text, size_t l
     }
 out:
     forget_anchors(&y);
-    free(y.anchors);
     yaml_parser_delete(&y.parser);
     return *err ? -1 : 0;
 }
