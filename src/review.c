@@ -153,16 +153,20 @@ int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_
 
 /* ---- the skimmer: a tolerant walk over the envelope's first members ---------------------- */
 
+/* The members looked for, by object: 0 the top, 1 request, 2 request.kind. */
+static const struct {
+    int object;
+    const char *key;
+} wanted[] = {{0, "kind"}, {0, "apiVersion"}, {1, "uid"}, {2, "group"}, {2, "kind"}};
+#define WANTED (sizeof wanted / sizeof wanted[0])
+
 typedef struct skim {
     const char *p, *end;
-    /* the members looked for, by object: 0 the top, 1 request, 2 request.kind */
     struct {
-        int object;
-        const char *key;
         const char *value;
         size_t len;
         int seen, escaped;
-    } want[5];
+    } want[WANTED];             /* what was found of each wanted member */
     int kind_closed;            /* request.kind was read to its end */
 } skim;
 
@@ -273,12 +277,12 @@ static int skim_object(skim *k, int object)
             k->kind_closed |= into == 2;
             continue;
         }
-        size_t i, nwant = sizeof k->want / sizeof k->want[0];
-        for (i = 0; i < nwant; i++)
-            if (k->want[i].object == object && strlen(k->want[i].key) == klen &&
-                memcmp(k->want[i].key, key, klen) == 0)
+        size_t i;
+        for (i = 0; i < WANTED; i++)
+            if (wanted[i].object == object && strlen(wanted[i].key) == klen &&
+                memcmp(wanted[i].key, key, klen) == 0)
                 break;
-        if (i < nwant && *k->p == '"') {
+        if (i < WANTED && *k->p == '"') {
             if (!skim_string(k, &k->want[i].value, &k->want[i].len, &k->want[i].escaped))
                 return 0;
             k->want[i].seen++;
@@ -314,8 +318,7 @@ static int skim_take(const skim *k, size_t i, const char *where, char *out, size
 int sa_review_skim(sa_review_envelope *s, const char *body, size_t len, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    skim k = {.p = body, .end = body + len,
-              .want = {{0, "kind"}, {0, "apiVersion"}, {1, "uid"}, {2, "group"}, {2, "kind"}}};
+    skim k = {.p = body, .end = body + len};
     skim_space(&k);
     skim_object(&k, 0); /* whatever it reads before the text ends or goes wrong */
     char kind[32], api[32];
