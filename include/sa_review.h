@@ -47,6 +47,8 @@ int sa_review_parse(sa_review *r, const char *body, size_t len, char *err, size_
  * the caller's and must outlive r. */
 int sa_review_read(sa_review *r, const cJSON *doc, char *err, size_t errlen);
 void sa_review_free(sa_review *r);
+/* Whether the request's user is in group (request.userInfo.groups). */
+int sa_review_in_group(const sa_review *r, const char *group);
 
 /* What sa_review_skim reads of a body the strict parser refused or the transport cut short:
  * copies, each cut at SA_REVIEW_SKIM_MAX - 1 bytes (a longer uid is refused). */

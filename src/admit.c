@@ -123,15 +123,6 @@ static int is_kind(const sa_review *r, const char *group, const char *kind)
 
 #define RBAC_GROUP "rbac.authorization.k8s.io"
 
-/* Whether the request's user is in group (request.userInfo.groups). */
-static int in_group(const sa_review *r, const char *group)
-{
-    for (const cJSON *g = r->groups ? r->groups->child : NULL; g; g = g->next)
-        if (cJSON_IsString(g) && strcmp(g->valuestring, group) == 0)
-            return 1;
-    return 0;
-}
-
 /* kube-apiserver's loopback client, which reconciles the bootstrap roles, authenticates as user
  * system:apiserver in the groups system:authenticated and system:masters (kubernetes
  * staging/src/k8s.io/apiserver/pkg/server/config.go, AuthorizeClientBearerToken). A user name
@@ -161,7 +152,7 @@ static int cluster_own_rbac(const sa_policy *p, const sa_review *r)
         !is_kind(r, RBAC_GROUP, "Role") && !is_kind(r, RBAC_GROUP, "RoleBinding"))
         return 0;
     if (sa_nameset_match(p->exempt.bootstrap_users, r->username))
-        return in_group(r, LOOPBACK_GROUP) && has_exempt_labels(p->exempt.object_labels, r->object);
+        return sa_review_in_group(r, LOOPBACK_GROUP) && has_exempt_labels(p->exempt.object_labels, r->object);
     return cluster_role && strcmp(r->operation, "UPDATE") == 0 &&
            sa_nameset_match(p->exempt.aggregation_users, r->username) &&
            has_exempt_labels(p->exempt.object_labels, r->old_object) &&

@@ -355,6 +355,14 @@ int sa_review_skim(sa_review_envelope *s, const char *body, size_t len, char *er
     return 0;
 }
 
+int sa_review_in_group(const sa_review *r, const char *group)
+{
+    for (const cJSON *g = r->groups ? r->groups->child : NULL; g; g = g->next)
+        if (cJSON_IsString(g) && strcmp(g->valuestring, group) == 0)
+            return 1;
+    return 0;
+}
+
 void sa_review_free(sa_review *r)
 {
     sa_json_delete(r->doc);

@@ -220,6 +220,43 @@ static void test_audience_intersection(void)
     sa_snapshot_release(s);
 }
 
+/* The kubelet's image-pull token (KEP-4412, pkg/credentialprovider/plugin/plugin.go): a table
+ * audience in a session SA's token is allowed when one of the row's subjects asks (a User by
+ * name, a Group by membership, a ServiceAccount by its user name system:serviceaccount:<ns>:<n>)
+ * for a token bound to a Pod; anyone else, or another bound kind, is refused. */
+static void test_image_pull_token(void)
+{
+    sa_snapshot *s = snapshot(base_policy);
+#define TOKEN(aud, kind) "{\"spec\":{\"audiences\":[\"" aud "\"],\"boundObjectRef\":" \
+                         "{\"apiVersion\":\"v1\",\"kind\":\"" kind "\",\"name\":\"p\"}}}"
+    const char *auth = "authentication.k8s.io";
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa", "system:node:n1",
+                             "[\"system:nodes\"]", TOKEN("aud-two", "Pod"), NULL), ALLOWED);
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa", "carol", "[]",
+                             TOKEN("aud-one", "Pod"), NULL), ALLOWED);
+    /* carol is aud-one's subject, not aud-two's; a user named like the group is not in it. */
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa", "carol", "[]",
+                             TOKEN("aud-two", "Pod"), NULL), DENIED);
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa", "system:nodes",
+                             "[]", TOKEN("aud-two", "Pod"), NULL), DENIED);
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa", "system:node:n1",
+                             "[\"system:nodes\"]", TOKEN("aud-two", "Secret"), NULL), DENIED);
+    sa_snapshot_release(s);
+    s = snapshot("apiVersion: session-admission/v1alpha1\nkind: Policy\naudiences:\n"
+                 "  - {audience: reg, roles: [r], subjects: [{kind: ServiceAccount, name: puller, "
+                 "namespace: infra}]}\n");
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa",
+                             "system:serviceaccount:infra:puller", "[]", TOKEN("reg", "Pod"), NULL), ALLOWED);
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa",
+                             "system:serviceaccount:infra:puller2", "[]", TOKEN("reg", "Pod"), NULL), DENIED);
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa",
+                             "system:serviceaccount:infra-x:puller", "[]", TOKEN("reg", "Pod"), NULL), DENIED);
+    SA_CHECK_INT(admit_named(s, auth, "TokenRequest", "CREATE", "p", "session-x-sa", "puller", "[]",
+                             TOKEN("reg", "Pod"), NULL), DENIED);
+#undef TOKEN
+    sa_snapshot_release(s);
+}
+
 /* Objects of every wrong shape: skipped, never a crash (ASan and UBSan builds run this). */
 static void test_malformed_objects(void)
 {
@@ -347,6 +384,7 @@ int main(void)
     SA_RUN(test_describe);
     SA_RUN(test_exemptions);
     SA_RUN(test_audience_intersection);
+    SA_RUN(test_image_pull_token);
     SA_RUN(test_malformed_objects);
     SA_RUN(test_nul);
     SA_RUN(test_unreadable);
