@@ -232,33 +232,39 @@ const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule)
 
 /* The core group's resources, and OpenShift's legacy ones: openshift-apiserver still serves its
  * pre-3.6 /oapi resources in the legacy group "" besides their *.openshift.io groups, so OpenShift's
- * own roles list apiGroups ["", "project.openshift.io"] with "*" verbs (openshift/origin bootstrap
- * policy; openshift/openshift-apiserver legacy API install). A "*" verb on "projects" is then an
- * API grant, not a token audience. Sorted (strcmp order) for bsearch; a unit test checks it. */
+ * own roles list apiGroups ["", "project.openshift.io"] with "*" verbs. Re-read in openshift/origin
+ * test/extended/authorization/rbac/groups_default_rules.go (rules "copied from bootstrap policy":
+ * legacyAuthzGroup, legacyBuildGroup, legacyImageGroup, legacyProjectGroup, legacyTemplateGroup,
+ * legacyUserGroup, legacyOauthGroup all ""; builds/docker, builds/source, imagetags, clusterroles
+ * and the like in them). A "*" verb on "projects" is then an API grant, not a token audience.
+ * Sorted (strcmp order) for bsearch; a unit test checks it. */
 static const char *const core_resources[] = {
     "appliedclusterresourcequotas", "bindings", "buildconfigs", "buildconfigs/instantiate",
     "buildconfigs/instantiatebinary", "buildconfigs/webhooks", "buildlogs", "builds",
-    "builds/clone", "builds/details", "builds/log", "clusternetworks", "clusterresourcequotas",
-    "componentstatuses", "configmaps", "deploymentconfigrollbacks", "deploymentconfigs",
-    "deploymentconfigs/instantiate", "deploymentconfigs/log", "deploymentconfigs/rollback",
-    "deploymentconfigs/scale", "deploymentconfigs/status", "egressnetworkpolicies", "endpoints",
-    "events", "groups", "hostsubnets", "identities", "images", "imagesignatures",
-    "imagestreamimages", "imagestreamimports", "imagestreammappings", "imagestreams",
-    "imagestreams/layers", "imagestreams/secrets", "imagestreams/status", "imagestreamtags",
-    "limitranges", "localresourceaccessreviews", "localsubjectaccessreviews", "namespaces",
-    "namespaces/finalize", "namespaces/status", "netnamespaces", "nodes", "nodes/checkpoint",
-    "nodes/configz", "nodes/healthz", "nodes/log", "nodes/metrics", "nodes/pods", "nodes/proxy",
-    "nodes/spec", "nodes/stats", "nodes/status", "oauthaccesstokens", "oauthauthorizetokens",
+    "builds/clone", "builds/custom", "builds/details", "builds/docker", "builds/jenkinspipeline",
+    "builds/log", "builds/optimizeddocker", "builds/source", "clusternetworks",
+    "clusterresourcequotas", "clusterrolebindings", "clusterroles", "componentstatuses",
+    "configmaps", "deploymentconfigrollbacks", "deploymentconfigs", "deploymentconfigs/instantiate",
+    "deploymentconfigs/log", "deploymentconfigs/rollback", "deploymentconfigs/scale",
+    "deploymentconfigs/status", "egressnetworkpolicies", "endpoints", "events", "groups",
+    "hostsubnets", "identities", "images", "imagesignatures", "imagestreamimages",
+    "imagestreamimports", "imagestreammappings", "imagestreams", "imagestreams/layers",
+    "imagestreams/secrets", "imagestreams/status", "imagestreamtags", "imagetags", "limitranges",
+    "localresourceaccessreviews", "localsubjectaccessreviews", "namespaces", "namespaces/finalize",
+    "namespaces/status", "netnamespaces", "nodes", "nodes/checkpoint", "nodes/configz",
+    "nodes/healthz", "nodes/log", "nodes/metrics", "nodes/pods", "nodes/proxy", "nodes/spec",
+    "nodes/stats", "nodes/status", "oauthaccesstokens", "oauthauthorizetokens",
     "oauthclientauthorizations", "oauthclients", "persistentvolumeclaims",
     "persistentvolumeclaims/status", "persistentvolumes", "persistentvolumes/status", "pods",
     "pods/attach", "pods/binding", "pods/checkpoint", "pods/ephemeralcontainers", "pods/eviction",
     "pods/exec", "pods/log", "pods/portforward", "pods/proxy", "pods/resize", "pods/status",
     "podtemplates", "processedtemplates", "projectrequests", "projects", "replicationcontrollers",
     "replicationcontrollers/scale", "replicationcontrollers/status", "resourceaccessreviews",
-    "resourcequotas", "resourcequotas/status", "rolebindingrestrictions", "routes", "routes/status",
-    "secrets", "selfsubjectrulesreviews", "serviceaccounts", "serviceaccounts/token", "services",
-    "services/proxy", "services/status", "subjectaccessreviews", "subjectrulesreviews",
-    "templateconfigs", "templateinstances", "templates", "useridentitymappings", "users",
+    "resourcequotas", "resourcequotas/status", "rolebindingrestrictions", "rolebindings", "roles",
+    "routes", "routes/status", "secrets", "selfsubjectrulesreviews", "serviceaccounts",
+    "serviceaccounts/token", "services", "services/proxy", "services/status",
+    "subjectaccessreviews", "subjectrulesreviews", "templateconfigs", "templateinstances",
+    "templates", "useridentitymappings", "users",
 };
 
 static int cmp_name(const void *key, const void *elem)

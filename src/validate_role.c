@@ -528,9 +528,11 @@ int sa_validate_role_guarded(const sa_policy *p, const sa_review *r)
 
 /* Setting or changing an aggregationRule on a guarded role grants it whatever the aggregation
  * controller will copy in, from roles anyone who may label a ClusterRole can write. Kubernetes
- * itself lets only a writer who may escalate set one (pkg/registry/rbac/clusterrole/policybased/
- * storage.go: Create and Update refuse an aggregationRule unless EscalationAllowed). Keyed by
- * the rule as written, so that an UPDATE changing it is not excused by the old one. */
+ * itself asks for full authority ("*" on "*.*") of a writer who sets one, unless it may escalate
+ * (pkg/registry/rbac/clusterrole/policybased/storage.go, re-read: Create refuses a role with
+ * hasAggregationRule "must have cluster-admin privileges to use the aggregationRule" unless
+ * EscalationAllowed or RoleEscalationAuthorized; Update the same when the new or old role has
+ * one). Keyed by the rule as written, so that an UPDATE changing it is not excused by the old one. */
 static void judge_aggregation_rule(const role_ctx *c, const sa_review *r)
 {
     const cJSON *rule = sa_json_get(r->object, "aggregationRule");

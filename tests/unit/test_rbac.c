@@ -255,6 +255,12 @@ static void test_core_resources(void)
     SA_CHECK(sa_rbac_core_resource("projects"));
     SA_CHECK(sa_rbac_core_resource("buildconfigs/instantiate"));
     SA_CHECK(sa_rbac_core_resource("*/instantiate"));
+    /* ... as openshift/origin's groups_default_rules.go lists them in its legacy groups "" */
+    SA_CHECK(sa_rbac_core_resource("builds/source"));
+    SA_CHECK(sa_rbac_core_resource("builds/jenkinspipeline"));
+    SA_CHECK(sa_rbac_core_resource("imagetags"));
+    SA_CHECK(sa_rbac_core_resource("clusterroles"));
+    SA_CHECK(sa_rbac_core_resource("*/docker"));
     SA_CHECK(!sa_rbac_core_resource("deployments"));
     SA_CHECK(!sa_rbac_core_resource("api://AzureADTokenExchange"));
     SA_CHECK(!sa_rbac_core_resource("Pods"));
