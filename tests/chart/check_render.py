@@ -247,7 +247,15 @@ def check_rbac_conditions(w, v):
                   (f"{u}'s labelled ClusterRoleBinding outside system:masters", request(u, "CREATE", "ClusterRoleBinding", lab), True),
                   (f"{u}'s unlabelled ClusterRole", request(u, "CREATE", "ClusterRole", plain), True),
                   (f"{u}'s ClusterRole with other label values", request(u, "CREATE", "ClusterRole", wrong), True)]
+    # The roles sessions, nodes or everyone hold are judged whoever writes them (the server's
+    # sa_validate_role_guarded): the aggregation controller's writes into them are sent.
+    b = v["policy"].get("bindings", {})
+    guarded = [r["name"] for r in b.get("allowedRoles", []) if r.get("kind") == "ClusterRole"]
+    guarded += list(b.get("everyoneRoles", [])) + [n for a in v["policy"].get("audiences", []) for n in a.get("roles", [])]
     for u in agg:
+        for g in guarded:
+            glab, gplain = ({"metadata": dict(o["metadata"], name=g)} for o in (lab, plain))
+            cases.append((f"{u} aggregating guarded ClusterRole {g}", request(u, "UPDATE", "ClusterRole", gplain, glab), True))
         cases += [(f"{u} aggregating a labelled ClusterRole", request(u, "UPDATE", "ClusterRole", plain, lab), not labels),
                   (f"{u} aggregating a ClusterRole that carried no label", request(u, "UPDATE", "ClusterRole", lab, plain), True),
                   (f"{u} creating a labelled ClusterRole", request(u, "CREATE", "ClusterRole", lab), True),

@@ -184,7 +184,25 @@ matchConditions:
     expression: >-
       !(request.userInfo.username in {{ toJson $exempt.aggregationUsers }} &&
       request.operation == "UPDATE" && request.kind.kind == "ClusterRole" &&
+      !(object.metadata.name in {{ include "session-admission.guardedClusterRoles" . }}) &&
       {{ include "session-admission.labelsCEL" (dict "obj" "oldObject" "labels" $exempt.objectLabels) }})
+{{- end }}
+
+{{/* JSON list: the ClusterRoles the server guards (sessions, nodes or everyone hold them: the
+ClusterRole rows of bindings.allowedRoles, bindings.everyoneRoles, the roles of audiences), whose
+writes by the aggregation controller the server judges grant by grant, so they must be sent. */}}
+{{- define "session-admission.guardedClusterRoles" -}}
+{{- $policy := default (dict) .Values.policy }}
+{{- $bindings := default (dict) $policy.bindings }}
+{{- $names := list }}
+{{- range $row := default (list) $bindings.allowedRoles }}
+{{- if eq (toString $row.kind) "ClusterRole" }}{{ $names = append $names (toString $row.name) }}{{ end }}
+{{- end }}
+{{- range $name := default (list) $bindings.everyoneRoles }}{{ $names = append $names (toString $name) }}{{ end }}
+{{- range $row := default (list) $policy.audiences }}
+{{- range $role := default (list) $row.roles }}{{ $names = append $names (toString $role) }}{{ end }}
+{{- end }}
+{{- toJson (uniq $names) }}
 {{- end }}
 
 {{/* failurePolicy of the webhook for pods without the session label: the value, else Fail
