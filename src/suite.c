@@ -116,77 +116,147 @@ static int has_substring(const cJSON *list, const char *want)
     return 0;
 }
 
+/* What an expectation is checked against: the judged result and the object as written. */
+typedef struct expect_ctx {
+    const sa_scan_result *res;
+    const cJSON *object;
+    const char *verdict; /* res->verdict's name */
+    char *why;           /* the first mismatch, one line */
+    size_t cap;
+} expect_ctx;
+
+/* One named expectation: returns 1 when e (the expected value under key k) holds for c. */
+typedef int (*expect_fn)(const expect_ctx *c, const char *k, const cJSON *e);
+
+static int expect_verdict(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    (void)k;
+    if (!sa_json_str(e) || sa_scan_verdict_from_name(e->valuestring) < 0)
+        return snprintf(c->why, c->cap, "expect.verdict: one of allowed, patched, warned, denied, not-judged"), 0;
+    if (strcmp(e->valuestring, c->verdict) != 0)
+        return snprintf(c->why, c->cap, "verdict %s, expected %s: %s", c->verdict, e->valuestring,
+                        sa_buf_str(&c->res->message)), 0;
+    return 1;
+}
+
+/* "allowed" and "patched": a boolean each. */
+static int expect_flag(const expect_ctx *c, const char *k, int have, const cJSON *e)
+{
+    int want = cJSON_IsTrue(e);
+    if (!cJSON_IsBool(e))
+        return snprintf(c->why, c->cap, "expect.%s: true or false", k), 0;
+    if (want != have)
+        return snprintf(c->why, c->cap, "%s%s, expected %s%s: %s", have ? "" : "not ", k, want ? "" : "not ", k,
+                        c->res->message.len ? sa_buf_str(&c->res->message) : c->verdict), 0;
+    return 1;
+}
+
+static int expect_allowed(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    return expect_flag(c, k, c->res->verdict != SA_SCAN_DENIED, e);
+}
+
+static int expect_patched(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    return expect_flag(c, k, c->res->patched != NULL, e);
+}
+
+static int expect_rules(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    (void)k;
+    if (!cJSON_IsArray(e))
+        return snprintf(c->why, c->cap, "expect.rules: a list of rule ids"), 0;
+    unsigned want = 0;
+    for (const cJSON *r = e->child; r; r = r->next) {
+        int id = sa_json_str(r) ? sa_verdict_rule_from_id(r->valuestring) : -1;
+        if (id < 0)
+            return snprintf(c->why, c->cap, "expect.rules: unknown rule id \"%s\"",
+                            sa_json_str(r) ? r->valuestring : ""), 0;
+        want |= 1u << id;
+    }
+    if (want == c->res->rules_hit)
+        return 1;
+    sa_buf got = SA_BUF_INIT, w = SA_BUF_INIT;
+    sa_scan_rule_ids(c->res->rules_hit, &got);
+    sa_scan_rule_ids(want, &w);
+    snprintf(c->why, c->cap, "rules [%s], expected [%s]", sa_buf_str(&got), sa_buf_str(&w));
+    sa_buf_free(&got);
+    sa_buf_free(&w);
+    return 0;
+}
+
+/* "message" and "warning": a substring of the message, or of one of the warnings. */
+static int expect_text(const expect_ctx *c, const char *k, int found, const cJSON *e)
+{
+    if (!sa_json_str(e))
+        return snprintf(c->why, c->cap, "expect.%s: a string", k), 0;
+    if (!found)
+        return snprintf(c->why, c->cap, "no %s contains \"%s\" (%s: %s)", k, e->valuestring, c->verdict,
+                        sa_buf_str(&c->res->message)), 0;
+    return 1;
+}
+
+static int expect_message(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    return expect_text(c, k, sa_json_str(e) && strstr(sa_buf_str(&c->res->message), e->valuestring), e);
+}
+
+static int expect_warning(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    return expect_text(c, k, sa_json_str(e) && has_substring(c->res->warnings, e->valuestring), e);
+}
+
+/* "fields": {path: value}, read from the patched object when there is one; null = absent. */
+static int expect_fields(const expect_ctx *c, const char *k, const cJSON *e)
+{
+    (void)k;
+    if (!cJSON_IsObject(e))
+        return snprintf(c->why, c->cap, "expect.fields: an object of paths and values"), 0;
+    const cJSON *obj = c->res->patched ? c->res->patched : c->object;
+    for (const cJSON *f = e->child; f; f = f->next) {
+        int bad;
+        const cJSON *have = field_at(obj, f->string, &bad);
+        if (bad)
+            return snprintf(c->why, c->cap, "expect.fields: malformed path %s", f->string), 0;
+        if (have ? cJSON_Compare(have, f, 1) : cJSON_IsNull(f))
+            continue;
+        char *text = have ? cJSON_PrintUnformatted(have) : NULL;
+        char *want = cJSON_IsNull(f) ? NULL : cJSON_PrintUnformatted(f);
+        snprintf(c->why, c->cap, "%s is %.200s, expected %.200s", f->string, text ? text : "absent",
+                 want ? want : "absent");
+        cJSON_free(text);
+        cJSON_free(want);
+        return 0;
+    }
+    return 1;
+}
+
+static const struct {
+    const char *key;
+    expect_fn check;
+} expectations[] = {
+    {"verdict", expect_verdict}, {"allowed", expect_allowed}, {"rules", expect_rules},
+    {"message", expect_message}, {"warning", expect_warning}, {"patched", expect_patched},
+    {"fields", expect_fields},
+};
+#define NEXPECTATIONS (sizeof expectations / sizeof expectations[0])
+
 /* Checks the result against expect; the first mismatch goes to why. */
 static int check_expect(const cJSON *expect, const sa_scan_result *res, const cJSON *object,
                         char *why, size_t cap)
 {
-    sa_buf got = SA_BUF_INIT;
-    sa_scan_rule_ids(res->rules_hit, &got);
-    const char *verdict = sa_scan_verdict_name(res->verdict);
-    int denied = res->verdict == SA_SCAN_DENIED;
-    int ok = 1;
-    for (const cJSON *e = expect->child; e && ok; e = e->next) {
-        const char *k = e->string;
-        if (strcmp(k, "verdict") == 0) {
-            if (!sa_json_str(e) || sa_scan_verdict_from_name(e->valuestring) < 0)
-                ok = 0, snprintf(why, cap, "expect.verdict: one of allowed, patched, warned, denied, not-judged");
-            else if (strcmp(e->valuestring, verdict) != 0)
-                ok = 0, snprintf(why, cap, "verdict %s, expected %s: %s", verdict, e->valuestring, sa_buf_str(&res->message));
-        } else if (strcmp(k, "allowed") == 0 || strcmp(k, "patched") == 0) {
-            int want = cJSON_IsTrue(e);
-            int have = k[0] == 'a' ? !denied : res->patched != NULL;
-            if (!cJSON_IsBool(e))
-                ok = 0, snprintf(why, cap, "expect.%s: true or false", k);
-            else if (want != have)
-                ok = 0, snprintf(why, cap, "%s%s, expected %s%s: %s", have ? "" : "not ", k, want ? "" : "not ", k,
-                                 res->message.len ? sa_buf_str(&res->message) : verdict);
-        } else if (strcmp(k, "rules") == 0) {
-            unsigned want = 0;
-            for (const cJSON *r = cJSON_IsArray(e) ? e->child : NULL; r && ok; r = r->next) {
-                int id = sa_json_str(r) ? sa_verdict_rule_from_id(r->valuestring) : -1;
-                if (id < 0)
-                    ok = 0, snprintf(why, cap, "expect.rules: unknown rule id \"%s\"", sa_json_str(r) ? r->valuestring : "");
-                else
-                    want |= 1u << id;
-            }
-            if (ok && !cJSON_IsArray(e))
-                ok = 0, snprintf(why, cap, "expect.rules: a list of rule ids");
-            else if (ok && want != res->rules_hit) {
-                sa_buf w = SA_BUF_INIT;
-                sa_scan_rule_ids(want, &w);
-                ok = 0, snprintf(why, cap, "rules [%s], expected [%s]", sa_buf_str(&got), sa_buf_str(&w));
-                sa_buf_free(&w);
-            }
-        } else if (strcmp(k, "message") == 0 || strcmp(k, "warning") == 0) {
-            int found = !sa_json_str(e) ? -1 : k[0] == 'm' ? strstr(sa_buf_str(&res->message), e->valuestring) != NULL
-                                                            : has_substring(res->warnings, e->valuestring);
-            if (found < 0)
-                ok = 0, snprintf(why, cap, "expect.%s: a string", k);
-            else if (!found)
-                ok = 0, snprintf(why, cap, "no %s contains \"%s\" (%s: %s)", k, e->valuestring, verdict,
-                                 sa_buf_str(&res->message));
-        } else if (strcmp(k, "fields") == 0 && cJSON_IsObject(e)) {
-            const cJSON *obj = res->patched ? res->patched : object;
-            for (const cJSON *f = e->child; f && ok; f = f->next) {
-                int bad;
-                const cJSON *have = field_at(obj, f->string, &bad);
-                if (bad) {
-                    ok = 0, snprintf(why, cap, "expect.fields: malformed path %s", f->string);
-                } else if (!(have ? cJSON_Compare(have, f, 1) : cJSON_IsNull(f))) {
-                    char *text = have ? cJSON_PrintUnformatted(have) : NULL;
-                    char *want = cJSON_IsNull(f) ? NULL : cJSON_PrintUnformatted(f);
-                    ok = 0, snprintf(why, cap, "%s is %.200s, expected %.200s", f->string,
-                                     text ? text : "absent", want ? want : "absent");
-                    cJSON_free(text);
-                    cJSON_free(want);
-                }
-            }
-        } else {
-            ok = 0, snprintf(why, cap, "unknown expectation \"%s\" (verdict, allowed, rules, message, warning, patched, fields)", k);
-        }
+    expect_ctx c = {res, object, sa_scan_verdict_name(res->verdict), why, cap};
+    for (const cJSON *e = expect->child; e; e = e->next) {
+        size_t i = 0;
+        while (i < NEXPECTATIONS && strcmp(expectations[i].key, e->string) != 0)
+            i++;
+        if (i == NEXPECTATIONS)
+            return snprintf(why, cap, "unknown expectation \"%s\" (verdict, allowed, rules, message, "
+                            "warning, patched, fields)", e->string), 0;
+        if (!expectations[i].check(&c, e->string, e))
+            return 0;
     }
-    sa_buf_free(&got);
-    return ok;
+    return 1;
 }
 
 static const char *const case_keys[] = {"name", "object", "review", "oldObject", "operation",

@@ -25,7 +25,7 @@ expect_eq "... passes" "$(tail -n 1 "$TMP/out")" "1 passed, 0 failed"
 check "a suite naming no key: the example key, said on stderr" grep -q 'using the built-in example key, SHA-256 b3c98bf0' "$TMP/err"
 
 expect_eq "every failing case: exit 1" "$(rc sa test tests/suite/failing.yaml)" "1"
-expect_eq "... the closing line" "$(tail -n 1 "$TMP/out")" "0 passed, 16 failed"
+expect_eq "... the closing line" "$(tail -n 1 "$TMP/out")" "0 passed, 17 failed"
 F="FAIL tests/suite/failing.yaml"
 while IFS= read -r want; do
   check "reason: $want" grep -qxF "$want" "$TMP/out"
@@ -36,6 +36,7 @@ $F: wrong rules: rules [rbac-session-binding], expected [rbac-cross-namespace]
 $F: unknown rule id: expect.rules: unknown rule id "no-such-rule"
 $F: not patched: not patched, expected patched: rbac-session-binding: RoleBinding project-a/session-edit: roleRef ClusterRole/edit is not in allowedRoles (subject ServiceAccount project-a/session-abc-sa)
 $F: a field with the wrong type: data.octal is 493, expected "0755"
+$F: fields that are not a map: expect.fields: an object of paths and values
 $F: a malformed field path: expect.fields: malformed path data..x
 $F: a missing object file: object: tests/suite/objects/missing.yaml: No such file or directory
 $F: a typo in a key: unknown key "expected"
