@@ -38,10 +38,6 @@ typedef struct sa_reload_config {
 
 typedef struct sa_reloader sa_reloader;
 
-/* Loads the policy and its key (cfg->key_path, else the policy's sessions.publicKey.file) for
- * the start: 0 and a snapshot holding one reference in *out, or -1 with the reason in err (every
- * error of a refused policy, one a line). */
-int sa_reload_load(const sa_reload_config *cfg, sa_snapshot **out, char *err, size_t errlen);
 /* Starts watching. st must already hold the snapshot loaded from these files (a change of only
  * the key shares its parsed policy). NULL with a one-line reason in err. Paths are copied. */
 sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *err,

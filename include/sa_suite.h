@@ -5,7 +5,7 @@
  *   apiVersion: session-admission/v1alpha1
  *   kind: TestSuite
  *   policy: ../policy.yaml            # relative to the suite; default: the built-in policy
- *   publicKey: ../example-public.pem  # default: as `scan` chooses (sa_offline.h)
+ *   publicKey: ../example-public.pem  # default: as `scan` chooses (sa_load.h)
  *   cases:
  *     - name: the session pod runs as its session SA
  *       object: pods/session.yaml     # a file holding one object, or the object inline;

@@ -16,9 +16,9 @@
 #include "sa_json.h"
 #include "sa_devpki.h"
 #include "sa_pubkey.h"
+#include "sa_load.h"
 #include "sa_log.h"
 #include "sa_objects.h"
-#include "sa_offline.h"
 #include "sa_options.h"
 #include "sa_patch.h"
 #include "sa_policy.h"
@@ -34,6 +34,20 @@
 
 /* ---- serve ------------------------------------------------------------------------- */
 
+/* The snapshot the server starts with (sa_load.h): 0, or -1 with the loader's errors in err as
+ * the start-up log's reason (every line, without the last newline). */
+static int start_snapshot(const sa_load_from *from, sa_snapshot **snap, char *err, size_t errlen)
+{
+    sa_buf notes = SA_BUF_INIT, errors = SA_BUF_INIT;
+    *snap = sa_load_snapshot(from, &notes, &errors);
+    const char *all = sa_buf_str(&errors);
+    size_t n = strlen(all);
+    snprintf(err, errlen, "%.*s", (int)(n && all[n - 1] == '\n' ? n - 1 : n), all);
+    sa_buf_free(&notes);
+    sa_buf_free(&errors);
+    return *snap ? 0 : -1;
+}
+
 /* The files behind a production start, loaded in full before anything listens. */
 static int load_files(const sa_serve_config *cfg, sa_snapshot **snap, char *err, size_t errlen)
 {
@@ -45,8 +59,8 @@ static int load_files(const sa_serve_config *cfg, sa_snapshot **snap, char *err,
         snprintf(err, errlen, "--policy is required (or use --dev)");
         return -1;
     }
-    sa_reload_config files = {.policy_path = cfg->policy, .key_path = cfg->public_key};
-    return sa_reload_load(&files, snap, err, errlen);
+    sa_load_from from = {.policy_path = cfg->policy, .key_path = cfg->public_key};
+    return start_snapshot(&from, snap, err, errlen);
 }
 
 static int make_dev(const sa_serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
@@ -66,18 +80,8 @@ static int make_dev(const sa_serve_config *cfg, sa_buf *cert, sa_buf *key, sa_sn
     }
     sa_buf_puts(cert, pki.server_cert_pem);
     sa_buf_puts(key, pki.server_key_pem);
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *policy = sa_policy_builtin(&errors);
-    sa_pubkey *pub = sa_pubkey_parse(pki.cp_public_pem, strlen(pki.cp_public_pem), err, errlen);
-    if (!policy)
-        snprintf(err, errlen, "built-in policy refused:\n%s", sa_buf_str(&errors));
-    sa_buf_free(&errors);
-    if (policy && pub && (*snap = sa_snapshot_new(policy, pub)) != NULL) {
-        rc = 0;
-    } else {
-        sa_policy_free(policy);
-        sa_pubkey_free(pub);
-    }
+    sa_load_from from = {.key_pem = pki.cp_public_pem, .key_pem_len = strlen(pki.cp_public_pem)};
+    rc = start_snapshot(&from, snap, err, errlen);
 out:
     sa_devpki_free(&pki);
     return rc;
@@ -125,12 +129,14 @@ static void print_patch(const char *body, size_t len)
     cJSON_Delete(doc);
 }
 
-/* Loads what an offline command judges with (sa_offline.h); says on stderr when the example key
- * stands in for the policy's. NULL after printing why. */
+/* Loads what an offline command judges with: an explicit --public-key wins; else the policy's
+ * sessions.publicKey.file when it can be opened here; else the built-in example key, said on
+ * stderr (sa_load.h). NULL after printing why. */
 static sa_snapshot *offline_snapshot(const char *cmd, const char *policy, const char *key)
 {
     sa_buf notes = SA_BUF_INIT, errors = SA_BUF_INIT;
-    sa_snapshot *snap = sa_offline_load(policy, key, &notes, &errors);
+    sa_load_from from = {.policy_path = policy, .key_path = key, .example_key = 1};
+    sa_snapshot *snap = sa_load_snapshot(&from, &notes, &errors);
     if (notes.len)
         fprintf(stderr, "session-admission %s: %s", cmd, sa_buf_str(&notes));
     if (!snap)
@@ -398,7 +404,7 @@ static int cmd_check_policy(int argc, char **argv)
     }
     /* The key file as well, when it can be read here (it usually exists only in the pod). */
     sa_buf notes = SA_BUF_INIT;
-    int status = sa_offline_check_key(p, &notes, &errors) < 0 ? 1 : 0;
+    int status = sa_load_check_key(p, &notes, &errors) < 0 ? 1 : 0;
     if (status) {
         fputs(sa_buf_str(&errors), stdout);
     } else {

@@ -61,30 +61,11 @@ static const char *key_path_of(const char *flag, const sa_policy *p)
     return flag ? flag : p->sessions.key_file;
 }
 
-int sa_reload_load(const sa_reload_config *cfg, sa_snapshot **out, char *err, size_t errlen)
-{
-    sa_buf errors = SA_BUF_INIT;
-    sa_policy *policy = sa_policy_load_file(cfg->policy_path, &errors);
-    if (!policy)
-        snprintf(err, errlen, "policy refused:\n%s", sa_buf_str(&errors));
-    sa_buf_free(&errors);
-    if (!policy)
-        return -1;
-    sa_pubkey *key = sa_pubkey_load(key_path_of(cfg->key_path, policy), err, errlen);
-    if (key && (*out = sa_snapshot_new(policy, key)) != NULL)
-        return 0;
-    if (key)
-        snprintf(err, errlen, "out of memory");
-    sa_policy_free(policy);
-    sa_pubkey_free(key);
-    return -1;
-}
-
 /* Reads and checks the policy file. NULL after logging the refusal in one line: the first
  * error (FILE:LINE:COLUMN: reason) and how many. */
 static sa_policy *load_policy(sa_reloader *r)
 {
-    /* The same reader as start-up (sa_reload_load), so a file is refused in the same words
+    /* The same reader as start-up (sa_load_snapshot), so a file is refused in the same words
      * either way; the log keeps the first error line and the count. */
     sa_buf errors = SA_BUF_INIT;
     sa_policy *p = sa_policy_load_file(r->policy_path, &errors);

@@ -10,7 +10,7 @@
 
 #include "sa_json.h"
 #include "sa_objects.h"
-#include "sa_offline.h"
+#include "sa_load.h"
 #include "sa_scan.h"
 
 #define SUITE_FILE_MAX (64u * 1024 * 1024)
@@ -375,7 +375,8 @@ static int run_file(const char *path, const char *policy, const char *key, sa_bu
     if (!k && sa_json_str(sa_json_get(doc, "publicKey")))
         resolve(&s, sa_json_get(doc, "publicKey")->valuestring, kpath, sizeof kpath), k = kpath;
     sa_buf errors = SA_BUF_INIT;
-    snap = sa_offline_load(p, k, notes, &errors);
+    sa_load_from from = {.policy_path = p, .key_path = k, .example_key = 1};
+    snap = sa_load_snapshot(&from, notes, &errors);
     if (!snap) {
         snprintf(err, errlen, "%s: %.*s", path, (int)strcspn(sa_buf_str(&errors), "\n"), sa_buf_str(&errors));
         sa_buf_free(&errors);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sa_devpki.h"
+#include "sa_load.h"
 #include "sa_pubkey.h"
 #include "sa_policy.h"
 #include "sa_reload.h"
@@ -102,8 +103,12 @@ static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
     sa_state st;
     sa_state_init(&st);
     sa_reload_config cfg = {policy_link, key_link, 20};
-    sa_snapshot *first = NULL;
-    SA_CHECK_INT(sa_reload_load(&cfg, &first, err, sizeof err), 0);
+    sa_buf notes = SA_BUF_INIT, errors = SA_BUF_INIT;
+    sa_load_from from = {.policy_path = policy_link, .key_path = key_link};
+    sa_snapshot *first = sa_load_snapshot(&from, &notes, &errors);
+    SA_CHECK(first != NULL);
+    sa_buf_free(&notes);
+    sa_buf_free(&errors);
     sa_state_publish(&st, first);
     sa_reloader *r = sa_reload_start(&cfg, &st, err, sizeof err);
     SA_CHECK(r != NULL);

@@ -1,10 +1,11 @@
-/* offline.c: the policy and key of the offline commands (see sa_offline.h). */
-#include "sa_offline.h"
+/* load.c: the policy-and-key snapshot from where a command finds them (see sa_load.h). */
+#include "sa_load.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sa_policy.h"
 #include "sa_pubkey.h"
 
 extern const char sa_example_public_key[];
@@ -22,26 +23,22 @@ static int readable(const char *path, char *why, size_t cap)
     return 1;
 }
 
-sa_snapshot *sa_offline_load(const char *policy_path, const char *key_path, sa_buf *notes,
-                             sa_buf *errors)
+/* The key as from says, for policy p; NULL with the reason in errors. */
+static sa_pubkey *load_key(const sa_load_from *from, const sa_policy *p, sa_buf *notes,
+                           sa_buf *errors)
 {
-    sa_buf why_policy = SA_BUF_INIT;
-    sa_policy *policy = policy_path ? sa_policy_load_file(policy_path, &why_policy)
-                                    : sa_policy_builtin(&why_policy);
-    if (!policy)
-        sa_buf_printf(errors, "policy refused:\n%s", sa_buf_str(&why_policy));
-    sa_buf_free(&why_policy);
-    if (!policy)
-        return NULL;
     char err[512], why[256];
     sa_pubkey *key;
-    const char *file = policy->sessions.key_file;
-    if (key_path) {
-        if (!(key = sa_pubkey_load(key_path, err, sizeof err)))
+    const char *file = p->sessions.key_file;
+    if (from->key_pem) {
+        if (!(key = sa_pubkey_parse(from->key_pem, from->key_pem_len, err, sizeof err)))
             sa_buf_printf(errors, "public key refused: %s\n", err);
-    } else if (readable(file, why, sizeof why)) {
+    } else if (from->key_path) {
+        if (!(key = sa_pubkey_load(from->key_path, err, sizeof err)))
+            sa_buf_printf(errors, "public key refused: %s\n", err);
+    } else if (!from->example_key || readable(file, why, sizeof why)) {
         if (!(key = sa_pubkey_load(file, err, sizeof err)))
-            sa_buf_printf(errors, "%s: sessions.publicKey.file refused: %s\n", policy->source, err);
+            sa_buf_printf(errors, "%s: sessions.publicKey.file refused: %s\n", p->source, err);
     } else if ((key = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err))) {
         sa_buf_printf(notes, "sessions.publicKey.file %s cannot be read here (%s): using the built-in "
                              "example key, SHA-256 %s (give --public-key to use yours)\n",
@@ -49,20 +46,31 @@ sa_snapshot *sa_offline_load(const char *policy_path, const char *key_path, sa_b
     } else {
         sa_buf_printf(errors, "built-in example key refused: %s\n", err);
     }
-    if (!key) {
-        sa_policy_free(policy);
+    return key;
+}
+
+sa_snapshot *sa_load_snapshot(const sa_load_from *from, sa_buf *notes, sa_buf *errors)
+{
+    sa_buf why = SA_BUF_INIT;
+    sa_policy *policy = from->policy_path ? sa_policy_load_file(from->policy_path, &why)
+                                          : sa_policy_builtin(&why);
+    if (!policy)
+        sa_buf_printf(errors, "policy refused:\n%s", sa_buf_str(&why));
+    sa_buf_free(&why);
+    if (!policy)
         return NULL;
-    }
-    sa_snapshot *snap = sa_snapshot_new(policy, key);
+    sa_pubkey *key = load_key(from, policy, notes, errors);
+    sa_snapshot *snap = key ? sa_snapshot_new(policy, key) : NULL;
     if (!snap) {
-        sa_buf_puts(errors, "out of memory\n");
+        if (key)
+            sa_buf_puts(errors, "out of memory\n");
         sa_policy_free(policy);
         sa_pubkey_free(key);
     }
     return snap;
 }
 
-int sa_offline_check_key(const sa_policy *p, sa_buf *notes, sa_buf *errors)
+int sa_load_check_key(const sa_policy *p, sa_buf *notes, sa_buf *errors)
 {
     const char *file = p->sessions.key_file;
     char why[256], err[512];
