@@ -28,7 +28,9 @@ int sa_json_check(const cJSON *doc, char *err, size_t errlen);
 /* Between sa_json_arena_begin and sa_json_arena_end, every cJSON allocation on this thread comes
  * from one growing arena, freed whole at the end; cJSON's own frees are no-ops inside it. A review
  * parses into hundreds of small nodes, and per-node malloc/free was a quarter of the request
- * path's instructions. Nothing cJSON allocates inside the window may outlive it. Not nested. */
+ * path's instructions. Nothing cJSON allocates inside the window may outlive it. A scope, not a
+ * stack: beginning one while one is open on the thread aborts with a message (an inner end would
+ * free the outer documents in use). The ASan build keeps it on, with poisoned gaps. */
 void sa_json_arena_begin(void);
 void sa_json_arena_end(void);
 /* Frees a parsed document: cJSON_Delete, or nothing inside an open arena, whose end frees the

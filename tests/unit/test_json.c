@@ -4,8 +4,12 @@
  * byte by byte. A bad byte, an escape or a multi-byte character must be found, with the same
  * offset, wherever it falls relative to those 8-byte blocks: every offset is tried. */
 #include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sa_buf.h"
 #include "sa_json.h"
@@ -123,11 +127,81 @@ static void test_arena(void)
     sa_buf_free(&doc);
 }
 
+/* How a child that runs fn ends: its exit status, or 128 + the signal that stopped it. Its
+ * stderr goes to /dev/null (the abort message and any sanitizer report are expected). */
+static int child_status(void (*fn)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 2);
+        fn();
+        _exit(0);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static void nest_arenas(void)
+{
+    sa_json_arena_begin();
+    sa_json_arena_begin();
+}
+
+/* An arena opened inside another would free the outer one's documents at its end: it aborts. */
+static void test_arena_does_not_nest(void)
+{
+    SA_CHECK_INT(child_status(nest_arenas), 128 + SIGABRT);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifdef TEST_ASAN
+static void overrun_node(void)
+{
+    sa_json_arena_begin();
+    volatile unsigned char *p = (unsigned char *)cJSON_CreateNull();
+    p[sizeof(cJSON)] = 1; /* the first byte past the node: the arena's poisoned gap */
+}
+
+static void use_after_end(void)
+{
+    sa_json_arena_begin();
+    cJSON *n = cJSON_CreateNull();
+    sa_json_arena_end();
+    volatile int type = n->type; /* the chunk went back to malloc */
+    (void)type;
+}
+
+/* Under ASan the arena stays on and poisons what it has not handed out: an overrun of a node and
+ * a node used after its arena ended are reported (the child exits non-zero), while the same
+ * program without the fault exits 0. */
+static void test_arena_poisoned(void)
+{
+    SA_CHECK(child_status(overrun_node) != 0);
+    SA_CHECK(child_status(use_after_end) != 0);
+    SA_CHECK_INT(child_status(test_arena), 0);
+}
+#endif
+
 int main(void)
 {
     SA_RUN(test_bad_bytes_at_every_offset);
     SA_RUN(test_good_text_at_every_offset);
     SA_RUN(test_nul_escape_at_every_offset);
     SA_RUN(test_arena);
+    SA_RUN(test_arena_does_not_nest);
+#ifdef TEST_ASAN
+    SA_RUN(test_arena_poisoned);
+#endif
     SA_TEST_END();
 }
