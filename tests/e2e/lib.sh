@@ -89,7 +89,7 @@ create() { expect_code 201 POST "$@"; }
 expect_denied() {
   local rule=$1 hook=$2 fragment=$3 got msg; shift 3
   local before
-  before=$(grep -c '"decision":"deny"' "$W/webhook.log" || true)
+  before=$(grep -c '"decision":"denied"' "$W/webhook.log" || true)
   got=$(kapi "$@")
   msg=$(jget 'd.get("message", "")')
   [ "$got" = 403 ] || fail "$1 $2: HTTP $got, want 403: $msg"
@@ -99,11 +99,40 @@ expect_denied() {
   [[ $msg == *"$fragment"* ]] || fail "the refusal does not say \"$fragment\": $msg"
   echo "refused as expected: $msg"
   # The server's own log line, written before it answered.
-  tail -n +"$((before + 1))" <(grep '"decision":"deny"' "$W/webhook.log") | grep -q "\"rules\":\"[^\"]*$rule" \
+  tail -n +"$((before + 1))" <(grep '"decision":"denied"' "$W/webhook.log") | grep -q "\"rules\":\"[^\"]*$rule" \
     || fail "the webhook server logged no deny of $rule"
 }
 
-# yq_json FILE: the YAML file as JSON (python3-yaml), to edit or compare.
+# --- the Kubernetes objects the cases share ---------------------------------------------------
+# namespace NAME [SERVICEACCOUNT...]: a namespace with the ServiceAccounts a controller-manager
+# would make ("default") and the ones named; kept for later cases, so an existing one is fine.
+namespace() {
+  local ns=$1 sa code; shift
+  code=$(kapi POST /api/v1/namespaces "{apiVersion: v1, kind: Namespace, metadata: {name: $ns}}")
+  [ "$code" = 201 ] || [ "$code" = 409 ] || fail "namespace $ns: HTTP $code: $(head -c 300 "$RESP")"
+  for sa in default "$@"; do
+    code=$(kapi POST "/api/v1/namespaces/$ns/serviceaccounts" "{apiVersion: v1, kind: ServiceAccount, metadata: {name: $sa}}")
+    [ "$code" = 201 ] || [ "$code" = 409 ] || fail "serviceaccount $ns/$sa: HTTP $code: $(head -c 300 "$RESP")"
+  done
+}
+
+# expect_judged ENDPOINT KIND NAME DECISION: the webhook server logged that review (so the API
+# server did call it, and it decided DECISION: allowed, patched, denied, warned...).
+expect_judged() {
+  grep '"msg":"review"' "$W/webhook.log" | grep "\"endpoint\":\"$1\"" | grep "\"kind\":\"$2\"" \
+    | grep "\"name\":\"$3\"" | grep -q "\"decision\":\"$4\"" \
+    || fail "the webhook server logged no $1 review of $2 $3 decided $4"
+}
+
+# token_request NS SA [AUDIENCES-JSON]: POSTs a TokenRequest (no audiences: the API server's).
+token_request() {
+  local spec='{}'
+  [ -z "${3:-}" ] || spec="{\"audiences\": $3}"
+  kapi POST "/api/v1/namespaces/$1/serviceaccounts/$2/token" \
+    "{\"apiVersion\": \"authentication.k8s.io/v1\", \"kind\": \"TokenRequest\", \"spec\": $spec}"
+}
+
+# yaml_json FILE: the YAML file as JSON (python3-yaml), to edit or compare.
 yaml_json() { "$PY" -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' "$1"; }
 
 # --- the webhook server ---------------------------------------------------------------------------
