@@ -1,0 +1,181 @@
+# What the API server does that a hand-written review does not: its defaulting, the chart's
+# matchConditions evaluated by its own CEL, dryRun requests, a policy reload while it is calling,
+# the webhook server down (each webhook's failurePolicy), and version-gated features.
+
+# expect_not_judged KIND NAME: the webhook server logged no review of it (the API server did not
+# call it: a selector or a matchCondition left it out).
+expect_not_judged() {
+  ! grep '"msg":"review"' "$W/webhook.log" | grep "\"kind\":\"$1\"" | grep -q "\"name\":\"$2\"" \
+    || fail "the webhook server was called for $1 $2"
+}
+
+# crb NAME [LABELLED]: a ClusterRoleBinding of cluster-admin to a session ServiceAccount, with the
+# exempt label (kubernetes.io/bootstrapping: rbac-defaults) when LABELLED is "labelled".
+crb() {
+  local labels=""
+  [ "${2:-}" != labelled ] || labels=", labels: {kubernetes.io/bootstrapping: rbac-defaults}"
+  echo "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: $1$labels},
+    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin},
+    subjects: [{kind: ServiceAccount, name: session-abc-sa, namespace: project-a}]}"
+}
+
+# A session pod without serviceAccountName: the API server sets "default" (its ServiceAccount
+# admission, before the webhooks), the webhook replaces it; an unlabelled one is never sent.
+case_defaulting_pod_without_service_account() {
+  namespace "$SESSION_NS" "$SESSION_SA"
+  create "/api/v1/namespaces/$SESSION_NS/pods" "
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-defaulted, labels: {ambient-code.io/session-id: 7F3A9C2E}}
+spec: {containers: [{name: runner, image: runner}]}"
+  [ "$(jget 'd["spec"]["serviceAccountName"]')" = "$SESSION_SA" ] || fail "runs as $(jget 'd["spec"]["serviceAccountName"]')"
+  create "/api/v1/namespaces/$SESSION_NS/pods" "
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-plain}
+spec: {containers: [{name: c, image: busybox}]}"
+  [ "$(jget 'd["spec"]["serviceAccountName"]')" = default ] || fail "plain pod runs as $(jget 'd["spec"]["serviceAccountName"]')"
+  expect_not_judged Pod e2e-plain
+}
+
+# The RBAC webhooks' matchConditions (1.28+) skip exactly the requests the server exempts by who
+# asks: the API server's bootstrap and the aggregation controller (tests/chart checks the CEL
+# for other values; here the API server's own CEL runs, on requests made as those users).
+case_match_conditions_skip_exempt_users() {
+  [ "$KUBE_MINOR" -ge 28 ] || skip_case "webhook matchConditions need Kubernetes 1.28 (this is $KUBE_VERSION): the chart renders none"
+  local r=/apis/rbac.authorization.k8s.io/v1
+  KAPI_AS=system:apiserver create "$r/clusterrolebindings" "$(crb e2e-bootstrap labelled)"
+  expect_not_judged ClusterRoleBinding e2e-bootstrap
+  KAPI_AS=system:apiserver expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
+    POST "$r/clusterrolebindings" "$(crb e2e-bootstrap-unlabelled)"
+  KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
+    POST "$r/clusterrolebindings" "$(crb e2e-self-labelled labelled)"
+  # With matchConditions every namespace's RoleBindings are sent, kube-system's too.
+  KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-rbac 'cluster-admin is not in allowedRoles' \
+    POST "$r/namespaces/kube-system/rolebindings" "$(crb e2e-kube-system labelled | sed 's/ClusterRoleBinding/RoleBinding/')"
+  # The aggregation controller fills a labelled ClusterRole: skipped; one that was not labelled: sent.
+  local agg=system:serviceaccount:kube-system:clusterrole-aggregation-controller
+  local role="apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole"
+  create "$r/clusterroles" "$role
+metadata: {name: e2e-aggregated, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+rules: []"
+  create "$r/clusterroles" "$role
+metadata: {name: e2e-aggregated-plain}
+rules: []"
+  local wide="rules: [{apiGroups: [''], resources: [users], verbs: [impersonate]}]"
+  KAPI_AS=$agg expect_code 200 PUT "$r/clusterroles/e2e-aggregated" "$role
+metadata: {name: e2e-aggregated, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+$wide"
+  grep '"msg":"review"' "$W/webhook.log" | grep '"name":"e2e-aggregated"' | grep -q '"operation":"UPDATE"' \
+    && fail "the aggregation controller's update of a labelled ClusterRole was sent"
+  KAPI_AS=$agg expect_denied rbac-impersonation validate-cluster-rbac 'ClusterRole e2e-aggregated-plain' \
+    PUT "$r/clusterroles/e2e-aggregated-plain" "$role
+metadata: {name: e2e-aggregated-plain, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+$wide"
+}
+
+# dryRun: judged the same (sideEffects: None), logged as a dry run, nothing stored.
+case_dry_run_requests() {
+  namespace "$SESSION_NS" "$SESSION_SA"
+  expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
+    POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-dry-run)"
+  grep '"msg":"review"' "$W/webhook.log" | grep '"name":"e2e-dry-run"' | grep -q '"dry_run":"true"' \
+    || fail "the webhook server did not see a dry run"
+  create "/api/v1/namespaces/$SESSION_NS/pods?dryRun=All" "
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-dry-pod, labels: {ambient-code.io/session-id: 7f3a9c2e}}
+spec: {containers: [{name: runner, image: runner}]}"
+  [ "$(jget 'd["spec"]["serviceAccountName"]')" = "$SESSION_SA" ] || fail "the dry run was not mutated"
+  expect_code 404 GET "/api/v1/namespaces/$SESSION_NS/pods/e2e-dry-pod"
+}
+
+# policy_swap FILE: the webhook server's policy file replaced whole (rename, as a ConfigMap
+# update does), then SIGHUP to reload at once.
+policy_swap() {
+  cp "$1" "$W/webhook/policy.new" && mv "$W/webhook/policy.new" "$W/webhook/policy.yaml"
+  kill -HUP "$(cat "$W/webhook.pid")"
+}
+
+# A reload while the API server is calling: requests in a loop through the API server, the policy
+# switched to warn for rbac-session-binding and back; every answer is the old policy's refusal or
+# the new one's warning, never an error, and each policy takes effect.
+case_policy_reload_while_called() {
+  cp "$W/webhook/policy.yaml" "$W/policy.orig"
+  "$PY" - "$W/policy.orig" >"$W/policy.warn" <<'PY'
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+p.setdefault("modes", {})["rbac-session-binding"] = "warn"
+print(yaml.safe_dump(p))
+PY
+  local url="$KUBE_URL/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All"
+  (for i in $(seq 1 60); do
+     curl -sS --max-time 20 --cacert "$W/pki/ca.crt" --cert "$W/pki/admin.crt" --key "$W/pki/admin.key" \
+       -H 'Content-Type: application/yaml' --data-binary "$(crb "e2e-reload-$i")" -o "$W/reload-$i.json" \
+       -D "$W/reload-$i.headers" -w "%{http_code}\n" "$url"
+   done) >"$W/reload-codes" &
+  local loop=$!
+  sleep 0.5
+  policy_swap "$W/policy.warn"
+  local warned=0
+  for _ in $(seq 1 50); do
+    [ "$(kapi POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-reload-probe)")" = 201 ] \
+      && grep -qi '^warning: .*rbac-session-binding' "$RESP.headers" && { warned=1; break; }
+    sleep 0.1
+  done
+  policy_swap "$W/policy.orig"
+  wait "$loop"
+  [ "$warned" = 1 ] || fail "the warn policy never took effect: $(head -c 300 "$RESP")"
+  expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
+    POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-reload-after)" \
+    || { sleep 1; expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
+      POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-reload-after)"; }
+  local i code denied=0 allowed=0
+  for i in $(seq 1 60); do
+    code=$(sed -n "${i}p" "$W/reload-codes")
+    case $code in
+      403) grep -q 'denied the request: rbac-session-binding: ' "$W/reload-$i.json" || fail "request $i: $(cat "$W/reload-$i.json")"
+           denied=$((denied + 1)) ;;
+      201) grep -qi '^warning: .*rbac-session-binding' "$W/reload-$i.headers" || fail "request $i allowed without the warning"
+           allowed=$((allowed + 1)) ;;
+      *) fail "request $i during the reload: HTTP $code: $(head -c 300 "$W/reload-$i.json")" ;;
+    esac
+  done
+  echo "during the reloads: $denied refused, $allowed warned"
+  [ "$denied" -gt 0 ] || fail "no request ran under the enforcing policy"
+}
+
+# The webhook server down: failurePolicy Fail refuses and the API server names the webhook; the
+# chart's token webhook is Ignore by default (values.yaml: an outage must not stop every pod's
+# token), so a TokenRequest goes through unjudged. The server is started again at the end.
+case_webhook_server_stopped() {
+  namespace "$SESSION_NS" "$SESSION_SA"
+  webhook_stop
+  local code msg
+  code=$(kapi POST "/api/v1/namespaces/$SESSION_NS/pods" "
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-while-down, labels: {ambient-code.io/session-id: 7f3a9c2e}}
+spec: {containers: [{name: runner, image: runner}]}")
+  msg=$(jget 'd.get("message", "")')
+  [ "$code" != 201 ] || fail "a session pod was admitted with the webhook server down"
+  [[ $msg == *'failed calling webhook "mutate-pods.session-admission.ambient-code.io"'* ]] \
+    || fail "the refusal does not name the pod webhook: HTTP $code: $msg"
+  echo "session pod: HTTP $code: $msg"
+  code=$(kapi POST /apis/rbac.authorization.k8s.io/v1/namespaces/project-a/rolebindings \
+    "$(sed 's/name: session-abc-image-builder/name: e2e-while-down/' "$OBJ/image-builder-rolebinding.yaml")")
+  msg=$(jget 'd.get("message", "")')
+  [ "$code" != 201 ] && [[ $msg == *'failed calling webhook "validate-rbac.session-admission.ambient-code.io"'* ]] \
+    || fail "RoleBinding with the webhook server down: HTTP $code: $msg"
+  echo "RoleBinding: HTTP $code: $msg"
+  # Ignore: even an audience the server would refuse gets its token while the server is down.
+  [ "$(token_request "$SESSION_NS" "$SESSION_SA" '["https://vault.example.com"]')" = 201 ] \
+    || fail "TokenRequest with the webhook server down: $(head -c 300 "$RESP")"
+  webhook_start
+  for _ in $(seq 1 50); do
+    [ "$(token_request "$SESSION_NS" "$SESSION_SA" '["https://vault.example.com"]')" = 403 ] && return 0
+    sleep 0.1
+  done
+  fail "the restarted server is not called: $(head -c 300 "$RESP")"
+}
