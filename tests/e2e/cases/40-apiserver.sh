@@ -92,23 +92,54 @@ spec: {containers: [{name: runner, image: runner}]}"
 }
 
 # policy_swap FILE: the webhook server's policy file replaced whole (rename, as a ConfigMap
-# update does), then SIGHUP to reload at once.
+# update does), then SIGHUP to reload at once; returns once the server logged the reload.
 policy_swap() {
+  local before
+  before=$(grep -c '"msg":"policy reloaded"' "$W/webhook.log" || true)
   cp "$1" "$W/webhook/policy.new" && mv "$W/webhook/policy.new" "$W/webhook/policy.yaml"
   kill -HUP "$(cat "$W/webhook.pid")"
+  for _ in $(seq 1 50); do
+    [ "$(grep -c '"msg":"policy reloaded"' "$W/webhook.log" || true)" -gt "$before" ] && return 0
+    sleep 0.1
+  done
+  fail "the webhook server did not reload $1"
+}
+
+# policy_with OUT PYTHON: the chart's policy ($W/policy.chart, kept by the first caller) with the
+# Python statement PYTHON applied to it as p, written to OUT. The case's subshell puts the chart's
+# policy back when it ends, whether it passed or failed.
+policy_with() {
+  [ -f "$W/policy.chart" ] || cp "$W/webhook/policy.yaml" "$W/policy.chart"
+  trap 'policy_swap "$W/policy.chart"' EXIT
+  "$PY" - "$W/policy.chart" "$2" >"$1" <<'PY'
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+exec(sys.argv[2], {"p": p})
+print(yaml.safe_dump(p))
+PY
+}
+
+# A TokenRequest without audiences: the API server fills in its own (--api-audiences) before it
+# calls the webhook (kubernetes pkg/registry/core/serviceaccount/storage/token.go), so what the
+# webhook judges is that audience: with a policy whose sessions.apiAudiences lacks this server's
+# https://kubernetes.default.svc, the empty request is refused naming it.
+case_defaulting_token_request_without_audiences() {
+  namespace "$SESSION_NS" "$SESSION_SA"
+  policy_with "$W/policy.other-api" 'p["sessions"]["apiAudiences"] = ["https://kubernetes.default.svc.cluster.local"]'
+  policy_swap "$W/policy.other-api"
+  expect_denied session-token-audience validate-tokens \
+    'spec.audiences[0] "https://kubernetes.default.svc" is not in sessions.tokenAudiences nor sessions.apiAudiences' \
+    POST "/api/v1/namespaces/$SESSION_NS/serviceaccounts/$SESSION_SA/token" \
+    '{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}'
+  policy_swap "$W/policy.chart"
+  [ "$(token_request "$SESSION_NS" "$SESSION_SA")" = 201 ] || fail "after the reload: $(head -c 300 "$RESP")"
 }
 
 # A reload while the API server is calling: requests in a loop through the API server, the policy
 # switched to warn for rbac-session-binding and back; every answer is the old policy's refusal or
 # the new one's warning, never an error, and each policy takes effect.
 case_policy_reload_while_called() {
-  cp "$W/webhook/policy.yaml" "$W/policy.orig"
-  "$PY" - "$W/policy.orig" >"$W/policy.warn" <<'PY'
-import sys, yaml
-p = yaml.safe_load(open(sys.argv[1]))
-p.setdefault("modes", {})["rbac-session-binding"] = "warn"
-print(yaml.safe_dump(p))
-PY
+  policy_with "$W/policy.warn" 'p.setdefault("modes", {})["rbac-session-binding"] = "warn"'
   local url="$KUBE_URL/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All"
   (for i in $(seq 1 60); do
      curl -sS --max-time 20 --cacert "$W/pki/ca.crt" --cert "$W/pki/admin.crt" --key "$W/pki/admin.key" \
@@ -124,13 +155,11 @@ PY
       && grep -qi '^warning: .*rbac-session-binding' "$RESP.headers" && { warned=1; break; }
     sleep 0.1
   done
-  policy_swap "$W/policy.orig"
+  policy_swap "$W/policy.chart"
   wait "$loop"
   [ "$warned" = 1 ] || fail "the warn policy never took effect: $(head -c 300 "$RESP")"
   expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
-    POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-reload-after)" \
-    || { sleep 1; expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
-      POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-reload-after)"; }
+    POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-reload-after)"
   local i code denied=0 allowed=0
   for i in $(seq 1 60); do
     code=$(sed -n "${i}p" "$W/reload-codes")
@@ -146,11 +175,30 @@ PY
   [ "$denied" -gt 0 ] || fail "no request ran under the enforcing policy"
 }
 
+# failure_policies: "NAME POLICY" of each webhook the API server holds, sorted.
+failure_policies() {
+  local k
+  for k in mutating validating; do
+    kapi GET "/apis/admissionregistration.k8s.io/v1/${k}webhookconfigurations/session-admission" >/dev/null
+    jget '"\n".join(w["name"].split(".")[0] + " " + w["failurePolicy"] for w in d["webhooks"])'
+  done | sort
+}
+
 # The webhook server down: failurePolicy Fail refuses and the API server names the webhook; the
 # chart's token webhook is Ignore by default (values.yaml: an outage must not stop every pod's
-# token), so a TokenRequest goes through unjudged. The server is started again at the end.
+# token), so a TokenRequest goes through unjudged. The unlabelled-pod webhook is Fail from 1.28,
+# where its matchConditions send only pods that may run as a session ServiceAccount, and Ignore
+# before (values.yaml webhook.pods.unlabelled.failurePolicy). The server is started again at the end.
 case_webhook_server_stopped() {
   namespace "$SESSION_NS" "$SESSION_SA"
+  namespace project-a session-abc-sa
+  local unlabelled=Ignore
+  [ "$KUBE_MINOR" -lt 28 ] || unlabelled=Fail
+  diff <(failure_policies) <(printf '%s\n' "mutate-pods Fail" "validate-cluster-rbac Fail" "validate-pods Fail" \
+    "validate-rbac Fail" "validate-tokens Ignore" "validate-unlabelled-pods $unlabelled" | sort) >&2 \
+    || fail "the stored failurePolicies are not the chart's documented defaults"
+  # Started again however the case ends: a later case needs it.
+  trap '[ -s "$W/webhook.pid" ] || webhook_start' EXIT
   webhook_stop
   local code msg
   code=$(kapi POST "/api/v1/namespaces/$SESSION_NS/pods" "
@@ -169,6 +217,28 @@ spec: {containers: [{name: runner, image: runner}]}")
   [ "$code" != 201 ] && [[ $msg == *'failed calling webhook "validate-rbac.session-admission.ambient-code.io"'* ]] \
     || fail "RoleBinding with the webhook server down: HTTP $code: $msg"
   echo "RoleBinding: HTTP $code: $msg"
+  # An unlabelled pod of a plain ServiceAccount: never sent on 1.28+ (matchConditions), sent and
+  # ignored before; admitted either way. One borrowing a session ServiceAccount: refused on 1.28+.
+  create "/api/v1/namespaces/$SESSION_NS/pods" "{apiVersion: v1, kind: Pod, metadata: {name: e2e-plain-while-down},
+    spec: {containers: [{name: c, image: busybox}]}}"
+  local borrower="{apiVersion: v1, kind: Pod, metadata: {name: e2e-borrower-while-down},
+    spec: {serviceAccountName: $SESSION_SA, containers: [{name: c, image: busybox}]}}"
+  if [ "$unlabelled" = Fail ]; then
+    code=$(kapi POST "/api/v1/namespaces/$SESSION_NS/pods" "$borrower")
+    msg=$(jget 'd.get("message", "")')
+    [ "$code" != 201 ] && [[ $msg == *'failed calling webhook "validate-unlabelled-pods.session-admission.ambient-code.io"'* ]] \
+      || fail "unlabelled pod as a session ServiceAccount with the webhook server down: HTTP $code: $msg"
+    echo "unlabelled borrower: HTTP $code: $msg"
+  else
+    create "/api/v1/namespaces/$SESSION_NS/pods" "$borrower"
+    echo "unlabelled borrower admitted while down (failurePolicy Ignore before 1.28, as documented)"
+    expect_code 200 DELETE "/api/v1/namespaces/$SESSION_NS/pods/e2e-borrower-while-down"
+  fi
+  # The API server's own bootstrap writes are skipped by matchConditions (1.28+), so they go on.
+  if [ "$KUBE_MINOR" -ge 28 ]; then
+    KAPI_AS=system:apiserver create "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" \
+      "$(crb e2e-bootstrap-while-down labelled)"
+  fi
   # Ignore: even an audience the server would refuse gets its token while the server is down.
   [ "$(token_request "$SESSION_NS" "$SESSION_SA" '["https://vault.example.com"]')" = 201 ] \
     || fail "TokenRequest with the webhook server down: $(head -c 300 "$RESP")"
