@@ -38,7 +38,7 @@ cluster_start
 kapi GET /version >/dev/null
 KUBE_VERSION=$(jget 'd["gitVersion"]') KUBE_MINOR=$(jget 'int(d["minor"].rstrip("+"))')
 export KUBE_VERSION KUBE_MINOR
-echo "# $KUBE_APISERVER ($KUBE_VERSION) and $ETCD, ready in $((SECONDS - start)) s"
+echo "# $KUBE_APISERVER ($KUBE_VERSION) and $ETCD, ready in $((SECONDS - start)) s; kubectl: ${KUBECTL:-none}"
 
 # The webhook server's certificates; its port, fixed for the run (the registered URLs name it).
 bash "$SA_SRC/certs/gen-certs.sh" --out "$W/webhook" >/dev/null

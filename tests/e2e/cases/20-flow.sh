@@ -31,6 +31,7 @@ PY
 }
 
 case_session_token_default_audiences() {
+  namespace "$SESSION_NS" "$SESSION_SA"
   [ "$(token_request "$SESSION_NS" "$SESSION_SA")" = 201 ] || fail "TokenRequest: $(head -c 400 "$RESP")"
   [ "$(jget 'd["spec"]["audiences"]')" = '["https://kubernetes.default.svc"]' ] \
     || fail "audiences: $(jget 'd["spec"]["audiences"]')"
@@ -43,6 +44,16 @@ case_session_token_default_audiences() {
   [ "$(jget 'd["status"]["user"]["username"]')" = "system:serviceaccount:$SESSION_NS:$SESSION_SA" ] \
     || fail "the token is for $(jget 'd["status"]["user"]["username"]')"
   expect_judged validate TokenRequest "$SESSION_SA" allowed
+  # The same with kubectl where there is one (envtest assets may hold it): the token's aud claim.
+  [ -n "$KUBECTL" ] || { echo "no kubectl: the TokenRequest above is what kubectl create token sends"; return 0; }
+  "$KUBECTL" --kubeconfig "$W/kubeconfig" create token "$SESSION_SA" -n "$SESSION_NS" >"$W/kubectl-token"
+  "$PY" - "$W/kubectl-token" <<'PY'
+import base64, json, sys
+claims = open(sys.argv[1]).read().strip().split(".")[1]
+aud = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["aud"]
+assert aud == ["https://kubernetes.default.svc"], f"FAIL: kubectl create token: aud {aud}"
+print("kubectl create token: aud", aud)
+PY
 }
 
 case_image_builder_rolebinding() {
