@@ -1,8 +1,8 @@
 # cluster.sh: a real etcd and kube-apiserver for the e2e suite (sourced by run.sh, not run).
 # Follows controller-runtime's envtest convention: $KUBEBUILDER_ASSETS names a folder holding
-# kube-apiserver and etcd, and optionally kubectl (else the one on PATH, if any: KUBECTL, used
-# where a case can also show what kubectl does). Unset, the shared binary in ../shared/envtest is
-# unpacked into the run's folder and Debian's /usr/bin/etcd is used.
+# kube-apiserver and etcd, and optionally kubectl (else $KUBECTL, else the one on PATH, if any;
+# KUBECTL= for none: a case uses it to also show what kubectl does). Unset, the shared binary in
+# ../shared/envtest is unpacked into the run's folder and Debian's /usr/bin/etcd is used.
 # Both processes run on free loopback ports with a PKI made for the run, and are stopped by pid.
 
 ENVTEST_SHARED=${ENVTEST_SHARED:-$SA_SRC/../shared/envtest}
@@ -10,7 +10,7 @@ ENVTEST_SHARED=${ENVTEST_SHARED:-$SA_SRC/../shared/envtest}
 # cluster_find_assets: sets KUBE_APISERVER, ETCD and KUBECTL (empty without one), or prints why
 # there is no API server and returns 1.
 cluster_find_assets() {
-  KUBECTL=$(command -v kubectl || true)
+  KUBECTL=${KUBECTL-$(command -v kubectl || true)}
   [ ! -x "${KUBEBUILDER_ASSETS:-}/kubectl" ] || KUBECTL=$KUBEBUILDER_ASSETS/kubectl
   if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     KUBE_APISERVER=$KUBEBUILDER_ASSETS/kube-apiserver ETCD=$KUBEBUILDER_ASSETS/etcd

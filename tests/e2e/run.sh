@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The e2e suite: session-admission behind a real kube-apiserver (tests/e2e/README.md in the
-# repository README's "End-to-end tests"). Starts etcd and kube-apiserver (cluster.sh), installs the
-# chart with helm, runs the webhook server on loopback and points the chart's webhooks at it, then
-# runs every case_* function of cases/*.sh in file order, one line each, and the closing line
+# The e2e suite: session-admission behind a real kube-apiserver (the repository README's
+# "End-to-end tests"). Starts etcd and kube-apiserver (cluster.sh), installs the chart with helm,
+# runs the webhook server on loopback and points the chart's webhooks at it, then runs every
+# case_* function of cases/*.sh in file order, one line each, and the closing line
 # "N passed, N failed[, N skipped]". Exits 1 when a case failed.
 #   bash tests/e2e/run.sh [REGEX]   only the cases whose name matches REGEX (the chart's always run)
 # Environment: SA_BIN (default build/session-admission), HELM (default .tools/bin/helm),
-# KUBEBUILDER_ASSETS (a folder with kube-apiserver and etcd), CI=true (no API server fails),
-# SA_E2E_KEEP=1 (keep the run's folder: logs, PKI, kubeconfig).
+# KUBEBUILDER_ASSETS (a folder with kube-apiserver and etcd, kubectl optional), KUBECTL (empty:
+# none), CI=true (no API server fails), SA_E2E_KEEP=1 (keep the run's folder: logs, PKI, kubeconfig).
 source "$(dirname "$0")/lib.sh"
 source "$E2E/cluster.sh"
 for f in "$E2E"/cases/*.sh; do source "$f"; done
