@@ -34,8 +34,12 @@ if ! cluster_find_assets >"$W/why"; then
   exit
 fi
 start=$SECONDS
-cluster_start
-kapi GET /version >/dev/null
+if ! cluster_start >"$W/why" 2>&1 || [ "$(kapi GET /version)" != 200 ]; then
+  tail -n 30 "$W/why"
+  echo "not ok - e2e: $KUBE_APISERVER and $ETCD did not start (logs above)"; FAILED=1
+  finish
+  exit
+fi
 KUBE_VERSION=$(jget 'd["gitVersion"]') KUBE_MINOR=$(jget 'int(d["minor"].rstrip("+"))')
 export KUBE_VERSION KUBE_MINOR
 echo "# $KUBE_APISERVER ($KUBE_VERSION) and $ETCD, ready in $((SECONDS - start)) s; kubectl: ${KUBECTL:-none}"
