@@ -53,13 +53,17 @@ finish() {
 # --- the API client -------------------------------------------------------------------------------
 # kapi METHOD PATH [BODY]: one request to the API server as the admin (system:masters). BODY is
 # YAML or JSON, sent as application/yaml unless KAPI_TYPE says otherwise; KAPI_AS impersonates a
-# user, in the group system:masters (so RBAC allows it and only the webhooks judge it). Prints the
-# HTTP status; the response body is in $RESP, its headers in $RESP.headers.
+# user, in the group system:masters (so RBAC allows it and only the webhooks judge it) unless
+# KAPI_GROUPS is set (empty: no group but system:authenticated). Prints the HTTP status; the
+# response body is in $RESP, its headers in $RESP.headers.
 kapi() {
   local method=$1 path=$2
   local args=(-sS --max-time 40 --cacert "$W/pki/ca.crt" --cert "$W/pki/admin.crt" --key "$W/pki/admin.key"
               -X "$method" -o "$RESP" -D "$RESP.headers" -w '%{http_code}')
-  [ -z "${KAPI_AS:-}" ] || args+=(-H "Impersonate-User: $KAPI_AS" -H "Impersonate-Group: system:masters")
+  if [ -n "${KAPI_AS:-}" ]; then
+    args+=(-H "Impersonate-User: $KAPI_AS")
+    [ -z "${KAPI_GROUPS-system:masters}" ] || args+=(-H "Impersonate-Group: ${KAPI_GROUPS-system:masters}")
+  fi
   if [ $# -ge 3 ]; then
     curl "${args[@]}" -H "Content-Type: ${KAPI_TYPE:-application/yaml}" --data-binary @- "$KUBE_URL$path" <<<"$3"
   else

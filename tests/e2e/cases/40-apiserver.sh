@@ -50,6 +50,14 @@ case_match_conditions_skip_exempt_users() {
   expect_not_judged ClusterRoleBinding e2e-bootstrap
   KAPI_AS=system:apiserver expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
     POST "$r/clusterrolebindings" "$(crb e2e-bootstrap-unlabelled)"
+  # The name alone is not the API server's loopback client, which is also in system:masters: a
+  # user named system:apiserver (allowed by RBAC here through a binding of its own) is judged.
+  create "$r/clusterrolebindings" "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding,
+    metadata: {name: e2e-apiserver-name}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin},
+    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: 'system:apiserver'}]}"
+  KAPI_AS=system:apiserver KAPI_GROUPS= expect_denied rbac-session-binding validate-cluster-rbac \
+    'cluster-admin is not in allowedRoles' POST "$r/clusterrolebindings" "$(crb e2e-bootstrap-name-only labelled)"
+  expect_code 200 DELETE "$r/clusterrolebindings/e2e-apiserver-name"
   KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
     POST "$r/clusterrolebindings" "$(crb e2e-self-labelled labelled)"
   # With matchConditions every namespace's RoleBindings are sent, kube-system's too.
@@ -74,6 +82,11 @@ $wide"
   KAPI_AS=$agg expect_denied rbac-impersonation validate-cluster-rbac 'ClusterRole e2e-aggregated-plain' \
     PUT "$r/clusterroles/e2e-aggregated-plain" "$role
 metadata: {name: e2e-aggregated-plain, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
+$wide"
+  # It only updates: a labelled ClusterRole it creates is sent.
+  KAPI_AS=$agg expect_denied rbac-impersonation validate-cluster-rbac 'ClusterRole e2e-aggregated-new' \
+    POST "$r/clusterroles" "$role
+metadata: {name: e2e-aggregated-new, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
 $wide"
 }
 
