@@ -7,7 +7,8 @@
 #   bash tests/e2e/run.sh [REGEX]   only the cases whose name matches REGEX (the chart's always run)
 # Environment: SA_BIN (default build/session-admission), HELM (default .tools/bin/helm),
 # KUBEBUILDER_ASSETS (a folder with kube-apiserver and etcd, kubectl optional), KUBECTL (empty:
-# none), CI=true (no API server fails), SA_E2E_KEEP=1 (keep the run's folder: logs, PKI, kubeconfig).
+# none), KUBE_APISERVER_FLAGS (more flags, e.g. feature gates), CI=true (no API server fails),
+# SA_E2E_KEEP=1 (keep the run's folder: logs, PKI, kubeconfig).
 source "$(dirname "$0")/lib.sh"
 source "$E2E/cluster.sh"
 for f in "$E2E"/cases/*.sh; do source "$f"; done
