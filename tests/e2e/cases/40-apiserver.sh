@@ -83,6 +83,16 @@ $wide"
     PUT "$r/clusterroles/e2e-aggregated-plain" "$role
 metadata: {name: e2e-aggregated-plain, labels: {kubernetes.io/bootstrapping: rbac-defaults}}
 $wide"
+  # Its writes into a guarded role (here system:image-puller, in allowedRoles) are sent even when
+  # labelled: every session bound to it would get what it adds.
+  local puller="$role
+metadata: {name: 'system:image-puller', labels: {kubernetes.io/bootstrapping: rbac-defaults}}"
+  create "$r/clusterroles" "$puller
+rules: [{apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]}]"
+  KAPI_AS=$agg expect_denied rbac-session-binding validate-cluster-rbac 'rules[1] grants pods/exec, and the role is in bindings.allowedRoles' \
+    PUT "$r/clusterroles/system:image-puller" "$puller
+rules: [{apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]},
+        {apiGroups: [''], resources: [pods/exec], verbs: [create]}]"
   # It only updates: a labelled ClusterRole it creates is sent.
   KAPI_AS=$agg expect_denied rbac-impersonation validate-cluster-rbac 'ClusterRole e2e-aggregated-new' \
     POST "$r/clusterroles" "$role
