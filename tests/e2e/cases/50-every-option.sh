@@ -33,13 +33,18 @@ subjects: [{kind: ServiceAccount, name: agent-abc, namespace: project-a}]"
   local labelled="labels: {kubernetes.io/bootstrapping: rbac-defaults}"
   local crb="apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding"
-  # Sent and refused: an ordinary user's self-labelled bindings, cluster-wide and in a namespace.
+  # Sent and refused: an ordinary user's self-labelled bindings, cluster-wide and in namespaces
+  # (kube-system's too: with matchConditions the RBAC webhooks have no namespaceSelector).
   KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-cluster-rbac 'ClusterRoleBinding e2e-full-self' \
     POST "$r/clusterrolebindings" "$crb
 metadata: {name: e2e-full-self, $labelled}
 $binding"
   KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-rbac 'RoleBinding project-a/e2e-full-self' \
     POST "$r/namespaces/project-a/rolebindings" "${crb/ClusterRoleBinding/RoleBinding}
+metadata: {name: e2e-full-self, $labelled}
+$binding"
+  KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-rbac 'RoleBinding kube-system/e2e-full-self' \
+    POST "$r/namespaces/kube-system/rolebindings" "${crb/ClusterRoleBinding/RoleBinding}
 metadata: {name: e2e-full-self, $labelled}
 $binding"
   # The bootstrap: skipped when labelled (as kube-apiserver's loopback client, in system:masters);
@@ -52,6 +57,15 @@ $binding"
     POST "$r/clusterrolebindings" "$crb
 metadata: {name: e2e-full-bootstrap-plain}
 $binding"
+  # The name alone (outside system:masters, allowed by RBAC through a binding of its own): sent.
+  create "$r/clusterrolebindings" "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding,
+    metadata: {name: e2e-full-apiserver-name}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin},
+    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: 'system:apiserver'}]}"
+  KAPI_AS=system:apiserver KAPI_GROUPS= expect_denied rbac-session-binding validate-cluster-rbac \
+    'ClusterRoleBinding e2e-full-name-only' POST "$r/clusterrolebindings" "$crb
+metadata: {name: e2e-full-name-only, $labelled}
+$binding"
+  expect_code 200 DELETE "$r/clusterrolebindings/e2e-full-apiserver-name"
   # Aggregation: the user these values name is skipped on a labelled ClusterRole; the default
   # one (the aggregation controller), which these values do not list, is sent.
   local role="apiVersion: rbac.authorization.k8s.io/v1
@@ -65,6 +79,18 @@ metadata: {name: e2e-full-aggregated, $labelled}
 $wide"
   grep '"msg":"review"' "$W/webhook.log" | grep '"name":"e2e-full-aggregated"' | grep -q '"operation":"UPDATE"' \
     && fail "the controller-manager's update of a labelled ClusterRole was sent"
+  # Not skipped: its update of a ClusterRole that carried no label, a labelled one it creates.
+  create "$r/clusterroles" "$role
+metadata: {name: e2e-full-aggregated-plain}
+rules: []"
+  KAPI_AS=system:kube-controller-manager expect_denied rbac-token-audience validate-cluster-rbac \
+    'ClusterRole e2e-full-aggregated-plain' PUT "$r/clusterroles/e2e-full-aggregated-plain" "$role
+metadata: {name: e2e-full-aggregated-plain, $labelled}
+$wide"
+  KAPI_AS=system:kube-controller-manager expect_denied rbac-token-audience validate-cluster-rbac \
+    'ClusterRole e2e-full-aggregated-new' POST "$r/clusterroles" "$role
+metadata: {name: e2e-full-aggregated-new, $labelled}
+$wide"
   create "$r/clusterroles" "$role
 metadata: {name: e2e-full-aggregated-2, $labelled}
 rules: []"
