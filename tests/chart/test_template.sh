@@ -32,7 +32,7 @@ for kv in 1.26.0 1.30.0; do
 done
 
 # Chart-generated certificates differ on every render that cannot look up the stored Secret
-# (which is why install and upgrade must reuse it; see test_tls_reuse.sh).
+# (which is why install and upgrade must reuse it; tests/e2e/cases/10-chart.sh checks they do).
 ca() { grep -m1 '^  ca.crt:' "$TMP/$1.yaml"; }
 "$HELM" template sa "$CHART" --namespace session-admission >"$TMP/again.yaml"
 [ "$(ca default)" != "$(ca again)" ] || fail "two renders without a cluster produced the same CA"

@@ -214,6 +214,23 @@ failure_policies() {
 # token), so a TokenRequest goes through unjudged. The unlabelled-pod webhook is Fail from 1.28,
 # where its matchConditions send only pods that may run as a session ServiceAccount, and Ignore
 # before (values.yaml webhook.pods.unlabelled.failurePolicy). The server is started again at the end.
+# The API server does not validate a TokenRequest's audiences before admission and sends a NUL
+# in one as \u0000 (issue 19 part 1): the webhook must answer with a denial, not an HTTP error
+# that the chart's failurePolicy Ignore for tokens would turn into a minted token.
+case_nul_in_token_audience_denied() {
+  namespace "$SESSION_NS" "$SESSION_SA"
+  local got msg
+  got=$(KAPI_TYPE=application/json kapi POST "/api/v1/namespaces/$SESSION_NS/serviceaccounts/$SESSION_SA/token" \
+    '{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"audiences": ["https://kubernetes.default.svc\u0000.attacker.example"]}}')
+  msg=$(jget 'd.get("message", "")')
+  [ "$got" = 403 ] || fail "HTTP $got, want 403: $msg"
+  [[ $msg == 'admission webhook "validate-tokens.session-admission.ambient-code.io" denied the request: '* ]] \
+    || fail "the refusal does not name webhook validate-tokens: $msg"
+  [[ $msg == *"spec.audiences[0] holds a NUL"* ]] || fail "the refusal does not say where the NUL is: $msg"
+  [ "$(jget 'd.get("status", {}).get("token", "")')" = "" ] || fail "a token came back"
+  echo "refused as expected: $msg"
+}
+
 case_webhook_server_stopped() {
   namespace "$SESSION_NS" "$SESSION_SA"
   namespace project-a session-abc-sa
