@@ -2,10 +2,22 @@
 # Follows controller-runtime's envtest convention: $KUBEBUILDER_ASSETS names a folder holding
 # kube-apiserver and etcd, and optionally kubectl (else $KUBECTL, else the one on PATH, if any;
 # KUBECTL= for none: a case uses it to also show what kubectl does). Unset, the shared binary in
-# ../shared/envtest is unpacked into the run's folder and Debian's /usr/bin/etcd is used.
+# ../shared/envtest (or $ENVTEST_SHARED) is unpacked into the run's folder and Debian's
+# /usr/bin/etcd is used.
 # Both processes run on free loopback ports with a PKI made for the run, and are stopped by pid.
 
-ENVTEST_SHARED=${ENVTEST_SHARED:-$SA_SRC/../shared/envtest}
+# ../shared beside the checkout; for a clone of a local checkout (CI clones main into a fresh
+# folder), ../shared beside the checkout it was cloned from.
+envtest_shared() {
+  local origin
+  origin=$(git -C "$SA_SRC" remote get-url origin 2>/dev/null || true)
+  if [ ! -d "$SA_SRC/../shared/envtest" ] && [ -d "$origin/../shared/envtest" ]; then
+    echo "$origin/../shared/envtest"
+  else
+    echo "$SA_SRC/../shared/envtest"
+  fi
+}
+ENVTEST_SHARED=${ENVTEST_SHARED:-$(envtest_shared)}
 
 # cluster_find_assets: sets KUBE_APISERVER, ETCD and KUBECTL (empty without one), or prints why
 # there is no API server and returns 1.
