@@ -128,7 +128,7 @@ int sa_review_read(sa_review *r, const cJSON *doc, char *err, size_t errlen)
     r->marks = -1;
     r->request = sa_json_get(doc, "request");
     if (parse_envelope(r, doc, err, errlen) < 0 ||
-        parse_request(r, sa_json_get(doc, "request"), err, errlen) < 0) {
+        parse_request(r, r->request, err, errlen) < 0) {
         memset(r, 0, sizeof *r);
         return -1;
     }

@@ -331,7 +331,9 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int json = is_json_content_type(ct);
-        if (!json || (cl && strtoull(cl, NULL, 10) / FAR_FACTOR >= s->max_body)) {
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        /* declared > FAR_FACTOR * max_body, written so that it cannot overflow */
+        if (!json || (declared && (declared - 1) / FAR_FACTOR >= s->max_body)) {
             count_review(endpoint_of(paths[i].kind), NULL, 0);
             *rc = json ? refuse_too_large(s, c, method, url)
                        : refuse(s, c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
