@@ -22,5 +22,8 @@ void *sa_map_get(const sa_map *m, const char *key);
  * pairs and substrings without building a copy on the request path. */
 void *sa_map_getn(const sa_map *m, const char *key, size_t n);
 size_t sa_map_count(const sa_map *m);
+/* Non-zero when pred is non-zero for some key (in no particular order; stops at the first).
+ * For the rare question a lookup cannot answer, e.g. whether any key starts with a prefix. */
+int sa_map_any(const sa_map *m, int (*pred)(const char *key, void *ctx), void *ctx);
 
 #endif

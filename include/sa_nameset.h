@@ -25,6 +25,10 @@ typedef enum sa_nameset_result {
 sa_nameset_result sa_nameset_add(sa_nameset *s, const char *entry);
 /* Non-zero when name equals an exact entry or matches a glob entry. NULL set matches nothing. */
 int sa_nameset_match(const sa_nameset *s, const char *name);
+/* Non-zero when some name that starts with prefix is in the set: an exact entry that starts
+ * with it, or a glob some completion of prefix matches. For names formed by appending unseen
+ * text to a known prefix (a container's envFrom prefix and a ConfigMap's keys). */
+int sa_nameset_match_prefix(const sa_nameset *s, const char *prefix);
 /* Exact entries plus glob entries. */
 size_t sa_nameset_count(const sa_nameset *s);
 

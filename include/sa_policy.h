@@ -78,7 +78,8 @@ typedef struct sa_policy {
         sa_nameset *session_service_accounts;   /* which SAs are session identities */
         sa_nameset *namespace_groups;           /* namespaces whose SA group counts as session */
         sa_map *allowed_roles;                  /* "Kind/name" -> sa_role_row* */
-        sa_nameset *everyone_roles;             /* ClusterRoles that may be bound to everyone */
+        sa_nameset *everyone_roles;             /* roles every identity holds: ClusterRoles by
+                                                 * name, Roles as "<ns>/<name>" */
     } bindings;
     struct {
         sa_map *object_labels;          /* label key -> required value (char*) */

@@ -162,3 +162,11 @@ size_t sa_map_count(const sa_map *m)
 {
     return m ? m->count : 0;
 }
+
+int sa_map_any(const sa_map *m, int (*pred)(const char *key, void *ctx), void *ctx)
+{
+    for (size_t i = 0; m && i < m->cap; i++)
+        if (m->slots[i].key && pred(m->slots[i].key, ctx))
+            return 1;
+    return 0;
+}

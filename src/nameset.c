@@ -41,6 +41,31 @@ void sa_nameset_free(sa_nameset *s)
     free(s);
 }
 
+/* Where the bracket expression opening at g (a '[') ends: its ']', or NULL when unclosed. Read
+ * as glibc's fnmatch reads one: '!' or '^' first negates, a ']' first is a member, '\\' escapes
+ * the next character, and [:class:], [.sym.] and [=equiv=] are members whose ']' closes nothing. */
+static const char *bracket_end(const char *g)
+{
+    const char *q = g + 1;
+    if (*q == '!' || *q == '^')
+        q++;
+    if (*q == ']')
+        q++;
+    for (; *q && *q != ']'; q++) {
+        if (*q == '\\') {
+            if (!*++q)
+                return NULL;
+        } else if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+            const char close[3] = {q[1], ']', '\0'};
+            const char *e = strstr(q + 2, close);
+            if (!e)
+                return NULL;
+            q = e + 1;
+        }
+    }
+    return *q ? q : NULL;
+}
+
 /* A glob fnmatch(3) would read differently from what was meant: an unclosed '[' (glibc then
  * matches it literally) or a trailing backslash that escapes nothing. */
 static int glob_well_formed(const char *g)
@@ -50,16 +75,8 @@ static int glob_well_formed(const char *g)
             if (!*++p)
                 return 0;
         } else if (*p == '[') {
-            const char *q = p + 1;
-            if (*q == '!' || *q == '^')
-                q++;
-            if (*q == ']')      /* a ']' first in a bracket is a member, not the end */
-                q++;
-            while (*q && *q != ']')
-                q++;
-            if (!*q)
+            if (!(p = bracket_end(p)))
                 return 0;
-            p = q;
         }
     }
     return 1;
@@ -103,6 +120,93 @@ int sa_nameset_match(const sa_nameset *s, const char *name)
         return 1;
     for (size_t i = 0; i < s->nglobs; i++)
         if (fnmatch(s->globs[i], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds glob position at and, while it is a '*' (which may match nothing), the next ones. */
+static void glob_reach(const char *g, size_t at, char *alive)
+{
+    for (;; at++) {
+        alive[at] = 1;
+        if (g[at] != '*')
+            return;
+    }
+}
+
+/* Whether glob position at (not the end) takes character c; *next is the position after it.
+ * Returns -1 when out of memory. */
+static int glob_step(const char *g, size_t at, char c, size_t *next)
+{
+    const char *t = g + at;
+    switch (*t) {
+    case '*':
+        *next = at;
+        return 1;
+    case '?':
+        *next = at + 1;
+        return 1;
+    case '[': {
+        /* The bracket alone, matched against c alone: its members are glibc's to read. */
+        const char *end = bracket_end(t);
+        char one[2] = {c, '\0'}, *bracket = strndup(t, (size_t)(end - t) + 1);
+        *next = (size_t)(end - g) + 1;
+        int rc = bracket ? fnmatch(bracket, one, 0) == 0 : -1;
+        free(bracket);
+        return rc;
+    }
+    case '\\':
+        t++;
+        /* fall through */
+    default:
+        *next = (size_t)(t - g) + 1;
+        return *t == c;
+    }
+}
+
+/* Whether some completion of prefix matches the well-formed glob g: the set of glob positions
+ * fnmatch could be at is walked through the prefix; any position left alive can be completed,
+ * as every part of a glob after it matches some character. */
+static int glob_extends(const char *g, const char *prefix)
+{
+    size_t len = strlen(g);
+    char *alive = calloc(2 * (len + 1), 1), *next = alive + len + 1;
+    if (!alive)
+        return 1; /* out of memory: the answer that denies */
+    glob_reach(g, 0, alive);
+    int any = 1;
+    for (const char *c = prefix; *c && any; c++) {
+        memset(next, 0, len + 1);
+        for (size_t at = 0; at < len; at++) {
+            size_t to;
+            int rc = alive[at] ? glob_step(g, at, *c, &to) : 0;
+            if (rc < 0) {
+                free(alive);
+                return 1; /* out of memory: the answer that denies */
+            }
+            if (rc)
+                glob_reach(g, to, next);
+        }
+        memcpy(alive, next, len + 1);
+        any = memchr(alive, 1, len + 1) != NULL;
+    }
+    free(alive);
+    return any;
+}
+
+static int has_prefix(const char *key, void *prefix)
+{
+    return strncmp(key, prefix, strlen(prefix)) == 0;
+}
+
+int sa_nameset_match_prefix(const sa_nameset *s, const char *prefix)
+{
+    if (!s)
+        return 0;
+    if (sa_map_any(s->exact, has_prefix, (void *)prefix))
+        return 1;
+    for (size_t i = 0; i < s->nglobs; i++)
+        if (glob_extends(s->globs[i], prefix))
             return 1;
     return 0;
 }

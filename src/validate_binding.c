@@ -7,9 +7,12 @@
  * binding references, so the policy's tables name roles, and the role's own rules are judged
  * when the role is written (validate_role.c).
  *
- * A group every ServiceAccount is in (system:serviceaccounts, system:authenticated) is every
- * session: binding it is a grant to all of them, judged like one, unless the role is a ClusterRole
- * in bindings.everyoneRoles (the platform's own grants to everyone: discovery, self reviews). */
+ * A subject every session is (system:serviceaccounts, system:authenticated, and, since a session
+ * can leave its token out, system:unauthenticated and system:anonymous: sa_identity.h) is a
+ * grant to all of them, judged like one. A role in bindings.everyoneRoles (the platform's own
+ * grants to everyone: discovery, self reviews, kubeadm's cluster-info Role in kube-public) is
+ * never judged here, for any subject: every identity holds it already, so binding it grants
+ * nothing new, and what it grants is held by validate_role.c. */
 #include "validate_internal.h"
 
 #include <stdio.h>
@@ -33,7 +36,7 @@ typedef struct binding {
     const char *ns;             /* the binding's namespace, "" for a ClusterRoleBinding */
     const char *ref_kind, *ref_name;
     const sa_role_row *row;     /* the allowedRoles row of roleRef, or NULL */
-    int everyone;               /* roleRef is a ClusterRole of bindings.everyoneRoles */
+    int everyone;               /* roleRef is in bindings.everyoneRoles */
     const sa_audience_list *audiences; /* the audience rows naming roleRef, or NULL */
 } binding;
 
@@ -126,17 +129,15 @@ static void read_binding(const sa_policy *p, const sa_review *r, binding *b)
         .ref_name = sa_json_string(ref, "name"),
     };
     b->ns = b->cluster ? "" : r->namespace_;
-    b->everyone = strcmp(b->ref_kind, "ClusterRole") == 0 &&
-                  sa_nameset_match(p->bindings.everyone_roles, b->ref_name);
+    b->everyone = sa_validate_everyone_role(p, b->ref_kind, b->ns, b->ref_name);
 }
 
-/* Whether a subject is a session identity this binding grants its role to: an everyone-group
- * bound to an everyoneRoles ClusterRole is not judged, as every identity holds that role. */
+/* Whether a subject is a session identity this binding grants its role to: nobody is granted an
+ * everyoneRoles role by a binding, as every identity holds it already. */
 static int session_subject(const sa_policy *p, const binding *b, const cJSON *subj,
                            sa_identity *id)
 {
-    return sa_identity_from_subject(p, subj, b->ns, id) &&
-           !(id->all_namespaces && b->everyone);
+    return sa_identity_from_subject(p, subj, b->ns, id) && !b->everyone;
 }
 
 int sa_validate_binding_grants_session(const sa_policy *p, const sa_review *r)

@@ -3,6 +3,7 @@
 #include "validate_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 const cJSON *sa_validate_items(const cJSON *arr)
 {
@@ -39,4 +40,18 @@ void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char 
         sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(aud),
                              "%s: %s \"%s\" is not in sessions.tokenAudiences nor sessions.apiAudiences",
                              what, field, aud);
+}
+
+int sa_validate_everyone_role(const sa_policy *p, const char *kind, const char *ns,
+                              const char *name)
+{
+    if (strcmp(kind, "ClusterRole") == 0)
+        return sa_nameset_match(p->bindings.everyone_roles, name);
+    if (strcmp(kind, "Role") != 0 || !*ns)
+        return 0;
+    sa_buf key = SA_BUF_INIT;
+    sa_buf_printf(&key, "%s/%s", ns, name);
+    int listed = !key.oom && sa_nameset_match(p->bindings.everyone_roles, key.data);
+    sa_buf_free(&key);
+    return listed;
 }

@@ -24,4 +24,11 @@ void sa_validate_describe(const sa_review *r, char *out, size_t cap);
 void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char *what,
                                   const char *field, const char *aud);
 
+/* Whether bindings.everyoneRoles lists the role, which every identity holds already: a
+ * ClusterRole by its name, a Role as "<namespace>/<name>" (RBAC names are path segments, which
+ * cannot hold '/': staging/src/k8s.io/apimachinery/pkg/api/validation/path/name.go, used for
+ * roles by ValidateRBACName in pkg/apis/rbac/validation/validation.go). ns is the Role's. */
+int sa_validate_everyone_role(const sa_policy *p, const char *kind, const char *ns,
+                              const char *name);
+
 #endif

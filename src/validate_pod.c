@@ -6,7 +6,10 @@
  * what reaches etcd is right. Env is judged by name (forbiddenEnv takes globs). The names behind
  * envFrom cannot be seen by a webhook, so a session container taking a whole Secret as env is a
  * violation of its own (session-env-from-secret): it is how a forbidden credential would slip
- * past forbiddenEnv. A ConfigMap's keys are not credentials: allowed. */
+ * past forbiddenEnv. A ConfigMap's keys are not credentials: allowed, unless the envFrom's
+ * prefix, the part of the names the pod spec does write, can begin a forbiddenEnv name
+ * (prefix GITHUB_ and a key TOKEN make GITHUB_TOKEN: kubernetes pkg/kubelet/kubelet_pods.go,
+ * makeEnvironmentVariables, names each variable prefix + key). */
 #include "validate_internal.h"
 
 #include <stdio.h>
@@ -61,6 +64,12 @@ static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *wher
     size_t i = 0;
     for (const cJSON *e = sa_validate_items(sa_json_get(ctr, "envFrom")); e; e = e->next, i++) {
         const cJSON *secret = sa_json_get(e, "secretRef");
+        const char *prefix = sa_json_string(e, "prefix");
+        if (*prefix && sa_nameset_match_prefix(p->sessions.forbidden_env, prefix))
+            sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, "envFrom-prefix", prefix),
+                                 "%s: %s.envFrom[%zu] prefix %s can form a name in "
+                                 "sessions.forbiddenEnv from the keys it takes",
+                                 c->what, where, i, prefix);
         if (secret)
             sa_verdict_violation(c->v, SA_RULE_SESSION_ENV_FROM_SECRET,
                                  SA_KEY(where, "envFrom", sa_json_string(secret, "name")),

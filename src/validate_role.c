@@ -12,7 +12,7 @@
  * binding half (validate_binding.c), which sees only a role's name, holds the grant to the row's
  * subjects. A role the table names may grant nothing else but create on serviceaccounts/token.
  * rbac-session-binding (the role half): a role in bindings.allowedRoles is what sessions are
- * bound to, and a ClusterRole in bindings.everyoneRoles is bound to every identity, so widening
+ * bound to, and a role in bindings.everyoneRoles is bound to every identity, so widening
  * either widens every session. Its CREATE may not grant escalation, and its
  * UPDATE may not add any grant the old object did not have (exempt identities, who are never
  * judged, change it as they like). */
@@ -506,7 +506,7 @@ static const char *trusted_table(const sa_policy *p, const sa_review *r, const c
     const char *table = NULL;
     if (!key.oom && sa_map_getn(p->bindings.allowed_roles, key.data, key.len))
         table = "bindings.allowedRoles";
-    else if (strcmp(r->kind, "Role") != 0 && sa_nameset_match(p->bindings.everyone_roles, role))
+    else if (sa_validate_everyone_role(p, r->kind, r->namespace_, role))
         table = "bindings.everyoneRoles"; /* bound to every identity, so every session */
     sa_buf_free(&key);
     return table;

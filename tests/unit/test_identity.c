@@ -55,24 +55,42 @@ static void test_subjects(void)
     sa_policy_free(p);
 }
 
-/* With namespaceGroups: [] no ServiceAccount group is judged, the all-SAs one included. */
-static void test_no_namespace_groups(void)
+/* Whatever namespaceGroups says, the subjects every session is count: every ServiceAccount,
+ * every authenticated identity, and the anonymous identity a session becomes by leaving its
+ * token out (user system:anonymous, group system:unauthenticated: kubernetes
+ * staging/src/k8s.io/apiserver/pkg/authentication/request/anonymous/anonymous.go). Namespace
+ * groups follow namespaceGroups, and near misses of the names are nobody in particular. */
+static void test_everyone_without_namespace_groups(void)
 {
+    static const struct {
+        const char *subject;
+        int session;
+    } cases[] = {
+        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts\"}", 1},
+        {"{\"kind\":\"Group\",\"name\":\"system:authenticated\"}", 1},
+        {"{\"kind\":\"Group\",\"name\":\"system:unauthenticated\"}", 1},
+        {"{\"kind\":\"User\",\"name\":\"system:anonymous\"}", 1},
+        {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:team-a\"}", 0},
+        {"{\"kind\":\"Group\",\"name\":\"system:anonymous\"}", 0},
+        {"{\"kind\":\"User\",\"name\":\"system:authenticated\"}", 0},
+        {"{\"kind\":\"User\",\"name\":\"system:unauthenticated\"}", 0},
+        {"{\"kind\":\"Group\",\"name\":\"system:authenticatedX\"}", 0},
+    };
     sa_policy *p = sa_test_policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
                                   "bindings: {namespaceGroups: []}\n");
-    cJSON *all = cJSON_Parse("{\"kind\":\"Group\",\"name\":\"system:serviceaccounts\"}");
-    cJSON *team = cJSON_Parse("{\"kind\":\"Group\",\"name\":\"system:serviceaccounts:team-a\"}");
-    sa_identity id;
-    SA_CHECK_INT(sa_identity_from_subject(p, all, "q", &id), 0);
-    SA_CHECK_INT(sa_identity_from_subject(p, team, "q", &id), 0);
-    cJSON_Delete(all);
-    cJSON_Delete(team);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *doc = cJSON_Parse(cases[i].subject);
+        sa_identity id;
+        SA_CHECK_INT(sa_identity_from_subject(p, doc, "q", &id), cases[i].session);
+        SA_CHECK_INT(id.all_namespaces, cases[i].session);
+        cJSON_Delete(doc);
+    }
     sa_policy_free(p);
 }
 
 int main(void)
 {
     SA_RUN(test_subjects);
-    SA_RUN(test_no_namespace_groups);
+    SA_RUN(test_everyone_without_namespace_groups);
     SA_TEST_END();
 }

@@ -105,7 +105,7 @@ static void test_builtin_is_defaults(void)
         SA_CHECK_STR(sa_buf_str(&s1),
                      "exemptNamespaces=3 containers=1 forbiddenEnv=3 tokenAudiences=0 "
                      "apiAudiences=3 sessionServiceAccounts=1 namespaceGroups=1 allowedRoles=2 "
-                     "everyoneRoles=16 exempt.objectLabels=1 exempt.bootstrapUsers=1 "
+                     "everyoneRoles=18 exempt.objectLabels=1 exempt.bootstrapUsers=1 "
                      "exempt.aggregationUsers=2 exempt.users=0 exempt.groups=0 "
                      "impersonation.names=0 audiences=1 modes=enforce:7,warn:0,audit:0");
     }
