@@ -43,7 +43,6 @@ static const char default_policy[] =
     "  apiAudiences: [https://kubernetes.default.svc.cluster.local, https://kubernetes.default.svc,\n"
     "                 kubernetes.default.svc]\n"
     "bindings:\n"
-    "  sessionServiceAccounts: session-*-sa\n"
     "  namespaceGroups: ['*']\n"
     "  allowedRoles:\n"
     "    - {kind: ClusterRole, name: system:image-puller, scope: namespace, crossNamespace: true}\n"
@@ -235,6 +234,74 @@ static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char
     sa_buf_free(&key);
 }
 
+/* Absent sessionServiceAccounts: the names the template forms, {id} read as "*" (a template is
+ * a DNS-1123 name with one {id}, so it holds no other glob character). An empty set when the
+ * template itself was refused; NULL only when out of memory. */
+static sa_nameset *session_globs_from_template(const char *t)
+{
+    sa_nameset *set = sa_nameset_new();
+    const char *at = t ? strstr(t, SA_K8SNAME_ID_PLACEHOLDER) : NULL;
+    if (!set || !at)
+        return set;
+    sa_buf glob = SA_BUF_INIT;
+    sa_buf_printf(&glob, "%.*s*%s", (int)(at - t), t, at + strlen(SA_K8SNAME_ID_PLACEHOLDER));
+    if (glob.oom || sa_nameset_add(set, glob.data) < 0) {
+        sa_nameset_free(set);
+        set = NULL;
+    }
+    sa_buf_free(&glob);
+    return set;
+}
+
+/* Every name the template forms must be a session ServiceAccount by sessionServiceAccounts: the
+ * mutation names pods' ServiceAccounts by the template, the binding and token checks know
+ * sessions by the globs, and the chart builds its pod matchCondition from the same globs, so a
+ * name outside them would be a session nobody guards. Probed with the shortest and the longest
+ * ids of letters, digits and '-'. */
+static void check_template_covered(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
+                                   const sa_policy *p)
+{
+    if (!p->sessions.sa_template || !p->sessions.id_max_length || !p->bindings.session_service_accounts)
+        return;
+    char longest[SA_K8SNAME_SUBDOMAIN_MAX + 1];
+    int len = p->sessions.id_max_length < (int)SA_K8SNAME_SUBDOMAIN_MAX ? p->sessions.id_max_length
+                                                                        : (int)SA_K8SNAME_SUBDOMAIN_MAX;
+    memset(longest, 'z', (size_t)len);
+    longest[len] = '\0';
+    const char *const probes[] = {"a", "0", "a-0", longest};
+    sa_buf name = SA_BUF_INIT;
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        sa_buf_reset(&name);
+        if (sa_policy_session_sa(p, probes[i], &name) == 0 &&
+            !sa_nameset_match(p->bindings.session_service_accounts, sa_buf_str(&name))) {
+            SA_YAML_NODE_ERROR(e, n, "%s: does not match %.80s, which sessions.serviceAccount.template "
+                               "%s forms: every session ServiceAccount must be one of these globs",
+                               path, sa_buf_str(&name), p->sessions.sa_template);
+            break;
+        }
+    }
+    sa_buf_free(&name);
+}
+
+/* An everyoneRoles entry with a '/' names a Role as <namespace>/<name>: one '/', a namespace
+ * (a DNS-1123 label) before it and a name after it; anything else could never match. */
+static void check_everyone_roles(sa_yaml_errors *e, const sa_yaml_node *list, const char *path)
+{
+    for (size_t i = 0; list && list->type == SA_YAML_LIST && i < list->n; i++) {
+        const sa_yaml_node *n = list->items[i];
+        const char *slash = n->type == SA_YAML_SCALAR ? strchr(n->text, '/') : NULL;
+        if (!slash)
+            continue;
+        size_t ns = (size_t)(slash - n->text);
+        if (ns && ns <= 63 && sa_k8sname_subdomain(n->text, ns) && !memchr(n->text, '.', ns) &&
+            slash[1] && !strchr(slash + 1, '/'))
+            continue;
+        char ipath[SA_SCHEMA_PATH_LEN];
+        sa_schema_path(ipath, "%s[%zu]", path, i);
+        sa_schema_expected(e, n, ipath, "a ClusterRole's name, or a Role as <namespace>/<name>");
+    }
+}
+
 static void load_bindings(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
 {
     static const char *const keys[] = {"sessionServiceAccounts", "namespaceGroups",
@@ -242,14 +309,23 @@ static void load_bindings(sa_yaml_errors *e, const sa_schema_section *top, sa_po
     sa_schema_section s;
     sa_schema_subsection(e, top, "bindings", keys, &s);
     char path[SA_SCHEMA_PATH_LEN];
-    p->bindings.session_service_accounts =
-        sa_schema_names(e, sa_schema_field(&s, "sessionServiceAccounts", path), path,
-                        SA_SCHEMA_NAMES_GLOB, 1, NULL);
+    sa_schema_join_path(path, s.path, "sessionServiceAccounts");
+    const sa_yaml_node *globs = sa_yaml_member(s.user, "sessionServiceAccounts");
+    if (globs) {
+        p->bindings.session_service_accounts =
+            sa_schema_names(e, globs, path, SA_SCHEMA_NAMES_GLOB, 1, NULL);
+        check_template_covered(e, globs, path, p);
+    } else {
+        p->bindings.session_service_accounts = session_globs_from_template(p->sessions.sa_template);
+        if (!p->bindings.session_service_accounts)
+            SA_YAML_NODE_ERROR(e, s.def, "out of memory");
+    }
     p->bindings.namespace_groups =
         sa_schema_names_field(e, &s, "namespaceGroups", SA_SCHEMA_NAMES_GLOB, NULL);
     p->bindings.everyone_roles =
         sa_schema_names_field(e, &s, "everyoneRoles", SA_SCHEMA_NAMES_EXACT,
                               "roles are looked up by name");
+    check_everyone_roles(e, sa_schema_field(&s, "everyoneRoles", path), path);
 
     p->bindings.allowed_roles = sa_map_new();
     const sa_yaml_node *rows = sa_schema_field(&s, "allowedRoles", path);

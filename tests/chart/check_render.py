@@ -9,6 +9,7 @@ private key never mounted, ...) are checked as constants. Prints every failed ch
 import argparse
 import base64
 import copy
+import fnmatch
 import json
 import os
 import posixpath
@@ -251,7 +252,7 @@ def check_rbac_conditions(w, v):
     # sa_validate_role_guarded): the aggregation controller's writes into them are sent.
     b = v["policy"].get("bindings", {})
     guarded = [r["name"] for r in b.get("allowedRoles", []) if r.get("kind") == "ClusterRole"]
-    guarded += list(b.get("everyoneRoles", [])) + [n for a in v["policy"].get("audiences", []) for n in a.get("roles", [])]
+    guarded += [r for r in b.get("everyoneRoles", []) if "/" not in r] + [n for a in v["policy"].get("audiences", []) for n in a.get("roles", [])]
     for u in agg:
         for g in guarded:
             glab, gplain = ({"metadata": dict(o["metadata"], name=g)} for o in (lab, plain))
@@ -263,24 +264,41 @@ def check_rbac_conditions(w, v):
     called(w, cases)
 
 
+def session_globs(policy):
+    """bindings.sessionServiceAccounts as the server reads it: a string or a list; absent, the
+    names the template forms ({id} read as "*")."""
+    b = policy.get("bindings", {})
+    if "sessionServiceAccounts" in b:
+        g = b["sessionServiceAccounts"]
+        return [g] if isinstance(g, str) else list(g)
+    tmpl = policy.get("sessions", {}).get("serviceAccount", {}).get("template", "session-{id}-sa")
+    return [tmpl.replace("{id}", "*")]
+
+
 def check_pod_conditions(w, v):
-    """Unlabelled pods: sent only when their ServiceAccount fits the session template."""
+    """Unlabelled pods: sent exactly when their ServiceAccount is a session's by the globs the
+    server judges (fnmatch; these values hold no bracket or backslash, where Python's fnmatch and
+    glibc's differ). tests/integration/chart_conditions.py asks the server itself."""
     check([c["name"] for c in w.get("matchConditions", [])] == ["runs-as-session-serviceaccount"],
           f"{w['name']}: matchConditions {w.get('matchConditions')}")
     tmpl = v["policy"].get("sessions", {}).get("serviceAccount", {}).get("template", "session-{id}-sa")
     pre, _, suf = tmpl.partition("{id}")
+    globs = session_globs(v["policy"])
 
     def pod(sa):
         spec = {"containers": [{"name": "c"}]}
         if sa is not None:
             spec["serviceAccountName"] = sa
         return {"request": {"operation": "CREATE"}, "object": {"metadata": {"name": "p"}, "spec": spec}, "oldObject": None}
-    called(w, [("a pod running as a session SA", pod(pre + "abc" + suf), True),
-               ("a pod running as a one-letter session id's SA", pod(pre + "a" + suf), True),
-               ("a pod running as default", pod("default"), False),
-               ("a pod whose SA is only the template's fixed parts", pod(pre + suf), False),
-               ("a pod with the prefix only", pod(pre + "abc"), suf == ""),
-               ("a pod with no serviceAccountName", pod(None), False)])
+
+    def session(sa):
+        return any(fnmatch.fnmatchcase(sa, g) for g in globs)
+    names = [("a session SA", pre + "abc" + suf), ("a one-letter session id's SA", pre + "a" + suf),
+             ("default", "default"), ("only the template's fixed parts", pre + suf),
+             ("the prefix only", pre + "abc"), ("a name with a dot", pre + "a.b" + suf)]
+    cases = [(f"a pod running as {d} ({n})", pod(n), session(n)) for d, n in names]
+    check(cases[0][2] and cases[1][2], f"the template's names are session SAs by {globs}")
+    called(w, cases + [("a pod with no serviceAccountName", pod(None), False)])
 
 
 def check_webhooks(objs, v, ns, fn, ca_bundle, kube):

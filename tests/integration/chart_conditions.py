@@ -18,7 +18,7 @@ import sys
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "chart"))
-from check_render import cel  # noqa: E402  (the same CEL runner the chart tests use)
+from check_render import cel, session_globs  # noqa: E402  (the chart tests' CEL runner and glob reader)
 
 RBAC = "rbac.authorization.k8s.io"
 RESOURCES = {"ClusterRoleBinding": "clusterrolebindings", "ClusterRole": "clusterroles",
@@ -111,7 +111,14 @@ def main():
                      review("ClusterRole", "CREATE", u, role(True)))]
     samples += [("an unlabelled pod running as a session ServiceAccount", "validate-unlabelled-pods",
                  review("Pod", "CREATE", "alice@example.com", pod(session_sa), ns="project-a"))]
-    others = [("an unlabelled pod running as default", review("Pod", "CREATE", "alice@example.com", pod("default"), ns="project-a"))]
+    # Unlabelled pods running as names near the session globs: sent exactly when the server
+    # judges the name a session's (and so denies the pod).
+    pod_names = ["default", session_sa, tmpl.replace("{id}", ""), tmpl.replace("{id}", "a.b")]
+    for g in session_globs(policy):
+        plain = g.replace("\\", "")
+        pod_names += [plain.replace("*", "x").replace("?", "q"), plain.replace("*", "").replace("?", ""),
+                      plain.replace("*", "x.y").replace("?", "qq"), g, plain, plain.split("*")[0] + "zz"]
+    pod_names = sorted(set(n for n in pod_names if n))
 
     results = []
 
@@ -143,12 +150,14 @@ def main():
         sent = all(r.get("value") is True for r in res)
         allowed = server_allows(rev, i)
         check(f"{desc}: sent={sent}, and the server {'allows' if allowed else 'denies'} it", sent != allowed)
-    for j, (desc, rev) in enumerate(others):
-        req = rev["request"]
-        res = cel([(c["expression"], {"request": req, "object": req["object"], "oldObject": None})
-                   for c in hooks["validate-unlabelled-pods"].get("matchConditions", [])])
+    conds = hooks["validate-unlabelled-pods"].get("matchConditions", [])
+    for j, name in enumerate(pod_names):
+        req = review("Pod", "CREATE", "alice@example.com", pod(name), ns="project-a")["request"]
+        res = cel([(c["expression"], {"request": req, "object": req["object"], "oldObject": None}) for c in conds])
         sent = all(r.get("value") is True for r in res)
-        check(f"{desc}: not sent and allowed", not sent and server_allows(rev, 1000 + j))
+        allowed = server_allows({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}, 1000 + j)
+        check(f"an unlabelled pod running as {name!r}: sent={sent}, and the server "
+              f"{'allows' if allowed else 'denies'} it", sent != allowed)
 
     for ok, desc in results:
         print(("ok - " if ok else "not ok - ") + desc)

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 HELM=${HELM:-$SA_SRC/.tools/bin/helm}
 [ -x "$HELM" ] || { echo "helm not found at $HELM (run .ci/setup)"; exit 1; }
 
-for values in default "$SA_SRC/tests/chart/values-full.yaml"; do
+for values in default "$SA_SRC/tests/chart/values-full.yaml" "$SA_SRC/tests/chart/values-session-globs.yaml"; do
   name=$(basename "$values" .yaml)
   args=(--kube-version 1.30.0)
   [ "$values" = default ] || args+=(-f "$values")

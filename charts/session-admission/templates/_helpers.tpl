@@ -157,17 +157,53 @@ with "in" first (indexing it would be an evaluation error); toJson writes valid 
 {{- if .labels }}{{ join " && " $parts }}{{ else }}false{{ end }}
 {{- end }}
 
-{{/* CEL: the pod runs as a ServiceAccount that fits the policy's session template (its fixed
-prefix and suffix around a non-empty {id}). The API server's v1 conversion always fills
-spec.serviceAccountName (from the deprecated serviceAccount too). */}}
-{{- define "session-admission.sessionSACEL" -}}
-{{- $sessions := default (dict) .Values.policy.sessions }}
+{{/* The globs of bindings.sessionServiceAccounts as a JSON list, as the server reads them: a
+string or a list; absent, the names the template forms ({id} read as "*"). */}}
+{{- define "session-admission.sessionGlobs" -}}
+{{- $policy := default (dict) .Values.policy }}
+{{- $bindings := default (dict) $policy.bindings }}
+{{- if hasKey $bindings "sessionServiceAccounts" }}
+{{- $v := $bindings.sessionServiceAccounts }}
+{{- if kindIs "string" $v }}{{ toJson (list $v) }}{{ else }}{{ toJson $v }}{{ end }}
+{{- else }}
+{{- $sessions := default (dict) $policy.sessions }}
 {{- $sa := default (dict) $sessions.serviceAccount }}
-{{- $parts := splitList "{id}" (default "session-{id}-sa" $sa.template) }}
-{{- $pre := first $parts }}
-{{- $suf := last $parts }}
-{{- $name := "object.spec.serviceAccountName" -}}
-has({{ $name }}) && size({{ $name }}) > {{ add (len $pre) (len $suf) }} && {{ $name }}.startsWith({{ toJson $pre }}) && {{ $name }}.endsWith({{ toJson $suf }})
+{{- toJson (list (replace "{id}" "*" (default "session-{id}-sa" $sa.template))) }}
+{{- end }}
+{{- end }}
+
+{{/* CEL: the pod runs as a session ServiceAccount, by the globs the server judges
+(session-admission.sessionGlobs), so the two can never disagree on which pods are sessions'. An
+exact name is compared; a glob becomes an anchored RE2 pattern for matches(), character by
+character as fnmatch(3) reads it: "*" any run, "?" one character, "\x" the character x, anything
+else itself (regexQuoteMeta). A bracket expression has no faithful translation here: refused.
+The API server's v1 conversion always fills spec.serviceAccountName (from the deprecated
+serviceAccount too). */}}
+{{- define "session-admission.sessionSACEL" -}}
+{{- $name := "object.spec.serviceAccountName" }}
+{{- $tests := list }}
+{{- range $glob := include "session-admission.sessionGlobs" . | fromJsonArray }}
+{{- $glob = toString $glob }}
+{{- if contains "[" $glob }}
+{{- fail (printf "policy.bindings.sessionServiceAccounts %q: a bracket expression ([...]) cannot be turned into the chart's pod matchCondition; list the names with * and ? instead" $glob) }}
+{{- end }}
+{{- if not (regexMatch "[*?\\\\]" $glob) }}
+{{- $tests = append $tests (printf "%s == %s" $name (toJson $glob)) }}
+{{- else }}
+{{- $re := "" }}
+{{- $escaped := false }}
+{{- range $c := splitList "" $glob }}
+{{- if $escaped }}{{ $re = print $re (regexQuoteMeta $c) }}{{ $escaped = false }}
+{{- else if eq $c "\\" }}{{ $escaped = true }}
+{{- else if eq $c "*" }}{{ $re = print $re ".*" }}
+{{- else if eq $c "?" }}{{ $re = print $re "." }}
+{{- else }}{{ $re = print $re (regexQuoteMeta $c) }}
+{{- end }}
+{{- end }}
+{{- $tests = append $tests (printf "%s.matches(%s)" $name (toJson (printf "^%s$" $re))) }}
+{{- end }}
+{{- end -}}
+has({{ $name }}) && ({{ if $tests }}{{ join " || " $tests }}{{ else }}false{{ end }})
 {{- end }}
 
 {{/* The RBAC webhooks' matchConditions: the requests the server exempts by who asks are never
@@ -189,7 +225,7 @@ matchConditions:
 {{- end }}
 
 {{/* JSON list: the ClusterRoles the server guards (sessions, nodes or everyone hold them: the
-ClusterRole rows of bindings.allowedRoles, bindings.everyoneRoles, the roles of audiences), whose
+ClusterRole rows of bindings.allowedRoles, the ClusterRoles of bindings.everyoneRoles, the roles of audiences), whose
 writes by the aggregation controller the server judges grant by grant, so they must be sent. */}}
 {{- define "session-admission.guardedClusterRoles" -}}
 {{- $policy := default (dict) .Values.policy }}
@@ -198,7 +234,9 @@ writes by the aggregation controller the server judges grant by grant, so they m
 {{- range $row := default (list) $bindings.allowedRoles }}
 {{- if eq (toString $row.kind) "ClusterRole" }}{{ $names = append $names (toString $row.name) }}{{ end }}
 {{- end }}
-{{- range $name := default (list) $bindings.everyoneRoles }}{{ $names = append $names (toString $name) }}{{ end }}
+{{- range $name := default (list) $bindings.everyoneRoles }}
+{{- if not (contains "/" (toString $name)) }}{{ $names = append $names (toString $name) }}{{ end }}{{/* "<ns>/<name>" is a Role */}}
+{{- end }}
 {{- range $row := default (list) $policy.audiences }}
 {{- range $role := default (list) $row.roles }}{{ $names = append $names (toString $role) }}{{ end }}
 {{- end }}
