@@ -34,6 +34,10 @@ typedef struct sa_role_row {
     char *name;
     sa_scope scope;
     int cross_namespace;    /* may bind session SAs of other namespaces */
+    cJSON *ceiling;         /* the rules the role may grant at most (a JSON array of PolicyRules),
+                             * or NULL for none: then only the escalation list holds it */
+    sa_rbac_rule *ceiling_rules;    /* the same, read once */
+    size_t nceiling;
 } sa_role_row;
 
 typedef struct sa_subject {

@@ -20,6 +20,7 @@
 #include "sa_yaml.h"
 
 #include "policy_audiences.h"
+#include "policy_ceiling.h"
 
 extern const char sa_example_policy[];
 extern const size_t sa_example_policy_len;
@@ -172,6 +173,7 @@ static void load_sessions(sa_yaml_errors *e, const sa_schema_section *top, sa_po
 static void role_row_free(void *row)
 {
     sa_role_row *r = row;
+    sa_policy_ceiling_free(r);
     free(r->kind);
     free(r->name);
     free(r);
@@ -183,7 +185,7 @@ typedef enum role_kind { ROLE_KIND_ROLE, ROLE_KIND_CLUSTER_ROLE, ROLE_KINDS } ro
 static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath,
                           sa_map *index)
 {
-    static const char *const keys[] = {"kind", "name", "scope", "crossNamespace", NULL};
+    static const char *const keys[] = {"kind", "name", "scope", "crossNamespace", "ceiling", NULL};
     static const char *const kinds[ROLE_KINDS] = {[ROLE_KIND_ROLE] = "Role",
                                                   [ROLE_KIND_CLUSTER_ROLE] = "ClusterRole"};
     static const char *const scopes[] = {[SA_SCOPE_NAMESPACE] = "namespace",
@@ -223,6 +225,10 @@ static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char
         r->name = strdup(name);
         r->scope = (sa_scope)scope;
         r->cross_namespace = cross;
+    }
+    if (r && r->kind && r->name) {
+        sa_schema_join_path(path, rpath, "ceiling");
+        sa_policy_ceiling_load(e, row, sa_yaml_member(row, "ceiling"), path, r);
     }
     int rc = !r || !r->kind || !r->name || key.oom ? -1 : sa_map_put(index, key.data, r);
     if (rc == 1)

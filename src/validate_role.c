@@ -38,6 +38,8 @@ typedef struct role_ctx {
     const char *trusted;                /* the table (bindings.allowedRoles or
                                          * bindings.everyoneRoles) that hands the role to
                                          * sessions, or NULL */
+    const sa_role_row *ceiling;         /* the allowedRoles row whose ceiling holds the role
+                                         * (its own, or the one it feeds), or NULL */
     sa_rbac_rule *old;                  /* an allowed role's UPDATE: the old rules, read once */
     size_t nold;
     const cJSON *old_same;              /* the old rule at the index of the rule judged */
@@ -437,6 +439,40 @@ static int uncovered_grant(void *ctx, const sa_rbac_grant *g)
     return old_covers(ctx, g) != 1;
 }
 
+/* One grant of a rule of a role with a ceiling: refused unless a ceiling rule grants it too, or,
+ * for a component role's UPDATE (c->old read), an old rule did already. */
+static int ceiling_grant(void *ctx, const sa_rbac_grant *g)
+{
+    role_ctx *c = ctx;
+    int old = c->old && !c->trusted ? old_covers(c, g) : 0;
+    if (old)
+        return old < 0 ? -1 : 0;
+    for (size_t i = 0; i < c->ceiling->nceiling; i++)
+        if (sa_rbac_covers(&c->ceiling->ceiling_rules[i], g))
+            return 0;
+    char desc[512];
+    describe_grant(g, desc, sizeof desc);
+    sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
+                         SA_KEY("ceiling", g->verb, g->group ? g->group : "<url>", g->resource,
+                                g->name ? g->name : ""),
+                         "%s: %s grants %s, beyond the ceiling of allowedRoles row %s/%s: "
+                         "every session bound to it would get it",
+                         c->what, c->where, desc, c->ceiling->kind, c->ceiling->name);
+    return 0;
+}
+
+/* The ceiling holds a CREATE (a guarded role deleted and created again is seen only as one),
+ * the aggregation controller's writes into the role, and what a component role feeds into it
+ * (on its UPDATE, only what the old rules did not grant). */
+static void judge_ceiling(role_ctx *c)
+{
+    if (c->ceiling && sa_rbac_each_grant(&c->rule, GRANTS_MAX, ceiling_grant, c) < 0)
+        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
+                             "%s: %s writes too many grants to hold to the ceiling (at most %d per rule) "
+                             "of allowedRoles row %s/%s",
+                             c->what, c->where, GRANTS_MAX, c->ceiling->kind, c->ceiling->name);
+}
+
 static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
 {
     /* The common UPDATE leaves a rule where it was: equal, it adds nothing (even one too large to
@@ -451,11 +487,16 @@ static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_objec
         return;
     /* The aggregation controller copies in what the component roles grant, each judged when it
      * was written (find_feeds): its write is held to what a CREATE may grant, since the old
-     * object's grants say nothing about which components may feed the role. */
+     * object's grants say nothing about which components may feed the role. What a CREATE may
+     * grant is the row's ceiling where it has one, else whatever the escalation list allows. */
     if (!old_object || c->aggregator) {
-        judge_escalation(c);
+        if (c->ceiling)
+            judge_ceiling(c);
+        else
+            judge_escalation(c);
         return;
     }
+    /* Any other UPDATE may add no grant at all, the ceiling's included: nothing more to ask. */
     if (!c->old && c->nold)
         sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
                              "%s: out of memory comparing with the old object", c->what);
@@ -486,11 +527,12 @@ static void find_feeds(role_ctx *c, const cJSON *object)
             continue;
         sa_buf_reset(&key);
         sa_buf_printf(&key, "ClusterRole/%s", target);
-        const char *table = !key.oom && sa_map_getn(c->p->bindings.allowed_roles, key.data, key.len)
-                                ? "bindings.allowedRoles"
+        const sa_role_row *row = key.oom ? NULL : sa_map_getn(c->p->bindings.allowed_roles, key.data, key.len);
+        const char *table = row ? "bindings.allowedRoles"
                             : sa_nameset_match(c->p->bindings.everyone_roles, target)
                                 ? "bindings.everyoneRoles"
                                 : NULL;
+        c->ceiling = row && row->ceiling ? row : NULL;
         if (table)
             snprintf(c->feeds, sizeof c->feeds, "%s (ClusterRole %.40s, which aggregates it by "
                      "label %.80s)", table, target, l->string);
@@ -498,13 +540,18 @@ static void find_feeds(role_ctx *c, const cJSON *object)
     sa_buf_free(&key);
 }
 
-/* The table that hands the role to sessions or every identity, or NULL. */
-static const char *trusted_table(const sa_policy *p, const sa_review *r, const char *role)
+/* The table that hands the role to sessions or every identity, or NULL; its allowedRoles row
+ * into *row when row is not NULL (NULL when it has none). */
+static const char *trusted_table(const sa_policy *p, const sa_review *r, const char *role,
+                                 const sa_role_row **row)
 {
     sa_buf key = SA_BUF_INIT;
     sa_buf_printf(&key, "%s/%s", r->kind, role);
     const char *table = NULL;
-    if (!key.oom && sa_map_getn(p->bindings.allowed_roles, key.data, key.len))
+    const sa_role_row *found = key.oom ? NULL : sa_map_getn(p->bindings.allowed_roles, key.data, key.len);
+    if (row)
+        *row = found;
+    if (found)
         table = "bindings.allowedRoles";
     else if (sa_validate_everyone_role(p, r->kind, r->namespace_, role))
         table = "bindings.everyoneRoles"; /* bound to every identity, so every session */
@@ -523,7 +570,7 @@ int sa_validate_role_guarded(const sa_policy *p, const sa_review *r)
     if (!r->object)
         return 0;
     const char *role = role_name(r);
-    return trusted_table(p, r, role) || sa_map_get(p->audience_roles, role);
+    return trusted_table(p, r, role, NULL) || sa_map_get(p->audience_roles, role);
 }
 
 /* Setting or changing an aggregationRule on a guarded role grants it whatever the aggregation
@@ -561,7 +608,9 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
     if (strcmp(r->kind, "Role") == 0)
         c.ns = r->namespace_;
     c.audiences = sa_map_get(c.p->audience_roles, c.role);
-    c.trusted = trusted_table(c.p, r, c.role);
+    const sa_role_row *row;
+    c.trusted = trusted_table(c.p, r, c.role, &row);
+    c.ceiling = row && row->ceiling ? row : NULL;
     c.aggregator = sa_nameset_match(c.p->exempt.aggregation_users, r->username);
     if (c.trusted || c.audiences)
         judge_aggregation_rule(&c, r);
@@ -594,8 +643,10 @@ void sa_validate_role(const sa_snapshot *snap, const sa_review *r, sa_verdict *v
             judge_guarded(&c, rule, r->old_object);
         /* A component role is judged on the grants it adds: a rule the old rules cover adds
          * nothing (sa_rbac_covers), any other is judged whole. */
-        if (c.feeds[0] && !(r->old_object && c.old &&
-                            sa_rbac_each_grant(&c.rule, GRANTS_MAX, uncovered_grant, &c) == 0))
+        if (c.feeds[0] && c.ceiling)
+            judge_ceiling(&c); /* what it feeds in is held to the ceiling of the role it feeds */
+        else if (c.feeds[0] && !(r->old_object && c.old &&
+                                 sa_rbac_each_grant(&c.rule, GRANTS_MAX, uncovered_grant, &c) == 0))
             judge_escalation(&c);
         old_rule = old_rule ? old_rule->next : NULL;
     }

@@ -117,3 +117,26 @@ rules:
   expect_code 200 GET "$RBAC/clusterroles/system:image-builder"
   [ "$(jget 'len(d["rules"])')" = 1 ] || fail "the widened role was stored"
 }
+
+# DELETE is never sent to validation, so a guarded role deleted and created again is only a
+# CREATE: the built-in ceiling of system:image-puller (OpenShift's bootstrap policy: get
+# imagestreams/layers) is all it may grant, even what the escalation list would let through.
+case_refuse_guarded_role_recreated_beyond_ceiling() {
+  create "$RBAC/clusterroles" "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: 'system:image-puller'}
+rules: [{apiGroups: ['', image.openshift.io], resources: [imagestreams/layers], verbs: [get]}]"
+  expect_judged validate ClusterRole system:image-puller allowed
+  expect_code 200 DELETE "$RBAC/clusterroles/system:image-puller"
+  expect_denied rbac-session-binding validate-cluster-rbac \
+    'grants list on configmaps, beyond the ceiling of allowedRoles row ClusterRole/system:image-puller' \
+    POST "$RBAC/clusterroles" "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: 'system:image-puller'}
+rules:
+  - {apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]}
+  - {apiGroups: [''], resources: [configmaps], verbs: [list]}"
+  expect_code 404 GET "$RBAC/clusterroles/system:image-puller"
+}

@@ -89,7 +89,7 @@ $wide"
 metadata: {name: 'system:image-puller', labels: {kubernetes.io/bootstrapping: rbac-defaults}}"
   create "$r/clusterroles" "$puller
 rules: [{apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]}]"
-  KAPI_AS=$agg expect_denied rbac-session-binding validate-cluster-rbac 'rules[1] grants pods/exec, and the role is in bindings.allowedRoles' \
+  KAPI_AS=$agg expect_denied rbac-session-binding validate-cluster-rbac 'rules[1] grants create on pods/exec, beyond the ceiling of allowedRoles row ClusterRole/system:image-puller' \
     PUT "$r/clusterroles/system:image-puller" "$puller
 rules: [{apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]},
         {apiGroups: [''], resources: [pods/exec], verbs: [create]}]"
