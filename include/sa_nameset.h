@@ -31,5 +31,11 @@ int sa_nameset_match(const sa_nameset *s, const char *name);
 int sa_nameset_match_prefix(const sa_nameset *s, const char *prefix);
 /* Exact entries plus glob entries. */
 size_t sa_nameset_count(const sa_nameset *s);
+/* Every entry, exact names and globs, sorted (strcmp): a malloc'd array of sa_nameset_count(s)
+ * strings the set still owns, for code that writes the set out (sa_cel.h). The caller frees the
+ * array only. NULL when the set is empty (*n is 0) or out of memory (*n is (size_t)-1). */
+const char **sa_nameset_entries(const sa_nameset *s, size_t *n);
+/* Whether an entry is a glob (holds * ? or [) rather than an exact name. */
+int sa_nameset_is_glob(const char *entry);
 
 #endif

@@ -15,6 +15,7 @@
 #include "sa_buf.h"
 #include "sa_json.h"
 #include "sa_devpki.h"
+#include "sa_generate.h"
 #include "sa_pubkey.h"
 #include "sa_load.h"
 #include "sa_log.h"
@@ -420,6 +421,68 @@ static int cmd_check_policy(int argc, char **argv)
     return status;
 }
 
+/* ---- generate ---------------------------------------------------------------------- */
+
+static const char generate_usage[] =
+    "usage: session-admission generate [--policy FILE] [--public-key FILE] [--kube-version 1.N]\n"
+    "                                  [--actions policy|warn] [--namespace NS]\n\n"
+    "Prints the policy as ValidatingAdmissionPolicies and their bindings (YAML, for kubectl apply),\n"
+    "which the API server evaluates itself and which decide as the webhook does, with a ConfigMap\n"
+    "holding the public key the session pods must carry (rotate the key by updating it).\n"
+    "Each binding denies, warns or audits as the rule's mode says; --actions warn makes every\n"
+    "binding [Warn, Audit], to run the policies next to the webhook before switching.\n"
+    "What the policies leave to the webhook is said on stderr and in \"# webhook-only:\" lines.\n"
+    "Exit status: 0 on success, 2 on unusable input or a policy CEL cannot express.";
+
+static int cmd_generate(int argc, char **argv)
+{
+    const char *policy_path = NULL, *key_path = NULL, *version = NULL, *actions = "policy";
+    sa_generate_options o = {.kube_minor = SA_GENERATE_KUBE_MAX, .namespace_ = "session-admission"};
+    const sa_option opts[] = {
+        {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
+        {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
+        {"--kube-version", NULL, SA_OPT_STRING, &version, "1.N", "the Kubernetes version to write for (default: the newest known, 1.36; 1.30 at the oldest)", 0, 0},
+        {"--actions", NULL, SA_OPT_STRING, &actions, "policy|warn", "bindings as the rules' modes say (default), or all [Warn, Audit]", 0, 0},
+        {"--namespace", NULL, SA_OPT_STRING, &o.namespace_, "NS", "namespace of the key ConfigMap (default session-admission)", 0, 0},
+    };
+    size_t npos;
+    char err[1024];
+    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos, stdout,
+                              generate_usage, err, sizeof err);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "session-admission generate: %s\n", err);
+        return rc < 0 ? 2 : 0;
+    }
+    sa_buf out = SA_BUF_INIT, notes = SA_BUF_INIT, errors = SA_BUF_INIT;
+    if (version && sa_generate_kube_version(version, &o.kube_minor, &errors) < 0) {
+        fprintf(stderr, "session-admission generate: %s\n", sa_buf_str(&errors));
+        sa_buf_free(&errors);
+        return 2;
+    }
+    if (strcmp(actions, "policy") != 0 && strcmp(actions, "warn") != 0) {
+        fprintf(stderr, "session-admission generate: --actions must be policy or warn\n");
+        return 2;
+    }
+    o.warn_only = strcmp(actions, "warn") == 0;
+    sa_snapshot *snap = offline_snapshot("generate", policy_path, key_path);
+    if (!snap)
+        return 2;
+    int status = 0;
+    if (sa_generate(snap->policy, snap->key, &o, &out, &notes, &errors) < 0) {
+        fprintf(stderr, "session-admission generate: %s\n", sa_buf_str(&errors));
+        status = 2;
+    } else {
+        fputs(sa_buf_str(&notes), stderr);
+        fwrite(sa_buf_str(&out), 1, out.len, stdout);
+    }
+    sa_buf_free(&out);
+    sa_buf_free(&notes);
+    sa_buf_free(&errors);
+    sa_snapshot_release(snap);
+    return status;
+}
+
 /* ---- version and help ---------------------------------------------------------------- */
 
 static int cmd_version(int argc, char **argv)
@@ -440,6 +503,7 @@ static const char main_usage[] =
     "  scan           judge manifests or a cluster's objects (kubectl get -o json) offline\n"
     "  test           run policy test suites\n"
     "  check-policy   check a policy file\n"
+    "  generate       write the policy as ValidatingAdmissionPolicies the API server runs itself\n"
     "  version        print the version\n\n"
     "Run session-admission COMMAND --help for a command's options.";
 
@@ -454,6 +518,7 @@ int main(int argc, char **argv)
         {"scan", cmd_scan},
         {"test", cmd_test},
         {"check-policy", cmd_check_policy},
+        {"generate", cmd_generate},
         {"version", cmd_version},
     };
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -90,7 +90,7 @@ static sa_nameset_result put_result(int rc)
 
 sa_nameset_result sa_nameset_add(sa_nameset *s, const char *entry)
 {
-    if (!strpbrk(entry, "*?["))
+    if (!sa_nameset_is_glob(entry))
         return put_result(sa_map_put(s->exact, entry, s));
     if (!glob_well_formed(entry))
         return SA_NAMESET_BAD_GLOB;
@@ -214,4 +214,41 @@ int sa_nameset_match_prefix(const sa_nameset *s, const char *prefix)
 size_t sa_nameset_count(const sa_nameset *s)
 {
     return s ? sa_map_count(s->exact) + s->nglobs : 0;
+}
+
+int sa_nameset_is_glob(const char *entry)
+{
+    return strpbrk(entry, "*?[") != NULL;
+}
+
+typedef struct collect {
+    const char **out;
+    size_t n;
+} collect;
+
+static int collect_key(const char *key, void *ctx)
+{
+    collect *c = ctx;
+    c->out[c->n++] = key;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **sa_nameset_entries(const sa_nameset *s, size_t *n)
+{
+    *n = sa_nameset_count(s);
+    collect c = {*n ? malloc(*n * sizeof *c.out) : NULL, 0};
+    if (!c.out) {
+        *n = *n ? (size_t)-1 : 0;
+        return NULL;
+    }
+    sa_map_any(s->exact, collect_key, &c);
+    for (size_t i = 0; i < s->nglobs; i++)
+        c.out[c.n++] = s->globs[i];
+    qsort(c.out, c.n, sizeof *c.out, by_name);
+    return c.out;
 }

@@ -1,0 +1,59 @@
+/* generate_internal.h: what the parts of generate (generate.c and the generate_*.c builders of
+ * each object family's CEL) share. Private to them.
+ *
+ * Each family builder writes one CEL string expression for a root ("object" or "oldObject"):
+ * the violations of one rule, one per line, each "KEY\tMESSAGE". KEY is what sa_verdict.h keys
+ * the violation by (its parts joined by \x1f), MESSAGE the webhook's message without the rule
+ * id. Strings, joined and split, because CEL in these Kubernetes versions has no flatten: a
+ * violation found inside two nested lists (a container's env) can only be carried out as text.
+ * The names in keys and messages are ones the API server validates (no newline nor tab); a
+ * value that holds one only splits into lines that are themselves violations. */
+#ifndef SA_GENERATE_INTERNAL_H
+#define SA_GENERATE_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "sa_cel.h"
+#include "sa_generate.h"
+
+typedef struct gen {
+    const sa_policy *p;
+    const sa_generate_options *o;
+    sa_buf *err;        /* the first reason generation failed */
+    int failed;
+} gen;
+
+/* A CEL key part separator, as a CEL string literal: \x1f, which no Kubernetes name holds. */
+#define GEN_SEP "\"\\x1f\""
+
+/* sa_cel_in_set / sa_cel_prefix_in_set, a failure remembered in g. */
+void gen_in_set(gen *g, sa_buf *out, const sa_nameset *s, const char *expr);
+void gen_prefix_in_set(gen *g, sa_buf *out, const sa_nameset *s, const char *expr);
+/* A string literal. */
+void gen_str(sa_buf *out, const char *s);
+
+/* The CEL is written as templates: ${NAME} is replaced by the value of that name in vars (a
+ * list ended by {NULL, NULL}); a name vars lacks is a bug, and fails g. */
+typedef struct gen_var {
+    const char *name, *value;
+} gen_var;
+void gen_expand(gen *g, sa_buf *out, const char *tmpl, const gen_var *vars);
+
+/* The request's fields, as CEL that reads "" when one is unset. */
+#define GEN_NS "request.?namespace.orValue(\"\")"
+#define GEN_NAME "request.?name.orValue(\"\")"
+#define GEN_USER "request.userInfo.?username.orValue(\"\")"
+#define GEN_GROUPS "request.userInfo.?groups.orValue([])"
+
+/* The family builders: one rule's violations of root as a CEL string (see the top). */
+void gen_pod_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
+void gen_binding_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
+/* Whether the request's binding binds a session subject (sa_validate_binding_grants_session). */
+void gen_binding_grants_session(gen *g, sa_buf *out);
+/* A TokenRequest's violations, as a CEL list of messages (CREATE only: no keys needed). */
+void gen_token_violations(gen *g, sa_buf *out);
+
+/* "Kind ns/name" of root as sa_validate_describe writes it, as a CEL string expression. */
+void gen_describe(sa_buf *out, const char *kind_expr, const char *root);
+
+#endif
