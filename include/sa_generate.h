@@ -4,7 +4,8 @@
  * admissionregistration.k8s.io/v1, Kubernetes 1.30+) that decide as the C core decides: the same
  * scope and exemptions (matchConstraints and matchConditions), the same violations with the
  * same rule ids and messages, an UPDATE judged on what it adds (the violations' keys, as
- * sa_verdict.h keys them, computed for oldObject too). The public key a session pod must carry
+ * sa_verdict.h keys them, computed for oldObject too), and the session pod mutation as a
+ * MutatingAdmissionPolicy (Kubernetes 1.33+). The public key a session pod must carry
  * comes from a parameter ConfigMap, also written, so rotating the key is one object update.
  * A rule, or the part of one, that CEL cannot decide exactly is left to the webhook: said once
  * in err (one line each) and in a "# webhook-only:" comment of the output. Pure: policy in,
@@ -20,10 +21,16 @@
 #define SA_GENERATE_KUBE_MIN 30
 #define SA_GENERATE_KUBE_MAX 36
 
+/* The first Kubernetes minor version the mutation is generated for (see generate_mutate.c). */
+#define SA_GENERATE_MUTATING_MIN 33
+
+enum { SA_GENERATE_BOTH, SA_GENERATE_VALIDATING, SA_GENERATE_MUTATING };
+
 typedef struct sa_generate_options {
     int kube_minor;             /* SA_GENERATE_KUBE_MIN .. _MAX */
     int warn_only;              /* every binding [Warn, Audit]: to run next to the webhook */
     const char *namespace_;     /* where the parameter ConfigMap lives */
+    int only;                   /* SA_GENERATE_BOTH, _VALIDATING or _MUTATING */
 } sa_generate_options;
 
 /* Appends the YAML stream to out. Returns 0; or -1 with the reason in err (a glob CEL cannot

@@ -158,10 +158,13 @@ typedef struct label_ctx {
 static int add_label(const char *key, void *ctx)
 {
     label_ctx *lc = ctx;
-    sa_buf_puts(lc->out, " && object.metadata.?labels.orValue({})[?");
-    gen_str(lc->out, key);
-    sa_buf_puts(lc->out, "].orValue(null) == ");
+    sa_buf k = SA_BUF_INIT;
+    gen_str(&k, key);
+    sa_buf_printf(lc->out, " && object.metadata.?labels[?%s].hasValue() && object.metadata.labels[%s] == ",
+                  sa_buf_str(&k), sa_buf_str(&k));
     gen_str(lc->out, sa_map_get(lc->labels, key));
+    lc->out->oom |= k.oom;
+    sa_buf_free(&k);
     return 0;
 }
 
@@ -345,6 +348,76 @@ static void add_policy(gen *g, cJSON *docs, sa_rule rule, family f)
     cJSON_AddItemToArray(docs, b);
 }
 
+/* MutatingAdmissionPolicy's API version in each Kubernetes version. */
+static const char *mutating_version(int minor)
+{
+    return minor >= 36 ? "v1" : minor >= 34 ? "v1beta1" : "v1alpha1";
+}
+
+/* The session pod mutation (mutate.c): CREATE of a session pod outside the exempt namespaces
+ * whose id forms a ServiceAccount name, unless the pod is to be refused for naming another
+ * ServiceAccount (onMismatch: deny, session-pod enforced). */
+static void add_mutating_policy(gen *g, cJSON *docs)
+{
+    const sa_policy *p = g->p;
+    const char *name = "session-admission-session-pod-mutation";
+    char api[64];
+    snprintf(api, sizeof api, GROUP "/%s", mutating_version(g->o->kube_minor));
+    cJSON *map = cJSON_CreateObject();
+    cJSON_AddStringToObject(map, "apiVersion", api);
+    cJSON_AddStringToObject(map, "kind", "MutatingAdmissionPolicy");
+    cJSON_AddItemToObject(map, "metadata", metadata(name, sa_verdict_rule_id(SA_RULE_SESSION_POD)));
+    cJSON *spec = cJSON_AddObjectToObject(map, "spec");
+    cJSON_AddStringToObject(spec, "failurePolicy", "Fail");
+    cJSON_AddStringToObject(spec, "reinvocationPolicy", "IfNeeded");
+    cJSON *pk = cJSON_AddObjectToObject(spec, "paramKind");
+    cJSON_AddStringToObject(pk, "apiVersion", "v1");
+    cJSON_AddStringToObject(pk, "kind", "ConfigMap");
+    static const char *const pods[] = {"pods", NULL};
+    cJSON *m = cJSON_AddObjectToObject(spec, "matchConstraints");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(m, "resourceRules"), resource_rule("", pods, 1));
+    cJSON_AddStringToObject(m, "matchPolicy", "Equivalent");
+
+    sa_buf id = SA_BUF_INIT, want = SA_BUF_INIT, valid = SA_BUF_INIT, current = SA_BUF_INIT,
+           e = SA_BUF_INIT;
+    gen_pod_session_sa(g, "object", &id, &want, &valid, &current);
+    cJSON *conds = cJSON_AddArrayToObject(spec, "matchConditions");
+    if (sa_nameset_count(p->exempt_namespaces)) {
+        sa_buf_puts(&e, "!");
+        gen_in_set(g, &e, p->exempt_namespaces, GEN_NS);
+        add_condition(g, conds, "not-exempt-namespace", sa_buf_str(&e));
+    }
+    sa_buf_reset(&e);
+    sa_buf_printf(&e, "%s && %s", sa_buf_str(&id), sa_buf_str(&valid));
+    add_condition(g, conds, "session-pod", sa_buf_str(&e));
+    if (p->sessions.on_mismatch == SA_MISMATCH_DENY && p->modes[SA_RULE_SESSION_POD] == SA_MODE_ENFORCE) {
+        sa_buf_reset(&e);
+        sa_buf_printf(&e, "%s in [\"\", \"default\", %s]", sa_buf_str(&current), sa_buf_str(&want));
+        add_condition(g, conds, "not-refused-service-account", sa_buf_str(&e));
+    }
+    add_named(cJSON_AddArrayToObject(spec, "variables"), "want", sa_buf_str(&want));
+    gen_mutations(g, cJSON_AddArrayToObject(spec, "mutations"));
+    cJSON_AddItemToArray(docs, map);
+    g->failed |= id.oom | want.oom | valid.oom | current.oom | e.oom;
+    sa_buf_free(&id);
+    sa_buf_free(&want);
+    sa_buf_free(&valid);
+    sa_buf_free(&current);
+    sa_buf_free(&e);
+
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "apiVersion", api);
+    cJSON_AddStringToObject(b, "kind", "MutatingAdmissionPolicyBinding");
+    cJSON_AddItemToObject(b, "metadata", metadata(name, NULL));
+    spec = cJSON_AddObjectToObject(b, "spec");
+    cJSON_AddStringToObject(spec, "policyName", name);
+    cJSON *ref = cJSON_AddObjectToObject(spec, "paramRef");
+    cJSON_AddStringToObject(ref, "name", PARAMS_NAME);
+    cJSON_AddStringToObject(ref, "namespace", g->o->namespace_);
+    cJSON_AddStringToObject(ref, "parameterNotFoundAction", "Deny");
+    cJSON_AddItemToArray(docs, b);
+}
+
 static cJSON *params_doc(const gen *g, const sa_pubkey *key)
 {
     cJSON *cm = cJSON_CreateObject();
@@ -371,7 +444,6 @@ static const struct {
     {"refused", "Pod,RoleBinding,ClusterRoleBinding,Role,ClusterRole,TokenRequest",
      "a NUL (\\u0000) outside free text is refused by the webhook; CEL cannot walk every string "
      "of an object"},
-    {"mutation", "Pod", "the session pod mutation (MutatingAdmissionPolicy) is not generated yet"},
 };
 
 int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_options *o, sa_buf *out,
@@ -392,18 +464,27 @@ int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_opti
     };
     cJSON *docs = cJSON_CreateArray();
     cJSON_AddItemToArray(docs, params_doc(&g, key));
-    for (size_t i = 0; i < sizeof covered / sizeof covered[0] && !g.failed; i++)
+    int mutating = o->only != SA_GENERATE_VALIDATING && o->kube_minor >= SA_GENERATE_MUTATING_MIN;
+    for (size_t i = 0; o->only != SA_GENERATE_MUTATING && i < sizeof covered / sizeof covered[0] && !g.failed; i++)
         add_policy(&g, docs, covered[i].rule, covered[i].f);
+    if (mutating && !g.failed)
+        add_mutating_policy(&g, docs);
     if (g.failed) {
         if (!err->len)
             sa_buf_puts(err, "out of memory");
         cJSON_Delete(docs);
         return -1;
     }
-    sa_buf_printf(out, "# session-admission generate: the policy %s as ValidatingAdmissionPolicies "
-                       "for Kubernetes 1.%d\n# (admissionregistration.k8s.io/v1). Key sha256 %s, "
+    sa_buf_printf(out, "# session-admission generate: the policy %s as admission policies "
+                       "for Kubernetes 1.%d.\n# Key sha256 %s, "
                        "in ConfigMap %s/%s.\n",
                   p->source, o->kube_minor, key->fingerprint, o->namespace_, PARAMS_NAME);
+    if (o->only != SA_GENERATE_VALIDATING && !mutating) {
+        sa_buf_printf(out, "# webhook-only: mutation Pod: MutatingAdmissionPolicy is generated for "
+                           "Kubernetes 1.%d and later\n", SA_GENERATE_MUTATING_MIN);
+        sa_buf_printf(notes, "generate: webhook-only: mutation (Pod): MutatingAdmissionPolicy is "
+                             "generated for Kubernetes 1.%d and later\n", SA_GENERATE_MUTATING_MIN);
+    }
     for (size_t i = 0; i < sizeof webhook_only / sizeof webhook_only[0]; i++) {
         sa_buf_printf(out, "# webhook-only: %s %s: %s\n", webhook_only[i].rule, webhook_only[i].kinds,
                       webhook_only[i].why);

@@ -53,6 +53,15 @@ void gen_binding_grants_session(gen *g, sa_buf *out);
 /* A TokenRequest's violations, as a CEL list of messages (CREATE only: no keys needed). */
 void gen_token_violations(gen *g, sa_buf *out);
 
+/* The session ServiceAccount of root's pod: whether it carries the session label, the name the
+ * template forms from its value, whether that is a valid name (sa_policy_session_sa), and the
+ * ServiceAccount the pod names now. */
+void gen_pod_session_sa(gen *g, const char *root, sa_buf *present, sa_buf *want, sa_buf *valid,
+                        sa_buf *current);
+/* The JSONPatch mutations of a session pod, appended to mutations (a cJSON array); they read
+ * variables.want (the session ServiceAccount) and params (the key ConfigMap). */
+void gen_mutations(gen *g, cJSON *mutations);
+
 /* "Kind ns/name" of root as sa_validate_describe writes it, as a CEL string expression. */
 void gen_describe(sa_buf *out, const char *kind_expr, const char *root);
 

@@ -19,8 +19,8 @@ static const char container_pod[] =
     ".map(e, ${W} + ${SEP} + \"envFrom-prefix\" + ${SEP} + e.prefix + \"\\t\" + ${WHAT} + \": \" + "
     "${W} + \".envFrom prefix \" + e.prefix + \" can form a name in sessions.forbiddenEnv from the "
     "keys it takes\") + "
-    "c.?env.orValue([]).filter(e, type(e.?name.orValue(null)) == string && ${FORBIDDEN})"
-    ".map(e, ${W} + ${SEP} + e.name + \"\\t\" + ${WHAT} + \": \" + ${W} + \".env \" + e.name + "
+    "c.?env.orValue([]).filter(e, ${FORBIDDEN})"
+    ".map(e, ${W} + ${SEP} + e.?name.orValue(\"\") + \"\\t\" + ${WHAT} + \": \" + ${W} + \".env \" + e.?name.orValue(\"\") + "
     "\" is in sessions.forbiddenEnv\")";
 
 /* The key a carrier must hold: the last env of that name (the one the container sees). */
@@ -62,8 +62,7 @@ static const char unlabelled[] =
 
 static const char token_volumes[] =
     "${SPEC}.?volumes.orValue([]).map(v, v.?projected.?sources.orValue([]).filter(s, "
-    "type(s.?serviceAccountToken.?audience.orValue(null)) == string && "
-    "s.serviceAccountToken.audience != \"\" && !(${ALLOWED}))"
+    "s.?serviceAccountToken.?audience.orValue(\"\") != \"\" && !(${ALLOWED}))"
     ".map(s, s.serviceAccountToken.audience + \"\\t\" + ${WHAT} + \": spec.volumes[\" + "
     "v.?name.orValue(\"\") + \"].projected.sources[].serviceAccountToken.audience \\\"\" + "
     "s.serviceAccountToken.audience + \"\\\" is not in sessions.tokenAudiences nor "
@@ -74,13 +73,13 @@ static const char *const lists[] = {"containers", "initContainers", "ephemeralCo
 typedef struct pod_cel {
     gen *g;
     sa_rule rule;
-    sa_buf spec, id, what, want, valid, sau, label, tmpl, key, kl;
+    sa_buf spec, id, present, what, want, valid, sau, label, tmpl, key, kl;
     sa_buf forbidden, prefix_forbidden, names, allowed, session_sa;
 } pod_cel;
 
 static void free_cel(pod_cel *pc)
 {
-    sa_buf *all[] = {&pc->spec, &pc->id, &pc->what, &pc->want, &pc->valid, &pc->sau, &pc->label,
+    sa_buf *all[] = {&pc->spec, &pc->id, &pc->present, &pc->what, &pc->want, &pc->valid, &pc->sau, &pc->label,
                      &pc->tmpl, &pc->key, &pc->kl, &pc->forbidden, &pc->prefix_forbidden,
                      &pc->names, &pc->allowed, &pc->session_sa};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -94,9 +93,10 @@ static void read_root(pod_cel *pc, const char *root)
 {
     const sa_policy *p = pc->g->p;
     sa_buf_printf(&pc->spec, "%s.?spec.orValue({})", root);
-    sa_buf_printf(&pc->id, "%s.metadata.?labels.orValue({})[?", root);
+    sa_buf_printf(&pc->id, "%s.metadata.?labels[?", root);
     gen_str(&pc->id, p->sessions.label);
-    sa_buf_puts(&pc->id, "].orValue(null)");
+    sa_buf_printf(&pc->present, "%s].hasValue()", sa_buf_str(&pc->id));
+    sa_buf_puts(&pc->id, "].orValue(\"\")");
     gen_describe(&pc->what, "\"Pod\"", root);
     /* sa_k8sname_session_sa: the id lower-cased (ASCII), cut to idMaxLength, in the template */
     const char *tmpl = p->sessions.sa_template, *at = strstr(tmpl, "{id}");
@@ -120,7 +120,7 @@ static void read_root(pod_cel *pc, const char *root)
     sa_buf_puts(&pc->kl, "c.?env.orValue([]).filter(e, e.?name.orValue(\"\") == ");
     gen_str(&pc->kl, p->sessions.key_env);
     sa_buf_putc(&pc->kl, ')');
-    gen_in_set(pc->g, &pc->forbidden, p->sessions.forbidden_env, "e.name");
+    gen_in_set(pc->g, &pc->forbidden, p->sessions.forbidden_env, "e.?name.orValue(\"\")");
     gen_prefix_in_set(pc->g, &pc->prefix_forbidden, p->sessions.forbidden_env, "e.prefix");
     gen_in_set(pc->g, &pc->names, p->sessions.containers, "c.?name.orValue(\"\")");
     sa_buf tok = SA_BUF_INIT, api = SA_BUF_INIT;
@@ -180,7 +180,7 @@ void gen_pod_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
     /* validate_pod.c: a session pod (its label a string) is judged whole; a pod without the
      * label that runs as a session ServiceAccount is refused, its containers judged without the
      * key; any other pod is not judged. */
-    sa_buf_printf(out, "type(%s) == string ? [", sa_buf_str(&pc.id));
+    sa_buf_printf(out, "%s ? [", sa_buf_str(&pc.present));
     if (rule == SA_RULE_SESSION_POD) {
         gen_expand(g, out, service_account, vars);
         sa_buf_puts(out, ", ");
@@ -200,5 +200,17 @@ void gen_pod_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
     else
         sa_buf_puts(out, "\"\"");
     sa_buf_puts(out, "].join(\"\\n\") : \"\"");
+    free_cel(&pc);
+}
+
+void gen_pod_session_sa(gen *g, const char *root, sa_buf *present, sa_buf *want, sa_buf *valid,
+                        sa_buf *current)
+{
+    pod_cel pc = {.g = g};
+    read_root(&pc, root);
+    sa_buf_puts(present, sa_buf_str(&pc.present));
+    sa_buf_puts(want, sa_buf_str(&pc.want));
+    sa_buf_puts(valid, sa_buf_str(&pc.valid));
+    sa_buf_puts(current, sa_buf_str(&pc.sau));
     free_cel(&pc);
 }

@@ -34,7 +34,7 @@ static const char cross_namespace[] =
 
 /* Every subject of a binding of an audience role, session or not: listed in each of its rows. */
 static const char token_audience[] =
-    "${AUDIENCES}[?${REFN}].orValue([]).filter(row, !row.exists(x, x == ${IDKIND} + ${SEP} + "
+    "(${REFN} in ${AUDIENCES} ? ${AUDIENCES}[${REFN}] : []).filter(row, !row.exists(x, x == ${IDKIND} + ${SEP} + "
     "${IDNAME} + ${SEP} + (${ISSA} ? ${IDNS} : \"\"))).map(row, ${SK} + ${SEP} + row[0] + \"\\t\" + "
     "${WHAT} + \": subject \" + ${WHO} + \" may not be bound to roleRef \" + ${REFK} + \"/\" + "
     "${REFN} + \": it grants audience \" + row[0] + \", which the audiences table allows only for "
@@ -154,7 +154,8 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
                          " ? " USERSA_NS " : " GROUPNS " ? " N ".substring(23) : \"\")",
                   sa_buf_str(&rc.bns));
     sa_buf_printf(&rowkey, "(%s + \"/\" + %s)", sa_buf_str(&rc.refk), sa_buf_str(&rc.refn));
-    sa_buf_printf(&scope, "%s[?%s].orValue(0)", sa_buf_str(&rc.scopes), sa_buf_str(&rowkey));
+    sa_buf_printf(&scope, "(%s in %s ? %s[%s] : 0)", sa_buf_str(&rowkey), sa_buf_str(&rc.scopes),
+                  sa_buf_str(&rc.scopes), sa_buf_str(&rowkey));
     sa_buf_printf(&sk, "(" K " + " GEN_SEP " + (" SNS " == \"\" && " K " == \"ServiceAccount\" ? %s : "
                        SNS ") + " GEN_SEP " + " N ")",
                   sa_buf_str(&rc.bns));
@@ -185,7 +186,8 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
     else if (rule == SA_RULE_RBAC_TOKEN_AUDIENCE)
         sa_buf_puts(&tmpl, token_audience);
     else
-        sa_buf_printf(&tmpl, "(%s) ? %s : []", sa_buf_str(&rc.session),
+        /* CEL's grammar takes no bare conditional as a conditional's first branch */
+        sa_buf_printf(&tmpl, "(%s) ? (%s) : []", sa_buf_str(&rc.session),
                       rule == SA_RULE_RBAC_SESSION_BINDING ? session_binding : cross_namespace);
     if (rule >= 0) {
         sa_buf_printf(out, "%s.?subjects.orValue([]).map(s, (", root);

@@ -425,10 +425,12 @@ static int cmd_check_policy(int argc, char **argv)
 
 static const char generate_usage[] =
     "usage: session-admission generate [--policy FILE] [--public-key FILE] [--kube-version 1.N]\n"
-    "                                  [--actions policy|warn] [--namespace NS]\n\n"
+    "                                  [--actions policy|warn] [--namespace NS] [--only validating|mutating]\n\n"
     "Prints the policy as ValidatingAdmissionPolicies and their bindings (YAML, for kubectl apply),\n"
-    "which the API server evaluates itself and which decide as the webhook does, with a ConfigMap\n"
-    "holding the public key the session pods must carry (rotate the key by updating it).\n"
+    "which the API server evaluates itself and which decide as the webhook does, the session pod\n"
+    "mutation as a MutatingAdmissionPolicy (Kubernetes 1.33+: v1alpha1 behind its feature gate in\n"
+    "1.33, v1beta1 in 1.34, v1 from 1.36), and a ConfigMap holding the public key the session pods\n"
+    "must carry (rotate the key by updating it).\n"
     "Each binding denies, warns or audits as the rule's mode says; --actions warn makes every\n"
     "binding [Warn, Audit], to run the policies next to the webhook before switching.\n"
     "What the policies leave to the webhook is said on stderr and in \"# webhook-only:\" lines.\n"
@@ -436,7 +438,7 @@ static const char generate_usage[] =
 
 static int cmd_generate(int argc, char **argv)
 {
-    const char *policy_path = NULL, *key_path = NULL, *version = NULL, *actions = "policy";
+    const char *policy_path = NULL, *key_path = NULL, *version = NULL, *actions = "policy", *only = NULL;
     sa_generate_options o = {.kube_minor = SA_GENERATE_KUBE_MAX, .namespace_ = "session-admission"};
     const sa_option opts[] = {
         {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
@@ -444,6 +446,7 @@ static int cmd_generate(int argc, char **argv)
         {"--kube-version", NULL, SA_OPT_STRING, &version, "1.N", "the Kubernetes version to write for (default: the newest known, 1.36; 1.30 at the oldest)", 0, 0},
         {"--actions", NULL, SA_OPT_STRING, &actions, "policy|warn", "bindings as the rules' modes say (default), or all [Warn, Audit]", 0, 0},
         {"--namespace", NULL, SA_OPT_STRING, &o.namespace_, "NS", "namespace of the key ConfigMap (default session-admission)", 0, 0},
+        {"--only", NULL, SA_OPT_STRING, &only, "validating|mutating", "only the validating or only the mutating policies (and the ConfigMap)", 0, 0},
     };
     size_t npos;
     char err[1024];
@@ -465,6 +468,12 @@ static int cmd_generate(int argc, char **argv)
         return 2;
     }
     o.warn_only = strcmp(actions, "warn") == 0;
+    if (only && strcmp(only, "validating") != 0 && strcmp(only, "mutating") != 0) {
+        fprintf(stderr, "session-admission generate: --only must be validating or mutating\n");
+        return 2;
+    }
+    o.only = !only ? SA_GENERATE_BOTH : strcmp(only, "validating") == 0 ? SA_GENERATE_VALIDATING
+                                                                       : SA_GENERATE_MUTATING;
     sa_snapshot *snap = offline_snapshot("generate", policy_path, key_path);
     if (!snap)
         return 2;

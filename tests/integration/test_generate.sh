@@ -38,7 +38,9 @@ ValidatingAdmissionPolicyBinding session-admission-rbac-session-binding-bindings
 ValidatingAdmissionPolicy session-admission-rbac-cross-namespace-bindings rbac-cross-namespace
 ValidatingAdmissionPolicyBinding session-admission-rbac-cross-namespace-bindings Deny
 ValidatingAdmissionPolicy session-admission-rbac-token-audience-bindings rbac-token-audience
-ValidatingAdmissionPolicyBinding session-admission-rbac-token-audience-bindings Deny"
+ValidatingAdmissionPolicyBinding session-admission-rbac-token-audience-bindings Deny
+MutatingAdmissionPolicy session-admission-session-pod-mutation session-pod
+MutatingAdmissionPolicyBinding session-admission-session-pod-mutation "
 check "... the key and its fingerprint in the ConfigMap" /usr/bin/python3 -c '
 import sys, yaml
 cm = next(yaml.safe_load_all(open(sys.argv[1])))
@@ -60,7 +62,7 @@ rc sa generate --policy "$TMP/modes.yaml" --public-key "$KEY" --namespace ops >/
 check "modes: warn binds [Warn]" grep -qx 'ValidatingAdmissionPolicyBinding session-admission-session-pod-pods Warn' <(docs)
 check "... audit binds [Audit]" grep -qx 'ValidatingAdmissionPolicyBinding session-admission-rbac-cross-namespace-bindings Audit' <(docs)
 check "... --namespace places the ConfigMap and the paramRef" \
-  sh -c "grep -c 'namespace: ops' '$TMP/out' | grep -qx 2"
+  sh -c "grep -c 'namespace: ops' '$TMP/out' | grep -qx 3"
 rc sa generate --public-key "$KEY" --actions warn >/dev/null
 expect_eq "--actions warn: every binding [Warn, Audit] (all seven)" "$(docs | grep -c 'Binding .* Warn,Audit$')" "7"
 
@@ -70,7 +72,21 @@ expect_eq "... one line" "$(cat "$TMP/err")" \
 expect_eq "--kube-version two: exit 2" "$(rc sa generate --kube-version two)" "2"
 check "... says what it expected" grep -qx 'session-admission generate: --kube-version two: expected MAJOR.MINOR, e.g. 1.33' "$TMP/err"
 expect_eq "--kube-version v1.33.3 is read as 1.33" "$(rc sa generate --kube-version v1.33.3 --public-key "$KEY")" "0"
-check "... and said in the header" grep -q 'for Kubernetes 1.33$' "$TMP/out"
+check "... and said in the header" grep -q 'for Kubernetes 1.33\.$' "$TMP/out"
+check "... MutatingAdmissionPolicy v1alpha1 there" grep -qx 'apiVersion: admissionregistration.k8s.io/v1alpha1' "$TMP/out"
+expect_eq "--kube-version 1.34: v1beta1" "$(sa generate --kube-version 1.34 --only mutating --public-key "$KEY" 2>/dev/null | grep -c '^apiVersion: admissionregistration.k8s.io/v1beta1$')" "2"
+expect_eq "--kube-version 1.36: v1" "$(sa generate --only mutating --public-key "$KEY" 2>/dev/null | grep -c '^apiVersion: admissionregistration.k8s.io/v1$')" "2"
+rc sa generate --kube-version 1.32 --public-key "$KEY" >/dev/null
+check "--kube-version 1.32: no MutatingAdmissionPolicy" sh -c "! grep -q 'kind: MutatingAdmissionPolicy' '$TMP/out'"
+check "... the mutation said to be the webhook's" grep -q '^generate: webhook-only: mutation (Pod): MutatingAdmissionPolicy is generated for Kubernetes 1.33 and later' "$TMP/err"
+rc sa generate --only validating --public-key "$KEY" >/dev/null
+check "--only validating: no MutatingAdmissionPolicy" sh -c "! grep -q 'kind: MutatingAdmissionPolicy' '$TMP/out'"
+check "... nor a note about it" sh -c "! grep -q 'webhook-only: mutation' '$TMP/err'"
+rc sa generate --only mutating --public-key "$KEY" >/dev/null
+expect_eq "--only mutating: the ConfigMap and the mutation" "$(docs)" "ConfigMap session-admission-params 
+MutatingAdmissionPolicy session-admission-session-pod-mutation session-pod
+MutatingAdmissionPolicyBinding session-admission-session-pod-mutation "
+expect_eq "--only other: exit 2" "$(rc sa generate --only other)" "2"
 expect_eq "--actions other: exit 2" "$(rc sa generate --actions other)" "2"
 
 sed 's/^  forbiddenEnv: .*/  forbiddenEnv: ["[[:upper:]]*_TOKEN"]/' "$SA_SRC/examples/policy.yaml" > "$TMP/class.yaml"
