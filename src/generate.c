@@ -198,6 +198,12 @@ static cJSON *conditions(gen *g, family f)
         sa_buf_putc(&e, ')');
         add_condition(g, conds, "not-cluster-bootstrap", sa_buf_str(&e));
     }
+    if (f == FAMILY_TOKENS) {
+        /* validate_token.c: only a session ServiceAccount's tokens (request.name) are judged */
+        sa_buf_reset(&e);
+        gen_in_set(g, &e, p->bindings.session_service_accounts, GEN_NAME);
+        add_condition(g, conds, "session-service-account", sa_buf_str(&e));
+    }
     if (sa_nameset_count(p->exempt_namespaces)) {
         sa_buf_reset(&e);
         sa_buf_puts(&e, "!(" GEN_NS " != \"\" && ");
