@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "sa_patch.h"
+
 #define SPEC "object.spec"
 
 /* One container list's operations: c is the container at index i. */
@@ -42,18 +44,6 @@ static const char annotation_ops[] =
     "object.metadata.annotations[?${ANN}].orValue(\"\") == params.data.fingerprint ? [] : "
     "[JSONPatch{op: \"add\", path: ${ANN_PATH}, value: params.data.fingerprint}]";
 
-/* RFC 6901: a key in a JSON Pointer, '~' and '/' escaped. */
-static void pointer_key(sa_buf *out, const char *key)
-{
-    for (; *key; key++)
-        if (*key == '~')
-            sa_buf_puts(out, "~0");
-        else if (*key == '/')
-            sa_buf_puts(out, "~1");
-        else
-            sa_buf_putc(out, *key);
-}
-
 void gen_mutations(gen *g, cJSON *mutations)
 {
     const sa_policy *p = g->p;
@@ -63,8 +53,8 @@ void gen_mutations(gen *g, cJSON *mutations)
     sa_buf_printf(&entry, "{\"name\": %s, \"value\": string(params.data.publicKey)}", sa_buf_str(&k));
     gen_in_set(g, &names, p->sessions.containers, "c.?name.orValue(\"\")");
     gen_str(&ann, p->sessions.fingerprint_annotation);
-    sa_buf_puts(&ptr, "/metadata/annotations/");
-    pointer_key(&ptr, p->sessions.fingerprint_annotation);
+    sa_buf_puts(&ptr, "/metadata/annotations");
+    sa_patch_pointer_push(&ptr, p->sessions.fingerprint_annotation);
     gen_str(&path, sa_buf_str(&ptr));
     static const char *const lists[] = {"containers", "initContainers"};
     const char *exprs[4];
