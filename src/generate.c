@@ -401,8 +401,7 @@ static void add_mutating_policy(gen *g, cJSON *docs)
         sa_buf_printf(&e, "%s in [\"\", \"default\", %s]", sa_buf_str(&current), sa_buf_str(&want));
         add_condition(g, conds, "not-refused-service-account", sa_buf_str(&e));
     }
-    add_named(cJSON_AddArrayToObject(spec, "variables"), "want", sa_buf_str(&want));
-    gen_mutations(g, cJSON_AddArrayToObject(spec, "mutations"));
+    gen_mutations(g, sa_buf_str(&want), cJSON_AddArrayToObject(spec, "mutations"));
     cJSON_AddItemToArray(docs, map);
     g->failed |= id.oom | want.oom | valid.oom | current.oom | e.oom;
     sa_buf_free(&id);

@@ -58,9 +58,11 @@ void gen_token_violations(gen *g, sa_buf *out);
  * ServiceAccount the pod names now. */
 void gen_pod_session_sa(gen *g, const char *root, sa_buf *present, sa_buf *want, sa_buf *valid,
                         sa_buf *current);
-/* The JSONPatch mutations of a session pod, appended to mutations (a cJSON array); they read
- * variables.want (the session ServiceAccount) and params (the key ConfigMap). */
-void gen_mutations(gen *g, cJSON *mutations);
+/* The JSONPatch mutations of a session pod, appended to mutations (a cJSON array); want is the
+ * CEL of the session ServiceAccount's name, written into them (kube-apiserver 1.33's alpha
+ * MutatingAdmissionPolicy at times compiles mutations without the policy's variables: "undefined
+ * field 'want'", and then refuses every pod), and they read params (the key ConfigMap). */
+void gen_mutations(gen *g, const char *want, cJSON *mutations);
 
 /* "Kind ns/name" of root as sa_validate_describe writes it, as a CEL string expression. */
 void gen_describe(sa_buf *out, const char *kind_expr, const char *root);

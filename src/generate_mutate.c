@@ -33,10 +33,10 @@ static const char env_ops[] =
     "c.env.map(e, dyn(e)) + [dyn(${ENTRY})]})";
 
 static const char sa_ops[] =
-    "(" SPEC ".?serviceAccountName.orValue(\"\") != variables.want ? [JSONPatch{op: \"add\", "
-    "path: \"/spec/serviceAccountName\", value: variables.want}] : []) + "
-    "(has(" SPEC ".serviceAccount) && " SPEC ".?serviceAccount.orValue(\"\") != variables.want ? "
-    "[JSONPatch{op: \"replace\", path: \"/spec/serviceAccount\", value: variables.want}] : [])";
+    "(" SPEC ".?serviceAccountName.orValue(\"\") != ${WANT} ? [JSONPatch{op: \"add\", "
+    "path: \"/spec/serviceAccountName\", value: ${WANT}}] : []) + "
+    "(has(" SPEC ".serviceAccount) && " SPEC ".?serviceAccount.orValue(\"\") != ${WANT} ? "
+    "[JSONPatch{op: \"replace\", path: \"/spec/serviceAccount\", value: ${WANT}}] : [])";
 
 static const char annotation_ops[] =
     "!has(object.metadata.annotations) ? [JSONPatch{op: \"add\", path: \"/metadata/annotations\", "
@@ -44,7 +44,7 @@ static const char annotation_ops[] =
     "object.metadata.annotations[?${ANN}].orValue(\"\") == params.data.fingerprint ? [] : "
     "[JSONPatch{op: \"add\", path: ${ANN_PATH}, value: params.data.fingerprint}]";
 
-void gen_mutations(gen *g, cJSON *mutations)
+void gen_mutations(gen *g, const char *want, cJSON *mutations)
 {
     const sa_policy *p = g->p;
     sa_buf k = SA_BUF_INIT, entry = SA_BUF_INIT, names = SA_BUF_INIT, ann = SA_BUF_INIT,
@@ -73,7 +73,10 @@ void gen_mutations(gen *g, cJSON *mutations)
     }
     const gen_var avars[] = {{"ANN", sa_buf_str(&ann)}, {"ANN_PATH", sa_buf_str(&path)}, {NULL, NULL}};
     gen_expand(g, &ops, annotation_ops, avars);
-    exprs[0] = sa_ops;
+    sa_buf sa = SA_BUF_INIT;
+    const gen_var svars[] = {{"WANT", want}, {NULL, NULL}};
+    gen_expand(g, &sa, sa_ops, svars);
+    exprs[0] = sa_buf_str(&sa);
     exprs[1] = sa_buf_str(&list_ops[0]);
     exprs[2] = sa_buf_str(&list_ops[1]);
     exprs[3] = sa_buf_str(&ops);
@@ -83,7 +86,7 @@ void gen_mutations(gen *g, cJSON *mutations)
         cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "jsonPatch"), "expression", exprs[i]);
         cJSON_AddItemToArray(mutations, m);
     }
-    sa_buf *all[] = {&k, &entry, &names, &ann, &path, &ptr, &ops, &list_ops[0], &list_ops[1]};
+    sa_buf *all[] = {&sa, &k, &entry, &names, &ann, &path, &ptr, &ops, &list_ops[0], &list_ops[1]};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         g->failed |= all[i]->oom;
         sa_buf_free(all[i]);

@@ -488,11 +488,54 @@ class Corpus:
         self.pick(moves)()
         return old
 
+    def one_fault(self, pod):
+        """A right session pod with exactly one thing wrong, so that every check the session-pod
+        rules make is seen deciding alone (a rule that fires for two reasons hides either)."""
+        meta, spec = pod["metadata"], pod["spec"]
+        sid = self.token(8, "0123456789abcdef")
+        meta["labels"][self.label] = sid
+        spec["serviceAccountName"] = self.session_sa(sid)
+        spec.pop("serviceAccount", None)
+        spec.pop("ephemeralContainers", None)
+        spec.pop("volumes", None)
+        carriers = [c for c in spec["containers"]]
+        for c in spec["containers"] + spec.get("initContainers", []):
+            c["env"] = [e for e in c.get("env", []) if e.get("name") != self.key_env and
+                        not any(fnmatch.fnmatchcase(e.get("name", ""), f) for f in self.forbidden)]
+            c["env"] += self.key_entries("right")
+            c.pop("envFrom", None)
+        ctr = self.pick(carriers + spec.get("initContainers", []))
+        prefixes = [f.replace("*", "")[:n] for f in self.forbidden for n in (1, 3, 7, 64)]
+        faults = [
+            lambda: ctr.__setitem__("envFrom", [{"configMapRef": {"name": "cfg"},
+                                                 "prefix": self.pick(prefixes + ["NOPE_", "X"])}]),
+            lambda: ctr.__setitem__("envFrom", [{"secretRef": {"name": "creds"}}]),
+            lambda: ctr.__setitem__("envFrom", [{"secretRef": {"name": "creds"}, "prefix": "APP_"}]),
+            lambda: ctr["env"].append({"name": self.forbidden_name(), "value": "x"}),
+            lambda: ctr.__setitem__("env", [e for e in ctr["env"] if e["name"] != self.key_env] +
+                                    self.key_entries(self.key_mode(1.0))),
+            lambda: spec.__setitem__("serviceAccount", self.pick(["default", spec["serviceAccountName"]])),
+            lambda: spec.__setitem__("serviceAccountName", self.pick(["default", self.session_sa_name()])),
+            lambda: spec.pop("serviceAccountName"),
+            lambda: meta["labels"].__setitem__(self.label, self.pick(
+                ["", "_", sid.upper(), self.token(self.id_max - 1) + "-x", sid + "-" * 3])),
+            lambda: spec.__setitem__("ephemeralContainers", [self.ephemeral(self.pick([0.0, 1.0]))]),
+            lambda: spec.__setitem__("volumes", self.token_volume(1.0)),
+            lambda: spec.setdefault("initContainers", []).append(dict(
+                self.container(self.container_name(), self.pick(["missing", "right", "stale"]), 0.0),
+                **({"restartPolicy": "Always"} if self.chance(0.5) else {}))),
+            lambda: None,
+        ]
+        self.pick(faults)()
+        return pod
+
     def pod_reviews(self):
         ns = self.ns()
         session = self.chance(0.65)
         bad = self.pick([0.0, 0.0, 0.1, 0.3, 0.6])
         pod = self.pod(ns, session, bad)
+        if session and self.chance(0.45):
+            pod = self.one_fault(pod)
         name = pod["metadata"].get("name", "")
         r = self.rng.random()
         user = self.user(ns, self.pick(["control-plane", "control-plane", "plain", "session", "node"]))
