@@ -27,10 +27,9 @@ import copy
 import fnmatch
 import json
 import os
+import random
 import string
 import sys
-
-import random
 
 import yaml
 
@@ -187,7 +186,8 @@ class Corpus:
             lambda: self.token(m - 1) + "." + self.token(5),      # the cut ends in '.'
             lambda: "".join(self.pick([c.upper(), c]) for c in self.token(m + 8)),
             lambda: self.pick(["", "_", "a_b", "-", "x.", ".x", "a..b", "UPPER", "ab cd",
-                               "a/b", "-abc", "abc-", "é", "Ünï", "7F3A9C2E", "a.b", "0"]),
+                               "a/b", "-abc", "abc-", "é", "Ünï", "7F3A9C2E", "a.b", "0",
+                               self.token(m) + "é", self.token(m - 1) + "é"]),
         ]
         weights = [5, 4, 4, 2, 1, 1, 2, 1, 1, 3]
         return self.rng.choices(kinds, weights)[0]()
@@ -518,7 +518,10 @@ class Corpus:
             lambda: spec.__setitem__("serviceAccountName", self.pick(["default", self.session_sa_name()])),
             lambda: spec.pop("serviceAccountName"),
             lambda: meta["labels"].__setitem__(self.label, self.pick(
-                ["", "_", sid.upper(), self.token(self.id_max - 1) + "-x", sid + "-" * 3])),
+                ["", "_", sid.upper(), self.token(self.id_max - 1) + "-x", sid + "-" * 3,
+                 self.token(self.id_max + 1), self.token(self.id_max).upper() + "Z"])),
+            lambda: ctr.__setitem__("env", [e for e in ctr["env"] if e["name"] != self.key_env] +
+                                    self.key_entries(self.pick(["dup-right-last", "dup-stale-last"]))),
             lambda: spec.__setitem__("ephemeralContainers", [self.ephemeral(self.pick([0.0, 1.0]))]),
             lambda: spec.__setitem__("volumes", self.token_volume(1.0)),
             lambda: spec.setdefault("initContainers", []).append(dict(

@@ -11,10 +11,14 @@ review, the set of rule ids that fired:
     it matched and has violations or errors; its rule is its annotation
     session-admission.ambient-code.io/rule.
 Pairs (rule, request kind) the stream declares with a comment line
-`# webhook-only: <rule-id> <Kind,Kind>: <reason>` are left out of the comparison. A fired policy's
-violation messages must also read like the webhook's, "<rule-id>: ...", and each binding's
+`# webhook-only: <rule-id> <Kind,Kind>: <reason>` are left out of the comparison; a review the
+core refuses outright (a NUL, an unreadable body) is judged by no rule, so only "refused" is
+compared for it. A fired policy's violation messages must also read like the webhook's,
+"<rule-id>: ..." (an evaluation error, "error: ...", never does), and each binding's
 validationActions must match the rule's mode in the policy (enforce: Deny; warn: Warn and no
-Deny; audit: Audit and no Deny); a mismatch is a disagreement too.
+Deny; audit: Audit and no Deny); a mismatch is a disagreement too. Where both fire, messages
+worded otherwise than the core's (the audit annotation's text) are counted and shown, and are
+disagreements only with --exact-messages.
 
 The reviews: corpus.py's seeded corpus (at least 2000), plus every AdmissionReview under the
 --extra directories whose request.kind is one a handler judges (Pod, RoleBinding,
@@ -24,6 +28,7 @@ are neither are skipped.
 
 usage: differential.py --binary PATH --policy POLICY.yaml [--corpus N] [--seed S]
                        [--extra DIR ...] [--generated FILE] [--public-key PEM] [--jobs N]
+                       [--show N] [--exact-messages] [--cel-js lib/index.js]
 Exit 0 only with 0 disagreements and at least 2000 generated reviews. Debian python3 +
 python3-yaml only; node runs vap_eval.mjs.
 """
@@ -164,6 +169,8 @@ def extra_reviews(dirs, pem):
     """[(label, review, file or None)] from the test suites, and the count of files skipped."""
     out, skipped = [], 0
     for d in dirs:
+        if not os.path.isdir(d):
+            print("--extra %s: no such directory" % d)
         for path in sorted(glob.glob(os.path.join(d, "**", "*.json"), recursive=True)):
             try:
                 with open(path, encoding="utf-8") as f:
@@ -224,14 +231,17 @@ def core_verdict(job):
     out = subprocess.run(cmd, input=None if path else body, capture_output=True)
     if out.returncode != 0:
         return None, "exit %d: %s" % (out.returncode, out.stderr.decode(errors="replace").strip()[-300:])
-    resp = json.loads(out.stdout)["response"]
+    try:
+        resp = json.loads(out.stdout)["response"]
+    except (ValueError, KeyError, TypeError):
+        return None, "no AdmissionReview response on stdout: %r" % out.stdout[:200]
     fired = dict(resp.get("auditAnnotations") or {})
     if not resp.get("allowed", False):
         fired[REFUSED] = (resp.get("status") or {}).get("message", "")
     return fired, None
 
 
-def probe_key(args, policy, tmp):
+def probe_key(args, policy):
     """The PEM the core compares with, read from its own patch of a session pod, and checked
     against the file the corpus takes it from."""
     s = policy["sessions"]
@@ -275,11 +285,12 @@ def trimmed(obj, limit=1500):
     return text if len(text) <= limit else text[:limit] + "... (%d more characters)" % (len(text) - limit)
 
 
-def compare(items, core, vap, webhook_only):
+def compare(items, core, vap, webhook_only, exact):
     """Disagreements [(index, [reasons])], per rule counts, and how many reviews the core
     refused outright."""
     stats = {r: collections.Counter() for r in RULES + [REFUSED]}
     disagreements = []
+    wording = []  # (index, rule, the core's text, the policies' text)
     refused_only = 0
     for i, (label, review, _path) in enumerate(items):
         fired, why = core[i]
@@ -310,12 +321,19 @@ def compare(items, core, vap, webhook_only):
                 for m in e["violations"]:
                     if not m.startswith(rule + ": "):
                         reasons.append("%s: policy %s says %r, not \"%s: ...\"" % (rule, e["policy"], m, rule))
+            if c and p and rule != REFUSED:
+                said = "; ".join(m[len(rule) + 2:] if m.startswith(rule + ": ") else m
+                                 for e in by_rule[rule] for m in e["violations"])
+                if said.replace("; " + rule + ": ", "; ") != fired[rule]:
+                    wording.append((i, rule, fired[rule], said))
+                    if exact:
+                        reasons.append("%s: the messages differ (--exact-messages)" % rule)
         for rule in by_rule:
             if rule not in RULES and rule != REFUSED:
                 reasons.append("policy rule %r is no rule id" % rule)
         if reasons:
             disagreements.append((i, reasons))
-    return disagreements, stats, refused_only
+    return disagreements, stats, refused_only, wording
 
 
 def report(i, reasons, items, core, vap, webhook_only):
@@ -354,6 +372,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--show", type=int, default=40, help="disagreements shown in full")
     ap.add_argument("--cel-js", help="cel-js lib/index.js (default: .tools/npm)")
+    ap.add_argument("--exact-messages", action="store_true",
+                    help="a message worded otherwise than the core's is a disagreement too")
     args = ap.parse_args()
     started = time.time()
 
@@ -362,12 +382,13 @@ def main():
     problems = check_stream(docs, policy.get("modes") or {})
     tmp = tempfile.mkdtemp(prefix="sa-differential.")
     try:
-        pem = probe_key(args, policy, tmp)
+        pem = probe_key(args, policy)
         generated = corpus.generate(policy, pem, args.corpus, args.seed)
         extras, skipped = extra_reviews(args.extra, pem)
         items = [("generated #%d" % n, r, None) for n, r in enumerate(generated)] + extras
-        print("corpus: %d reviews (%d generated, %d from the test suites; %d files skipped)"
-              % (len(items), len(generated), len(extras), skipped))
+        print("corpus: %d reviews (%d generated, %d from the test suites)"
+              % (len(items), len(generated), len(extras)))
+        print("%d files under --extra are no AdmissionReview of a judged kind: skipped" % skipped)
         for (rule, kind), why in sorted(webhook_only.items()):
             print("webhook-only, not compared: %s on %s: %s" % (rule, kind, why))
 
@@ -400,7 +421,8 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    disagreements, stats, refused_only = compare(items, core, vap, webhook_only)
+    disagreements, stats, refused_only, wording = compare(items, core, vap, webhook_only,
+                                                          args.exact_messages)
     print("%-24s %11s %13s %10s %14s" % ("rule", "both fired", "neither fired", "core only", "policies only"))
     for rule in RULES + [REFUSED]:
         s = stats[rule]
@@ -408,6 +430,10 @@ def main():
                                             s["policies only"]))
     print("%d reviews refused by the core outright (a NUL, an unreadable body): compared on \"%s\" alone"
           % (refused_only, REFUSED))
+    print("%d rule verdicts agree but word their messages differently than the core%s"
+          % (len(wording), "" if args.exact_messages else " (not failing without --exact-messages)"))
+    for i, rule, core_text, said in wording[:5]:
+        print("  %s %s:\n    core:     %s\n    policies: %s" % (items[i][0], rule, core_text[:400], said[:400]))
     for p in problems:
         print("stream: " + p)
     for n, (i, reasons) in enumerate(disagreements):
