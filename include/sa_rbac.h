@@ -109,6 +109,24 @@ unsigned sa_rbac_impersonation(const sa_rbac_rule *rule);
  * (a misspelling, a mode the API server may add later, KEP-5284's withdrawn
  * "impersonate:scheduled-node"), or NULL. Such a rule cannot be judged: callers refuse it. */
 const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule);
+/* The i-th of the checks behind sa_rbac_impersonation (a kind is granted when the rule allows
+ * one of its checks, with some name), as a request with resources' subresource "" or
+ * SA_RBAC_ANY and name SA_RBAC_ANY or "*"; 0 past the last. For writers of the same decision in
+ * another language (generate). */
+int sa_rbac_imp_check(size_t i, sa_rbac_imp_kind *kind, sa_rbac_request *req);
+/* The constrained modes ("user-info", ...) the verbs "impersonate:<mode>" and
+ * "impersonate-on:<mode>:<verb>" know, none a prefix of another. */
+const char *const *sa_rbac_imp_modes(size_t *n);
+
+/* ---- escalation ---------------------------------------------------------------------------
+ * The grants that make a role an escalation path (rbac.c says where the list comes from): a
+ * rule has one when it allows one of verbs (a NULL-ended list) on group, resource and
+ * subresource ("" for none), for some name. what says it in a message. */
+#define SA_RBAC_ESCALATIONS_MAX 32
+typedef struct sa_rbac_escalation {
+    const char *verbs[9], *group, *resource, *subresource, *what;
+} sa_rbac_escalation;
+const sa_rbac_escalation *sa_rbac_escalations(size_t *n);
 
 /* ---- the core API group ------------------------------------------------------------------- */
 
@@ -140,9 +158,8 @@ int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max, int (*fn)(void *ctx
  * covered only by "*", "*\/scale" by "*\/scale" or "*". */
 int sa_rbac_covers(const sa_rbac_rule *rule, const sa_rbac_grant *g);
 
-/* ---- exposed for unit tests --------------------------------------------------------------- */
-
-/* The core resource list behind sa_rbac_core_resource, in its (sorted) order. */
+/* The core resource list behind sa_rbac_core_resource, in its (sorted) order (for the unit
+ * tests, and for generate, which writes the same test in CEL). */
 size_t sa_rbac_core_list(const char *const **list);
 
 #endif

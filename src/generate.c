@@ -21,6 +21,7 @@
 #define GROUP "admissionregistration.k8s.io"
 #define RULE_ANNOTATION "session-admission.ambient-code.io/rule"
 #define PARAMS_NAME "session-admission-params"
+#define MESSAGE_MAX 1200
 /* kube-apiserver's loopback client's group (admit.c, cluster_own_rbac) */
 #define LOOPBACK_GROUP "system:masters"
 
@@ -130,8 +131,8 @@ void gen_token_violations(gen *g, sa_buf *out)
 
 /* ---- documents ---------------------------------------------------------------------------- */
 
-typedef enum family { FAMILY_PODS, FAMILY_TOKENS, FAMILY_BINDINGS } family;
-static const char *const family_names[] = {"pods", "tokens", "bindings"};
+typedef enum family { FAMILY_PODS, FAMILY_TOKENS, FAMILY_BINDINGS, FAMILY_ROLES } family;
+static const char *const family_names[] = {"pods", "tokens", "bindings", "roles"};
 
 static void add_condition(gen *g, cJSON *conds, const char *name, const char *expr)
 {
@@ -152,6 +153,7 @@ static void add_named(cJSON *list, const char *name, const char *expr)
 typedef struct label_ctx {
     sa_buf *out;
     const sa_map *labels;
+    const char *root;
 } label_ctx;
 
 /* One exempt label: the object carries it with that value (admit.c, has_exempt_labels). */
@@ -160,8 +162,8 @@ static int add_label(const char *key, void *ctx)
     label_ctx *lc = ctx;
     sa_buf k = SA_BUF_INIT;
     gen_str(&k, key);
-    sa_buf_printf(lc->out, " && object.metadata.?labels[?%s].hasValue() && object.metadata.labels[%s] == ",
-                  sa_buf_str(&k), sa_buf_str(&k));
+    sa_buf_printf(lc->out, " && %s.metadata.?labels[?%s].hasValue() && %s.metadata.labels[%s] == ",
+                  lc->root, sa_buf_str(&k), lc->root, sa_buf_str(&k));
     gen_str(lc->out, sa_map_get(lc->labels, key));
     lc->out->oom |= k.oom;
     sa_buf_free(&k);
@@ -187,16 +189,33 @@ static cJSON *conditions(gen *g, family f)
         sa_buf_putc(&e, ')');
         add_condition(g, conds, "not-exempt-group", sa_buf_str(&e));
     }
-    if (f == FAMILY_BINDINGS && sa_map_count(p->exempt.object_labels) &&
-        sa_nameset_count(p->exempt.bootstrap_users)) {
+    int rbac = f == FAMILY_BINDINGS || f == FAMILY_ROLES;
+    if (rbac && sa_map_count(p->exempt.object_labels) && sa_nameset_count(p->exempt.bootstrap_users)) {
         sa_buf_reset(&e);
         sa_buf_puts(&e, "!(");
         gen_in_set(g, &e, p->exempt.bootstrap_users, GEN_USER);
         sa_buf_puts(&e, " && \"" LOOPBACK_GROUP "\" in " GEN_GROUPS);
-        label_ctx lc = {&e, p->exempt.object_labels};
+        label_ctx lc = {&e, p->exempt.object_labels, "object"};
         sa_map_any(p->exempt.object_labels, add_label, &lc);
         sa_buf_putc(&e, ')');
         add_condition(g, conds, "not-cluster-bootstrap", sa_buf_str(&e));
+    }
+    /* the aggregation controller's UPDATE of a labelled ClusterRole no table trusts (a user not
+     * among the bootstrap users, whose writes the condition above settles) */
+    if (f == FAMILY_ROLES && sa_map_count(p->exempt.object_labels) &&
+        sa_nameset_count(p->exempt.aggregation_users)) {
+        sa_buf_reset(&e);
+        sa_buf_puts(&e, "!(request.kind.kind == \"ClusterRole\" && request.operation == \"UPDATE\" && "
+                        "oldObject != null && !");
+        gen_in_set(g, &e, p->exempt.bootstrap_users, GEN_USER);
+        sa_buf_puts(&e, " && ");
+        gen_in_set(g, &e, p->exempt.aggregation_users, GEN_USER);
+        label_ctx lc = {&e, p->exempt.object_labels, "oldObject"};
+        sa_map_any(p->exempt.object_labels, add_label, &lc);
+        sa_buf_puts(&e, " && !");
+        gen_role_guarded(g, &e);
+        sa_buf_putc(&e, ')');
+        add_condition(g, conds, "not-aggregation-controller", sa_buf_str(&e));
     }
     if (f == FAMILY_TOKENS) {
         /* validate_token.c: only a session ServiceAccount's tokens (request.name) are judged */
@@ -243,13 +262,15 @@ static cJSON *match_constraints(family f)
     static const char *const pods[] = {"pods", "pods/ephemeralcontainers", NULL};
     static const char *const tokens[] = {"serviceaccounts/token", NULL};
     static const char *const bindings[] = {"rolebindings", "clusterrolebindings", NULL};
+    static const char *const roles[] = {"roles", "clusterroles", NULL};
     cJSON *m = cJSON_CreateObject(), *rules = cJSON_AddArrayToObject(m, "resourceRules");
     if (f == FAMILY_PODS)
         cJSON_AddItemToArray(rules, resource_rule("", pods, 0));
     else if (f == FAMILY_TOKENS)
         cJSON_AddItemToArray(rules, resource_rule("", tokens, 1));
     else
-        cJSON_AddItemToArray(rules, resource_rule("rbac.authorization.k8s.io", bindings, 0));
+        cJSON_AddItemToArray(rules, resource_rule("rbac.authorization.k8s.io",
+                                                  f == FAMILY_ROLES ? roles : bindings, 0));
     cJSON_AddStringToObject(m, "matchPolicy", "Equivalent");
     return m;
 }
@@ -282,22 +303,36 @@ static void validation(gen *g, cJSON *spec, sa_rule rule, family f)
         sa_buf_printf(&msg, "variables.added.map(m, \"%s: \" + m).join(\"; \")", sa_verdict_rule_id(rule));
     } else {
         void (*records)(gen *, sa_rule, const char *, sa_buf *) =
-            f == FAMILY_PODS ? gen_pod_records : gen_binding_records;
+            f == FAMILY_PODS ? gen_pod_records : f == FAMILY_ROLES ? gen_role_records : gen_binding_records;
+        if (f == FAMILY_ROLES)
+            gen_role_variables(g, vars, add_named);
         sa_buf_puts(&now, "(");
         records(g, rule, "object", &now);
         sa_buf_puts(&now, ").split(\"\\n\").filter(r, r != \"\")");
         add_named(vars, "violations", sa_buf_str(&now));
         sa_buf_puts(&old, "request.operation == \"UPDATE\" && oldObject != null ? (");
         records(g, rule, "oldObject", &old);
-        sa_buf_puts(&old, ").split(\"\\n\").filter(r, r != \"\").map(r, r.split(\"\\t\")[0]) : []");
+        /* an empty key is what could not be judged (SA_KEY_NONE): never excused */
+        sa_buf_puts(&old, ").split(\"\\n\").filter(r, r != \"\").map(r, r.split(\"\\t\")[0]).filter(k, k != \"\") : []");
         add_named(vars, "oldKeys", sa_buf_str(&old));
         add_named(vars, "added", "variables.violations.filter(r, !(r.split(\"\\t\")[0] in variables.oldKeys))");
         sa_buf_printf(&msg, "variables.added.map(r, \"%s: \" + r.split(\"\\t\")[1]).join(\"; \")",
                       sa_verdict_rule_id(rule));
     }
+    /* The API server drops a message over 5 KB (celconfig.MaxEvaluatedMessageExpressionSizeBytes)
+     * for the static message: cut at MESSAGE_MAX code points (4 bytes at most each), counted. */
+    sa_buf cut = SA_BUF_INIT, fixed = SA_BUF_INIT;
+    sa_buf_printf(&cut, "[%s].map(m, size(m) > %d ? m.substring(0, %d) + \"... (\" + string(size(variables.added)) + "
+                        "\" violations in all)\" : m)[0]",
+                  sa_buf_str(&msg), MESSAGE_MAX, MESSAGE_MAX);
+    sa_buf_printf(&fixed, "%s: the request violates %s", sa_verdict_rule_id(rule), sa_verdict_rule_id(rule));
     cJSON *v = cJSON_CreateObject();
     cJSON_AddStringToObject(v, "expression", "size(variables.added) == 0");
-    cJSON_AddStringToObject(v, "messageExpression", sa_buf_str(&msg));
+    cJSON_AddStringToObject(v, "message", sa_buf_str(&fixed));
+    cJSON_AddStringToObject(v, "messageExpression", sa_buf_str(&cut));
+    g->failed |= cut.oom | fixed.oom;
+    sa_buf_free(&cut);
+    sa_buf_free(&fixed);
     cJSON_AddStringToObject(v, "reason", "Forbidden");
     cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "validations"), v);
     g->failed |= now.oom | old.oom | msg.oom;
@@ -441,11 +476,6 @@ static cJSON *params_doc(const gen *g, const sa_pubkey *key)
 static const struct {
     const char *rule, *kinds, *why;
 } webhook_only[] = {
-    {"rbac-session-binding", "Role,ClusterRole",
-     "a guarded role's grants against its ceiling or the escalation list, and an UPDATE's added "
-     "grants, are not generated yet"},
-    {"rbac-impersonation", "Role,ClusterRole", "impersonation grants are not generated yet"},
-    {"rbac-token-audience", "Role,ClusterRole", "the audience roles' own rules are not generated yet"},
     {"refused", "Pod,RoleBinding,ClusterRoleBinding,Role,ClusterRole,TokenRequest",
      "a NUL (\\u0000) outside free text is refused by the webhook; CEL cannot walk every string "
      "of an object"},
@@ -466,6 +496,9 @@ int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_opti
         {SA_RULE_RBAC_SESSION_BINDING, FAMILY_BINDINGS},
         {SA_RULE_RBAC_CROSS_NAMESPACE, FAMILY_BINDINGS},
         {SA_RULE_RBAC_TOKEN_AUDIENCE, FAMILY_BINDINGS},
+        {SA_RULE_RBAC_IMPERSONATION, FAMILY_ROLES},
+        {SA_RULE_RBAC_TOKEN_AUDIENCE, FAMILY_ROLES},
+        {SA_RULE_RBAC_SESSION_BINDING, FAMILY_ROLES},
     };
     cJSON *docs = cJSON_CreateArray();
     cJSON_AddItemToArray(docs, params_doc(&g, key));

@@ -48,6 +48,13 @@ void gen_expand(gen *g, sa_buf *out, const char *tmpl, const gen_var *vars);
 /* The family builders: one rule's violations of root as a CEL string (see the top). */
 void gen_pod_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
 void gen_binding_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
+void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
+/* The variables the role records read (roleName, trusted, ceilingIndex, audienceRole,
+ * aggregator), each added to vars by add(vars, name, expression). */
+void gen_role_variables(gen *g, cJSON *vars, void (*add)(cJSON *, const char *, const char *));
+/* Whether the request's Role or ClusterRole is guarded (sa_validate_role_guarded), as CEL that
+ * reads no variables (for a matchCondition). */
+void gen_role_guarded(gen *g, sa_buf *out);
 /* Whether the request's binding binds a session subject (sa_validate_binding_grants_session). */
 void gen_binding_grants_session(gen *g, sa_buf *out);
 /* A TokenRequest's violations, as a CEL list of messages (CREATE only: no keys needed). */

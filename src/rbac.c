@@ -193,6 +193,22 @@ unsigned sa_rbac_impersonation(const sa_rbac_rule *rule)
     return kinds;
 }
 
+int sa_rbac_imp_check(size_t i, sa_rbac_imp_kind *kind, sa_rbac_request *req)
+{
+    if (i >= sizeof imp_checks / sizeof imp_checks[0])
+        return 0;
+    *kind = imp_checks[i].kind;
+    *req = (sa_rbac_request){imp_checks[i].verb, imp_checks[i].group, imp_kinds[*kind].resource,
+                             imp_checks[i].subresource, imp_checks[i].name};
+    return 1;
+}
+
+const char *const *sa_rbac_imp_modes(size_t *n)
+{
+    *n = sizeof imp_modes / sizeof imp_modes[0];
+    return imp_modes;
+}
+
 /* The length of a known mode at the start of s, or 0. */
 static size_t known_mode(const char *s)
 {
@@ -226,6 +242,59 @@ const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule)
         if (strncmp(s, "impersonate", 11) == 0 && !known_impersonate_verb(s))
             return s;
     return NULL;
+}
+
+/* ---- escalation ------------------------------------------------------------------------- */
+
+/* The grants that make a role an escalation path, as questions to the model: Kubernetes' "RBAC
+ * good practices: privilege escalation risks" (kubernetes/website
+ * content/en/docs/concepts/security/rbac-good-practices.md) and the bind and escalate verbs
+ * (pkg/registry/rbac/escalation_check.go). Each is asked with the verbs the API server really
+ * checks: RBAC matches verbs exactly, case-sensitive, or "*" (pkg/apis/rbac/v1/
+ * evaluation_helpers.go, VerbMatches), so a rule listing "GET" grants nothing. */
+#define READS "get", "list", "watch"
+#define WRITES "create", "update", "patch", "delete", "deletecollection"
+static const sa_rbac_escalation escalations[] = {
+    {{"bind"}, SA_RBAC_GROUP_RBAC, "roles", "", "bind on roles"},
+    {{"bind"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "bind on clusterroles"},
+    {{"escalate"}, SA_RBAC_GROUP_RBAC, "roles", "", "escalate on roles"},
+    {{"escalate"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "escalate on clusterroles"},
+    {{READS, WRITES}, "", "secrets", "", "access to secrets"},
+    /* exec, attach and portforward are create, or get over WebSockets (KEP-4006) */
+    {{"create", "get"}, "", "pods", "exec", "pods/exec"},
+    {{"create", "get"}, "", "pods", "attach", "pods/attach"},
+    {{"create", "get"}, "", "pods", "portforward", "pods/portforward"},
+    {{READS, WRITES}, "", "pods", "proxy", "pods/proxy"},
+    {{READS, WRITES}, "", "nodes", "proxy", "nodes/proxy (the kubelet API)"},
+    {{"update", "patch"}, "", "pods", "ephemeralcontainers", "pods/ephemeralcontainers"},
+    {{"create"}, "", "serviceaccounts", "token", "create on serviceaccounts/token"},
+    {{WRITES}, "", "namespaces", "", "writes to namespaces"},
+    {{"create"}, "", "persistentvolumes", "", "create on persistentvolumes"},
+    {{"update", "patch"}, "certificates.k8s.io", "certificatesigningrequests", "approval",
+     "certificatesigningrequests/approval"},
+    {{"approve"}, "certificates.k8s.io", "signers", "", "approve on certificates.k8s.io signers"},
+    {{"sign"}, "certificates.k8s.io", "signers", "", "sign on certificates.k8s.io signers"},
+    {{WRITES}, "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "",
+     "writes to mutatingwebhookconfigurations"},
+    {{WRITES}, "admissionregistration.k8s.io", "validatingwebhookconfigurations", "",
+     "writes to validatingwebhookconfigurations"},
+    {{WRITES}, "admissionregistration.k8s.io", "validatingadmissionpolicies", "",
+     "writes to validatingadmissionpolicies"},
+    {{WRITES}, "admissionregistration.k8s.io", "validatingadmissionpolicybindings", "",
+     "writes to validatingadmissionpolicybindings"},
+    {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicies", "",
+     "writes to mutatingadmissionpolicies"},
+    {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicybindings", "",
+     "writes to mutatingadmissionpolicybindings"},
+};
+
+_Static_assert(sizeof escalations / sizeof escalations[0] <= SA_RBAC_ESCALATIONS_MAX,
+               "SA_RBAC_ESCALATIONS_MAX is the bound callers size their arrays by");
+
+const sa_rbac_escalation *sa_rbac_escalations(size_t *n)
+{
+    *n = sizeof escalations / sizeof escalations[0];
+    return escalations;
 }
 
 /* ---- the core API group ----------------------------------------------------------------- */

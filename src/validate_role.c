@@ -318,52 +318,13 @@ static int audience_role_grant(void *ctx, const sa_rbac_grant *g)
     return 0;
 }
 
-/* The grants that make a role an escalation path, as questions to the model: Kubernetes' "RBAC
- * good practices: privilege escalation risks" (kubernetes/website
- * content/en/docs/concepts/security/rbac-good-practices.md) and the bind and escalate verbs
- * (pkg/registry/rbac/escalation_check.go). Each is asked with the verbs the API server really
- * checks: RBAC matches verbs exactly, case-sensitive, or "*" (pkg/apis/rbac/v1/
- * evaluation_helpers.go, VerbMatches), so a rule listing "GET" grants nothing. */
-#define READS "get", "list", "watch"
-#define WRITES "create", "update", "patch", "delete", "deletecollection"
+/* A role trusted by the tables may not grant escalation: impersonation, "*" verbs or resources,
+ * or one of the escalation grants of sa_rbac_escalations. */
 static void judge_escalation(const role_ctx *c)
 {
-    static const struct {
-        const char *verbs[9], *group, *resource, *subresource, *what;
-    } asks[] = {
-        {{"bind"}, SA_RBAC_GROUP_RBAC, "roles", "", "bind on roles"},
-        {{"bind"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "bind on clusterroles"},
-        {{"escalate"}, SA_RBAC_GROUP_RBAC, "roles", "", "escalate on roles"},
-        {{"escalate"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "escalate on clusterroles"},
-        {{READS, WRITES}, "", "secrets", "", "access to secrets"},
-        /* exec, attach and portforward are create, or get over WebSockets (KEP-4006) */
-        {{"create", "get"}, "", "pods", "exec", "pods/exec"},
-        {{"create", "get"}, "", "pods", "attach", "pods/attach"},
-        {{"create", "get"}, "", "pods", "portforward", "pods/portforward"},
-        {{READS, WRITES}, "", "pods", "proxy", "pods/proxy"},
-        {{READS, WRITES}, "", "nodes", "proxy", "nodes/proxy (the kubelet API)"},
-        {{"update", "patch"}, "", "pods", "ephemeralcontainers", "pods/ephemeralcontainers"},
-        {{"create"}, "", "serviceaccounts", "token", "create on serviceaccounts/token"},
-        {{WRITES}, "", "namespaces", "", "writes to namespaces"},
-        {{"create"}, "", "persistentvolumes", "", "create on persistentvolumes"},
-        {{"update", "patch"}, "certificates.k8s.io", "certificatesigningrequests", "approval",
-         "certificatesigningrequests/approval"},
-        {{"approve"}, "certificates.k8s.io", "signers", "", "approve on certificates.k8s.io signers"},
-        {{"sign"}, "certificates.k8s.io", "signers", "", "sign on certificates.k8s.io signers"},
-        {{WRITES}, "admissionregistration.k8s.io", "mutatingwebhookconfigurations", "",
-         "writes to mutatingwebhookconfigurations"},
-        {{WRITES}, "admissionregistration.k8s.io", "validatingwebhookconfigurations", "",
-         "writes to validatingwebhookconfigurations"},
-        {{WRITES}, "admissionregistration.k8s.io", "validatingadmissionpolicies", "",
-         "writes to validatingadmissionpolicies"},
-        {{WRITES}, "admissionregistration.k8s.io", "validatingadmissionpolicybindings", "",
-         "writes to validatingadmissionpolicybindings"},
-        {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicies", "",
-         "writes to mutatingadmissionpolicies"},
-        {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicybindings", "",
-         "writes to mutatingadmissionpolicybindings"},
-    };
-    const char *found[sizeof asks / sizeof asks[0] + 3];
+    size_t nasks;
+    const sa_rbac_escalation *asks = sa_rbac_escalations(&nasks);
+    const char *found[SA_RBAC_ESCALATIONS_MAX + 3];
     size_t n = 0;
     unsigned kinds = sa_rbac_impersonation(&c->rule);
     if (c->ns)
@@ -374,7 +335,7 @@ static void judge_escalation(const role_ctx *c)
         found[n++] = "\"*\" verbs";
     if (sa_rbac_lists(c->rule.resources, "*"))
         found[n++] = "\"*\" resources";
-    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+    for (size_t i = 0; i < nasks; i++) {
         /* First with some verb, so that a rule on other resources costs one question. */
         sa_rbac_request req = {SA_RBAC_ANY, asks[i].group, asks[i].resource, asks[i].subresource,
                                SA_RBAC_ANY};

@@ -29,8 +29,7 @@
 # A case agrees when both admit, or both deny and the API server's message names a rule id that
 # the core's denial names too (and the denying policy's annotation is that rule), and under Warn
 # the rules whose policies warned are exactly the rules the core's denial names. Rules the
-# generated stream marks `# webhook-only: <rule> <Kinds>` are not compared for those kinds (no
-# Role or ClusterRole is sent at all).
+# generated stream marks `# webhook-only: <rule> <Kinds>` are not compared for those kinds.
 # Prints one line per case (ok / not ok with both verdicts and messages), then
 # "N cases, N disagreements"; exits 1 on a disagreement, a refused document or a case the API
 # server refused without the policies (a broken corpus). Notes (not failures): whether `generate`
@@ -179,6 +178,7 @@ WHO = {
     "node": ("system:node:node-1", ["system:nodes"]),
     "apiserver": ("system:apiserver", ["system:masters"]),
     "apiserver-name-only": ("system:apiserver", None),
+    "controller-manager": ("system:kube-controller-manager", None),
 }
 USERINFO = {}
 
@@ -631,6 +631,109 @@ update_case("upd-crb-builder-label", CRB_K, CRB_R, "", "upd-crb-builder", C + "u
 update_case("upd-crb-builder-add-group", CRB_K, CRB_R, "", "upd-crb-builder", C + "upd-crb-builder",
             edit_add_subject(Group("system:serviceaccounts:proj-b")))
 
+# Roles and ClusterRoles (rbac-impersonation, the rule half of rbac-token-audience, the guards on
+# trusted roles), CREATE and UPDATE. Escalate on roles (above) lets RBAC's own check through.
+ROLE_K, ROLE_R = ("rbac.authorization.k8s.io", "v1", "Role"), ("rbac.authorization.k8s.io", "v1", "roles")
+CR_K, CR_R = ("rbac.authorization.k8s.io", "v1", "ClusterRole"), ("rbac.authorization.k8s.io", "v1", "clusterroles")
+
+
+def rule(verbs, resources, groups=("",), names=None):
+    r = {"apiGroups": list(groups), "resources": list(resources), "verbs": list(verbs)}
+    if names:
+        r["resourceNames"] = list(names)
+    return r
+
+
+def role(name, rules, kind="ClusterRole", labels=None, aggregation=None):
+    meta = {"name": name}
+    if labels:
+        meta["labels"] = labels
+    o = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules}
+    if aggregation:
+        o["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": aggregation}]}
+    return o
+
+
+def cr_case(name, body, who="alice"):
+    case(name, who, kind=CR_K, resource=CR_R, sub="", ns="", rname=body["metadata"]["name"], op="CREATE",
+         method="POST", path="%s/clusterroles" % RBAC, body=body)
+
+
+def role_case(name, body, ns="proj-a", who="alice"):
+    case(name, who, kind=ROLE_K, resource=ROLE_R, sub="", ns=ns, rname=body["metadata"]["name"], op="CREATE",
+         method="POST", path="%s/namespaces/%s/roles" % (RBAC, ns), body=body)
+
+
+AUD = "api://AzureADTokenExchange"
+AUD_ROLE_NAME = "system:node:credential-provider-token-audience"
+BUILDER_CEILING = [rule(["get", "update"], ["imagestreams/layers"], ("", "image.openshift.io")),
+                   rule(["create"], ["imagestreams"], ("", "image.openshift.io")),
+                   rule(["update"], ["builds/details"], ("", "build.openshift.io")),
+                   rule(["get"], ["builds"], ("", "build.openshift.io"))]
+cr_case("cr-plain-reader", role("e2e-reader", [rule(["get", "list", "watch"], ["pods", "configmaps"])]))
+cr_case("cr-impersonate-users-every", role("e2e-imp-every", [rule(["impersonate"], ["users"])]))
+cr_case("cr-impersonate-named", role("e2e-imp-named", [rule(["impersonate"], ["users", "groups"], names=["alice"])]))
+cr_case("cr-impersonate-wildcard-name", role("e2e-imp-star", [rule(["impersonate"], ["groups"], names=["*"])]))
+cr_case("cr-impersonate-unknown-verb", role("e2e-imp-bogus", [rule(["impersonate:bogus"], ["users"],
+                                                                   ("authentication.k8s.io",), ["x"])]))
+cr_case("cr-impersonate-userextras", role("e2e-imp-extras", [rule(["impersonate"], ["userextras/scopes"],
+                                                                  ("authentication.k8s.io",), ["view"])]))
+cr_case("cr-impersonate-associated-node", role("e2e-imp-assoc", [rule(["impersonate:associated-node"], ["nodes"],
+                                                                      ("authentication.k8s.io",))]))
+cr_case("cr-star-verbs-pods", role("e2e-star-pods", [rule(["*"], ["pods"])]))
+role_case("role-impersonate-users", role("e2e-role-imp-users", [rule(["impersonate"], ["users"], names=["a"])], "Role"))
+role_case("role-impersonate-sa", role("e2e-role-imp-sa", [rule(["impersonate"], ["serviceaccounts"], names=["x"])],
+                                      "Role"))
+cr_case("cr-audience-role-own-audience", role(AUD_ROLE_NAME, [rule(["request-serviceaccounts-token-audience"], [AUD]),
+                                                              rule(["create"], ["serviceaccounts/token"])]))
+cr_case("cr-audience-role-extra-grant", role(AUD_ROLE_NAME, [rule(["request-serviceaccounts-token-audience"], [AUD]),
+                                                             rule(["get"], ["pods"])]))
+cr_case("cr-audience-vault", role("e2e-aud-vault", [rule(["request-serviceaccounts-token-audience"], ["vault"])]))
+cr_case("cr-audience-not-this-role", role("e2e-aud-other", [rule(["request-serviceaccounts-token-audience"], [AUD])]))
+cr_case("cr-star-verbs-audience", role("e2e-star-aud", [rule(["*"], ["https://vault.example.com"])]))
+cr_case("cr-builder-within-ceiling", role("system:image-builder", BUILDER_CEILING))
+cr_case("cr-builder-beyond-ceiling", role("system:image-builder", BUILDER_CEILING + [rule(["create"], ["pods/exec"])]))
+cr_case("cr-builder-aggregation-rule", role("system:image-builder", BUILDER_CEILING,
+                                            aggregation={"e2e/feeds": "true"}))
+# A label key's name part holds no ":" (the API server refuses "aggregate-to-system:image-puller"
+# with a 422 before admission): only a trusted role without one can be fed by label.
+cr_case("cr-feeds-everyone-role-secrets", role("e2e-feeder", [rule(["get"], ["secrets"])],
+                                               labels={"rbac.authorization.k8s.io/aggregate-to-basic-user": "true"}))
+cr_case("cr-feeds-everyone-role-reader", role("e2e-feeder-ok", [rule(["get"], ["pods"])],
+                                              labels={"rbac.authorization.k8s.io/aggregate-to-basic-user": "true"}))
+cr_case("cr-feeds-view", role("e2e-feeder-view", [rule(["get"], ["secrets"])],
+                              labels={"rbac.authorization.k8s.io/aggregate-to-view": "true"}))
+PULLER_PATH = RBAC + "/clusterroles/system:image-puller"
+STORED[PULLER_PATH] = role("system:image-puller", [rule(["get"], ["imagestreams/layers"], ("", "image.openshift.io")),
+                                                   rule(["get"], ["imagestreams/layers"], ("image.openshift.io",))])
+STORED[RBAC + "/namespaces/proj-a/roles/upd-role-imp"] = role("upd-role-imp", [rule(["impersonate"], ["serviceaccounts"])],
+                                                            "Role")
+
+
+def cr_update(name, rname, edit, who="alice"):
+    update_case(name, CR_K, CR_R, "", rname, RBAC + "/clusterroles/" + rname, edit, who=who)
+
+
+def add_rule(r):
+    return lambda o: o.setdefault("rules", []).append(r)
+
+
+cr_update("upd-cr-puller-label", "system:image-puller", edit_label)
+cr_update("upd-cr-puller-reorder", "system:image-puller", lambda o: o["rules"].reverse())
+cr_update("upd-cr-puller-drop-rule", "system:image-puller", lambda o: o["rules"].pop())
+cr_update("upd-cr-puller-add-exec", "system:image-puller", add_rule(rule(["create"], ["pods/exec"])))
+cr_update("upd-cr-puller-add-within-ceiling", "system:image-puller",
+          add_rule(rule(["get"], ["imagestreams/layers"], ("",))))
+cr_update("upd-cr-puller-add-exec-by-aggregator", "system:image-puller", add_rule(rule(["create"], ["pods/exec"])),
+          who="controller-manager")
+cr_update("upd-cr-discovery-add-secrets", "system:discovery", add_rule(rule(["get"], ["secrets"])))
+cr_update("upd-cr-discovery-add-covered-url", "system:discovery", add_rule({"nonResourceURLs": ["/api"], "verbs": ["get"]}))
+cr_update("upd-cr-discovery-add-url", "system:discovery", add_rule({"nonResourceURLs": ["/metrics"], "verbs": ["get"]}))
+update_case("upd-role-imp-label", ROLE_K, ROLE_R, "proj-a", "upd-role-imp", RBAC + "/namespaces/proj-a/roles/upd-role-imp",
+            edit_label)
+update_case("upd-role-imp-name-more", ROLE_K, ROLE_R, "proj-a", "upd-role-imp",
+            RBAC + "/namespaces/proj-a/roles/upd-role-imp", add_rule(rule(["impersonate"], ["users"])))
+
 # Probes: one request each policy denies alone (and the right pod, admitted once the param is read).
 PROBES = {
     "session-admission-session-pod-pods": "pod-session-wrong-sa",
@@ -640,6 +743,9 @@ PROBES = {
     "session-admission-rbac-session-binding-bindings": "rb-cluster-admin-sa",
     "session-admission-rbac-cross-namespace-bindings": "rb-image-builder-sa-other-ns",
     "session-admission-rbac-token-audience-bindings": "rb-audience-role-alice",
+    "session-admission-rbac-impersonation-roles": "cr-impersonate-users-every",
+    "session-admission-rbac-token-audience-roles": "cr-audience-vault",
+    "session-admission-rbac-session-binding-roles": "cr-builder-beyond-ceiling",
 }
 pod_case("pod-session-envfrom-configmap+secret",
          pod("p-probe-secret", containers=[ctr(env_from=[{"secretRef": {"name": "creds"}}])]))
@@ -667,7 +773,7 @@ def setup():
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings", "clusterrolebindings"],
              "verbs": ["get", "create", "update", "patch"]},
             {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "clusterroles"],
-             "verbs": ["bind", "escalate"]}]})
+             "verbs": ["get", "create", "update", "patch", "bind", "escalate"]}]})
     # system:authenticated covers every impersonated identity (system:anonymous is never a requester).
     K.must("POST", RBAC + "/clusterrolebindings", crb("e2e-policies-requesters", CR("e2e-policies-requester"),
                                                        [Group("system:authenticated")]))

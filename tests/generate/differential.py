@@ -280,6 +280,33 @@ def probe_key(args, policy):
 
 # ---- comparing --------------------------------------------------------------------------------
 
+RULE_LISTS = ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs")
+
+
+def schema_valid(review):
+    """False for a Role or ClusterRole no kube-apiserver sends to admission: its rules must be
+    objects of string lists (the PolicyRule schema, which the API server decodes the request
+    into before admission: a malformed shape is a 400 there). The core reads such shapes
+    defensively (tests/validate/cases); the policies only ever see schema-valid objects."""
+    req = review.get("request") or {}
+    if (req.get("kind") or {}).get("kind") not in ("Role", "ClusterRole"):
+        return True
+    for obj in (req.get("object"), req.get("oldObject")):
+        if obj is None:
+            continue
+        rules = obj.get("rules", []) if isinstance(obj, dict) else None
+        if not isinstance(rules, list):
+            return False
+        for r in rules:
+            if not isinstance(r, dict):
+                return False
+            for f in RULE_LISTS:
+                v = r.get(f, [])
+                if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                    return False
+    return True
+
+
 def trimmed(obj, limit=1500):
     text = json.dumps(obj, sort_keys=True)
     return text if len(text) <= limit else text[:limit] + "... (%d more characters)" % (len(text) - limit)
@@ -385,6 +412,10 @@ def main():
         pem = probe_key(args, policy)
         generated = corpus.generate(policy, pem, args.corpus, args.seed)
         extras, skipped = extra_reviews(args.extra, pem)
+        unsendable = [label for label, r, _ in extras if not schema_valid(r)]
+        extras = [e for e in extras if schema_valid(e[1])]
+        for label in unsendable:
+            print("not compared, kube-apiserver refuses its object by the schema before admission: %s" % label)
         items = [("generated #%d" % n, r, None) for n, r in enumerate(generated)] + extras
         print("corpus: %d reviews (%d generated, %d from the test suites)"
               % (len(items), len(generated), len(extras)))

@@ -39,6 +39,12 @@ ValidatingAdmissionPolicy session-admission-rbac-cross-namespace-bindings rbac-c
 ValidatingAdmissionPolicyBinding session-admission-rbac-cross-namespace-bindings Deny
 ValidatingAdmissionPolicy session-admission-rbac-token-audience-bindings rbac-token-audience
 ValidatingAdmissionPolicyBinding session-admission-rbac-token-audience-bindings Deny
+ValidatingAdmissionPolicy session-admission-rbac-impersonation-roles rbac-impersonation
+ValidatingAdmissionPolicyBinding session-admission-rbac-impersonation-roles Deny
+ValidatingAdmissionPolicy session-admission-rbac-token-audience-roles rbac-token-audience
+ValidatingAdmissionPolicyBinding session-admission-rbac-token-audience-roles Deny
+ValidatingAdmissionPolicy session-admission-rbac-session-binding-roles rbac-session-binding
+ValidatingAdmissionPolicyBinding session-admission-rbac-session-binding-roles Deny
 MutatingAdmissionPolicy session-admission-session-pod-mutation session-pod
 MutatingAdmissionPolicyBinding session-admission-session-pod-mutation "
 check "... the key and its fingerprint in the ConfigMap" /usr/bin/python3 -c '
@@ -47,8 +53,9 @@ cm = next(yaml.safe_load_all(open(sys.argv[1])))
 assert cm["data"]["publicKey"] == open(sys.argv[2]).read(), "publicKey"
 assert cm["data"]["fingerprint"] == "b3c98bf0b0bfb58fdc9373ca54b395eb65dbaf9804b42c48997fefc50f593e1c"
 assert cm["metadata"]["namespace"] == "session-admission"' "$TMP/out" "$KEY"
-check "... webhook-only rules on stderr" grep -q '^generate: webhook-only: rbac-impersonation (Role,ClusterRole): ' "$TMP/err"
-check "... and as comments of the output" grep -q '^# webhook-only: rbac-impersonation Role,ClusterRole: ' "$TMP/out"
+check "... webhook-only rules on stderr: the NUL refusal alone" \
+  sh -c "grep '^generate: webhook-only: ' '$TMP/err' | cut -d' ' -f3 | tr '\n' ' ' | grep -qx 'refused '"
+check "... and as comments of the output" grep -q '^# webhook-only: refused Pod,RoleBinding,ClusterRoleBinding,Role,ClusterRole,TokenRequest: ' "$TMP/out"
 check "... every denial message is the rule id, then the webhook's message" /usr/bin/python3 -c '
 import sys, yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
@@ -64,7 +71,7 @@ check "... audit binds [Audit]" grep -qx 'ValidatingAdmissionPolicyBinding sessi
 check "... --namespace places the ConfigMap and the paramRef" \
   sh -c "grep -c 'namespace: ops' '$TMP/out' | grep -qx 3"
 rc sa generate --public-key "$KEY" --actions warn >/dev/null
-expect_eq "--actions warn: every binding [Warn, Audit] (all seven)" "$(docs | grep -c 'Binding .* Warn,Audit$')" "7"
+expect_eq "--actions warn: every binding [Warn, Audit] (all ten)" "$(docs | grep -c 'Binding .* Warn,Audit$')" "10"
 
 expect_eq "--kube-version 1.29: exit 2" "$(rc sa generate --kube-version 1.29)" "2"
 expect_eq "... one line" "$(cat "$TMP/err")" \
