@@ -472,13 +472,69 @@ static cJSON *params_doc(const gen *g, const sa_pubkey *key)
     return cm;
 }
 
+/* admit.c refuses, in every mode and before any exemption, a review of a kind it judges that
+ * holds a NUL outside free text (sa_nulmark.h). The API server validates names, keys and subjects
+ * before admission, but not a TokenRequest's audiences: its strings, written out (a TokenRequest's
+ * schema is small enough to name every string in it; nothing of it is free text but the
+ * annotations' values). */
+#define NUL "\"\\x00\""
+static const char token_nul[] =
+    "object.?spec.?audiences.orValue([]).exists(a, a.contains(" NUL ")) || "
+    "object.?spec.?boundObjectRef.?kind.orValue(\"\").contains(" NUL ") || "
+    "object.?spec.?boundObjectRef.?apiVersion.orValue(\"\").contains(" NUL ") || "
+    "object.?spec.?boundObjectRef.?name.orValue(\"\").contains(" NUL ") || "
+    "object.?spec.?boundObjectRef.?uid.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?name.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?generateName.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?namespace.orValue(\"\").contains(" NUL ") || "
+    GEN_NAME ".contains(" NUL ") || " GEN_NS ".contains(" NUL ") || " GEN_USER ".contains(" NUL ") || "
+    "request.userInfo.?uid.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?labels.orValue({}).exists(k, k.contains(" NUL ") || object.metadata.labels[k].contains(" NUL ")) || "
+    "object.?metadata.?annotations.orValue({}).exists(k, k.contains(" NUL ")) || "
+    GEN_GROUPS ".exists(x, x.contains(" NUL ")) || "
+    "request.userInfo.?extra.orValue({}).exists(k, k.contains(" NUL ") || request.userInfo.extra[k].exists(x, x.contains(" NUL ")))";
+
+static void add_refusal_policy(gen *g, cJSON *docs)
+{
+    const char *name = "session-admission-refused-tokens";
+    cJSON *vap = cJSON_CreateObject();
+    cJSON_AddStringToObject(vap, "apiVersion", GROUP "/v1");
+    cJSON_AddStringToObject(vap, "kind", "ValidatingAdmissionPolicy");
+    cJSON_AddItemToObject(vap, "metadata", metadata(name, "refused"));
+    cJSON *spec = cJSON_AddObjectToObject(vap, "spec");
+    cJSON_AddStringToObject(spec, "failurePolicy", "Fail");
+    cJSON_AddItemToObject(spec, "matchConstraints", match_constraints(FAMILY_TOKENS));
+    cJSON *v = cJSON_CreateObject();
+    sa_buf e = SA_BUF_INIT;
+    sa_buf_printf(&e, "!(%s)", token_nul);
+    cJSON_AddStringToObject(v, "expression", sa_buf_str(&e));
+    cJSON_AddStringToObject(v, "message", "refused: session-admission: this TokenRequest holds a NUL (\\u0000), "
+                                          "which no name, key or value the policy compares may hold: it cannot "
+                                          "be judged");
+    cJSON_AddStringToObject(v, "reason", "Forbidden");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "validations"), v);
+    cJSON_AddItemToArray(docs, vap);
+    g->failed |= e.oom;
+    sa_buf_free(&e);
+
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "apiVersion", GROUP "/v1");
+    cJSON_AddStringToObject(b, "kind", "ValidatingAdmissionPolicyBinding");
+    cJSON_AddItemToObject(b, "metadata", metadata(name, NULL));
+    spec = cJSON_AddObjectToObject(b, "spec");
+    cJSON_AddStringToObject(spec, "policyName", name);
+    const char *actions[2] = {g->o->warn_only ? "Warn" : "Deny", "Audit"};
+    cJSON_AddItemToObject(spec, "validationActions", cJSON_CreateStringArray(actions, g->o->warn_only ? 2 : 1));
+    cJSON_AddItemToArray(docs, b);
+}
+
 /* What the policies leave to the webhook: (rule id, kinds, why). */
 static const struct {
     const char *rule, *kinds, *why;
 } webhook_only[] = {
-    {"refused", "Pod,RoleBinding,ClusterRoleBinding,Role,ClusterRole,TokenRequest",
+    {"refused", "Pod,RoleBinding,ClusterRoleBinding,Role,ClusterRole",
      "a NUL (\\u0000) outside free text is refused by the webhook; CEL cannot walk every string "
-     "of an object"},
+     "of an object (a TokenRequest's are written out: session-admission-refused-tokens)"},
 };
 
 int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_options *o, sa_buf *out,
@@ -505,6 +561,8 @@ int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_opti
     int mutating = o->only != SA_GENERATE_VALIDATING && o->kube_minor >= SA_GENERATE_MUTATING_MIN;
     for (size_t i = 0; o->only != SA_GENERATE_MUTATING && i < sizeof covered / sizeof covered[0] && !g.failed; i++)
         add_policy(&g, docs, covered[i].rule, covered[i].f);
+    if (o->only != SA_GENERATE_MUTATING && !g.failed)
+        add_refusal_policy(&g, docs);
     if (mutating && !g.failed)
         add_mutating_policy(&g, docs);
     if (g.failed) {

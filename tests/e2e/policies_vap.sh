@@ -631,6 +631,10 @@ update_case("upd-crb-builder-label", CRB_K, CRB_R, "", "upd-crb-builder", C + "u
 update_case("upd-crb-builder-add-group", CRB_K, CRB_R, "", "upd-crb-builder", C + "upd-crb-builder",
             edit_add_subject(Group("system:serviceaccounts:proj-b")))
 
+# A NUL in an audience: the API server does not validate audiences, and sends it as \u0000.
+token_case("token-session-nul-audience", "session-abc-sa", ["vault\u0000x"])
+token_case("token-other-sa-nul-audience", "builder", ["https://kubernetes.default.svc\u0000"])
+
 # Roles and ClusterRoles (rbac-impersonation, the rule half of rbac-token-audience, the guards on
 # trusted roles), CREATE and UPDATE. Escalate on roles (above) lets RBAC's own check through.
 ROLE_K, ROLE_R = ("rbac.authorization.k8s.io", "v1", "Role"), ("rbac.authorization.k8s.io", "v1", "roles")
@@ -918,6 +922,8 @@ def main():
         core_ok, core_msg = core_verdict(c, review_for(c, obj, c["old"], n))
         kind = c["kind"][2]
         core_rules = set(RULE_RE.findall(core_msg))
+        if not core_ok and "holds a NUL (\\u0000)" in core_msg:
+            core_rules.add("refused")  # admit.c's refusal, in every mode, before any rule
         c["core"] = (core_ok, core_msg, {r for r in core_rules if (r, kind) not in skip_pairs})
         if not core_ok and core_rules and not c["core"][2]:
             out("skip - %s: the core denies by webhook-only rules only (%s)" % (c["name"], ", ".join(sorted(core_rules))))

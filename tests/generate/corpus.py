@@ -594,6 +594,8 @@ class Corpus:
         for _ in range(self.rng.choices([0, 1, 2, 3], [1, 6, 2, 1])[0]):
             pool = self.rng.choices(pools, [5, 2, 3, 3])[0] or pools[0]
             auds.append(self.pick(pool))
+        if auds and self.chance(0.03):  # the API server does not validate audiences: a NUL arrives
+            auds[-1] += "\u0000" + self.token(2)
         spec = {"audiences": auds}
         if self.chance(0.8):
             spec["expirationSeconds"] = self.pick([600, 3600, 3607])

@@ -121,7 +121,7 @@ def check_stream(docs, modes):
             bound[name].append(b)
     for name, vap in vaps.items():
         rule = ((vap.get("metadata") or {}).get("annotations") or {}).get(RULE_ANNOTATION)
-        if rule not in RULES:
+        if rule not in RULES + [REFUSED]:
             problems.append("policy %s: annotation %s is %r, not a rule id" % (name, RULE_ANNOTATION, rule))
             continue
         if not bound[name]:
