@@ -67,6 +67,38 @@ void gen_expand(gen *g, sa_buf *out, const char *tmpl, const gen_var *vars)
     }
 }
 
+typedef struct key_list {
+    const char **keys;
+    size_t n;
+} key_list;
+
+static int collect_key(const char *key, void *ctx)
+{
+    key_list *kl = ctx;
+    kl->keys[kl->n++] = key;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **gen_allowed_roles(gen *g, size_t *n)
+{
+    const sa_map *m = g->p->bindings.allowed_roles;
+    key_list kl = {calloc(sa_map_count(m) + 1, sizeof(char *)), 0};
+    *n = 0;
+    if (!kl.keys) {
+        g->failed = 1;
+        return NULL;
+    }
+    sa_map_any(m, collect_key, &kl);
+    qsort(kl.keys, kl.n, sizeof *kl.keys, by_name);
+    *n = kl.n;
+    return kl.keys;
+}
+
 void gen_describe(sa_buf *out, const char *kind_expr, const char *root)
 {
     sa_buf_printf(out,
@@ -344,6 +376,28 @@ static void validation(gen *g, cJSON *spec, sa_rule rule, family f)
 static const char *const mode_actions[SA_MODE_COUNT] = {
     [SA_MODE_ENFORCE] = "Deny", [SA_MODE_WARN] = "Warn", [SA_MODE_AUDIT] = "Audit"};
 
+/* The policy's binding: validationActions [action], or [Warn, Audit] under --actions warn; with
+ * params, the key ConfigMap as its paramRef. */
+static void add_binding(gen *g, cJSON *docs, const char *name, const char *action, int params)
+{
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "apiVersion", GROUP "/v1");
+    cJSON_AddStringToObject(b, "kind", "ValidatingAdmissionPolicyBinding");
+    cJSON_AddItemToObject(b, "metadata", metadata(name, NULL));
+    cJSON *spec = cJSON_AddObjectToObject(b, "spec");
+    cJSON_AddStringToObject(spec, "policyName", name);
+    const char *actions[2] = {g->o->warn_only ? "Warn" : action, "Audit"};
+    cJSON_AddItemToObject(spec, "validationActions",
+                          cJSON_CreateStringArray(actions, g->o->warn_only ? 2 : 1));
+    if (params) {
+        cJSON *ref = cJSON_AddObjectToObject(spec, "paramRef");
+        cJSON_AddStringToObject(ref, "name", PARAMS_NAME);
+        cJSON_AddStringToObject(ref, "namespace", g->o->namespace_);
+        cJSON_AddStringToObject(ref, "parameterNotFoundAction", "Deny");
+    }
+    cJSON_AddItemToArray(docs, b);
+}
+
 static void add_policy(gen *g, cJSON *docs, sa_rule rule, family f)
 {
     char name[128];
@@ -369,24 +423,7 @@ static void add_policy(gen *g, cJSON *docs, sa_rule rule, family f)
     validation(g, spec, rule, f);
     cJSON_AddItemToArray(docs, vap);
 
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "apiVersion", GROUP "/v1");
-    cJSON_AddStringToObject(b, "kind", "ValidatingAdmissionPolicyBinding");
-    cJSON_AddItemToObject(b, "metadata", metadata(name, NULL));
-    spec = cJSON_AddObjectToObject(b, "spec");
-    cJSON_AddStringToObject(spec, "policyName", name);
-    const char *actions[2] = {mode_actions[g->p->modes[rule]], "Audit"};
-    if (g->o->warn_only)
-        actions[0] = "Warn";
-    cJSON_AddItemToObject(spec, "validationActions",
-                          cJSON_CreateStringArray(actions, g->o->warn_only ? 2 : 1));
-    if (params) {
-        cJSON *ref = cJSON_AddObjectToObject(spec, "paramRef");
-        cJSON_AddStringToObject(ref, "name", PARAMS_NAME);
-        cJSON_AddStringToObject(ref, "namespace", g->o->namespace_);
-        cJSON_AddStringToObject(ref, "parameterNotFoundAction", "Deny");
-    }
-    cJSON_AddItemToArray(docs, b);
+    add_binding(g, docs, name, mode_actions[g->p->modes[rule]], params);
 }
 
 /* MutatingAdmissionPolicy's API version in each Kubernetes version. */
@@ -517,15 +554,7 @@ static void add_refusal_policy(gen *g, cJSON *docs)
     g->failed |= e.oom;
     sa_buf_free(&e);
 
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "apiVersion", GROUP "/v1");
-    cJSON_AddStringToObject(b, "kind", "ValidatingAdmissionPolicyBinding");
-    cJSON_AddItemToObject(b, "metadata", metadata(name, NULL));
-    spec = cJSON_AddObjectToObject(b, "spec");
-    cJSON_AddStringToObject(spec, "policyName", name);
-    const char *actions[2] = {g->o->warn_only ? "Warn" : "Deny", "Audit"};
-    cJSON_AddItemToObject(spec, "validationActions", cJSON_CreateStringArray(actions, g->o->warn_only ? 2 : 1));
-    cJSON_AddItemToArray(docs, b);
+    add_binding(g, docs, name, "Deny", 0); /* in every mode, as admit.c refuses */
 }
 
 /* What the policies leave to the webhook: (rule id, kinds, why). */

@@ -29,6 +29,10 @@ typedef struct gen {
 /* sa_cel_in_set / sa_cel_prefix_in_set, a failure remembered in g. */
 void gen_in_set(gen *g, sa_buf *out, const sa_nameset *s, const char *expr);
 void gen_prefix_in_set(gen *g, sa_buf *out, const sa_nameset *s, const char *expr);
+/* bindings.allowedRoles' keys ("Kind/name"), sorted so that the output is the same every run (the
+ * map's order is its hash seed's): an array the caller frees, borrowing the policy's strings;
+ * NULL (with g failed) out of memory. */
+const char **gen_allowed_roles(gen *g, size_t *n);
 /* A string literal. */
 void gen_str(sa_buf *out, const char *s);
 

@@ -76,23 +76,6 @@ static int add_row(const char *key, void *ctx)
     return 0;
 }
 
-typedef struct key_list {
-    const char **keys;
-    size_t *n;
-} key_list;
-
-static int collect_key(const char *key, void *ctx)
-{
-    key_list *kl = ctx;
-    kl->keys[(*kl->n)++] = key;
-    return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* audience roles: role name -> its rows, each [audience, "Kind\x1fname\x1fns" of each subject]. */
 static void audience_rows(rbac_cel *rc)
 {
@@ -161,15 +144,8 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
     gen_in_set(g, &rc.nsgroup, p->bindings.namespace_groups, N ".substring(23)");
     sa_buf_putc(&rc.scopes, '{');
     sa_buf_putc(&rc.cross, '[');
-    /* sorted, so that the output is the same every run (the map's order is its hash seed's) */
-    const char **keys = calloc(sa_map_count(p->bindings.allowed_roles) + 1, sizeof *keys);
-    size_t nkeys = 0;
-    if (!keys)
-        g->failed = 1;
-    else
-        sa_map_any(p->bindings.allowed_roles, collect_key, &(key_list){keys, &nkeys});
-    if (keys)
-        qsort(keys, nkeys, sizeof *keys, by_name);
+    size_t nkeys;
+    const char **keys = gen_allowed_roles(g, &nkeys);
     for (size_t i = 0; i < nkeys; i++)
         add_row(keys[i], &rc);
     free(keys);

@@ -528,42 +528,19 @@ static int add_row(const char *key, void *ctx)
     return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-typedef struct key_list {
-    const char **keys;
-    size_t n;
-} key_list;
-
-static int collect_key(const char *key, void *ctx)
-{
-    key_list *kl = ctx;
-    kl->keys[kl->n++] = key;
-    return 0;
-}
-
-/* The rows in sorted order, so that the output is the same every run. */
+/* allowedRoles as CEL: "Kind/name" -> ceiling index, and the ceilings. */
 static void role_tables(gen *g, sa_buf *rows, sa_buf *ceilings)
 {
-    const sa_map *m = g->p->bindings.allowed_roles;
-    key_list kl = {calloc(sa_map_count(m) + 1, sizeof(char *)), 0};
-    if (!kl.keys) {
-        g->failed = 1;
-        return;
-    }
-    sa_map_any(m, collect_key, &kl);
-    qsort(kl.keys, kl.n, sizeof *kl.keys, by_name);
-    rows_ctx rc = {rows, ceilings, 0, m};
+    size_t n;
+    const char **keys = gen_allowed_roles(g, &n);
+    rows_ctx rc = {rows, ceilings, 0, g->p->bindings.allowed_roles};
     sa_buf_putc(rows, '{');
     sa_buf_putc(ceilings, '[');
-    for (size_t i = 0; i < kl.n; i++)
-        add_row(kl.keys[i], &rc);
+    for (size_t i = 0; i < n; i++)
+        add_row(keys[i], &rc);
     sa_buf_putc(rows, '}');
     sa_buf_putc(ceilings, ']');
-    free(kl.keys);
+    free(keys);
 }
 
 /* Every role the audiences table names. */
