@@ -53,6 +53,13 @@ void gen_expand(gen *g, sa_buf *out, const char *tmpl, const gen_var *vars);
 void gen_pod_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
 void gen_binding_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
 void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out);
+/* The tables the role records read (generate_tables.c), as CEL literals: whether the string a is a
+ * core group resource (sa_rbac_core_resource); audience -> the roles its row names; allowedRoles
+ * "Kind/name" -> the index of its ceiling in ceilings, or -1; every role the audiences name. */
+void gen_core_resource(sa_buf *out);
+void gen_audience_table(gen *g, sa_buf *out);
+void gen_role_tables(gen *g, sa_buf *rows, sa_buf *ceilings);
+void gen_audience_roles(gen *g, sa_buf *out);
 /* The variables the role records read (roleName, trusted, ceilingIndex, audienceRole,
  * aggregator), each added to vars by add(vars, name, expression). */
 void gen_role_variables(gen *g, cJSON *vars, void (*add)(cJSON *, const char *, const char *));

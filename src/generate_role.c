@@ -275,58 +275,6 @@ static void impersonation(role_cel *rc, sa_buf *out)
 
 /* ---- rbac-token-audience: the audiences a rule grants ------------------------------------- */
 
-/* A resource the core group serves (sa_rbac_core_resource), as CEL on a: with only "*" verbs,
- * such a resource is an API grant, not an audience. */
-static void core_resource(sa_buf *out)
-{
-    const char *const *list;
-    size_t n = sa_rbac_core_list(&list);
-    sa_buf_puts(out, "(a in [");
-    for (size_t i = 0; i < n; i++) {
-        sa_buf_puts(out, i ? ", " : "");
-        sa_cel_string(out, list[i]);
-    }
-    sa_buf_puts(out, "] || (a.startsWith(\"*/\") && size(a) > 2 && a.substring(2) in [");
-    int first = 1;
-    for (size_t i = 0; i < n; i++) {
-        const char *slash = strchr(list[i], '/');
-        int seen = 0;
-        for (size_t j = 0; slash && j < i && !seen; j++) {
-            const char *other = strchr(list[j], '/');
-            seen = other && strcmp(other, slash) == 0;
-        }
-        if (!slash || seen)
-            continue;
-        sa_buf_puts(out, first ? "" : ", ");
-        first = 0;
-        sa_cel_string(out, slash + 1);
-    }
-    sa_buf_puts(out, "]))");
-}
-
-/* audience -> the roles its row names (role_grants). */
-static void audience_table(gen *g, sa_buf *out)
-{
-    const sa_policy *p = g->p;
-    sa_buf_putc(out, '{');
-    int first = 1;
-    for (size_t i = 0; i < p->naudiences; i++) {
-        const sa_audience_row *row = &p->audiences[i];
-        if (sa_map_get(p->audience_index, row->audience) != row)
-            continue; /* the row the core finds for an audience named twice */
-        sa_buf_puts(out, first ? "" : ", ");
-        first = 0;
-        sa_cel_string(out, row->audience);
-        sa_buf_puts(out, ": [");
-        for (size_t r = 0; r < row->nroles; r++) {
-            sa_buf_puts(out, r ? ", " : "");
-            sa_cel_string(out, row->roles[r]);
-        }
-        sa_buf_putc(out, ']');
-    }
-    sa_buf_putc(out, '}');
-}
-
 static const char audiences_tmpl[] =
     "((${V}.exists(v, v == \"" SA_RBAC_VERB_AUDIENCE "\") || ${V}.exists(v, v == \"*\")) && size(${RS}) > 0 && "
     "${G}.exists(x, x == \"*\" || x == \"\") ? [${RS}.filter(a, ${V}.exists(v, v == \"" SA_RBAC_VERB_AUDIENCE
@@ -345,8 +293,8 @@ static const char audiences_tmpl[] =
 static void audiences(role_cel *rc, sa_buf *out)
 {
     sa_buf core = SA_BUF_INIT, table = SA_BUF_INIT;
-    core_resource(&core);
-    audience_table(rc->g, &table);
+    gen_core_resource(&core);
+    gen_audience_table(rc->g, &table);
     gen_var vars[ROLE_VARS + 4];
     vars_of(rc, vars, "CORE", sa_buf_str(&core));
     gen_var more[] = {
@@ -475,88 +423,6 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
     sa_buf_free(&t);
 }
 
-/* ---- the tables --------------------------------------------------------------------------- */
-
-typedef struct rows_ctx {
-    sa_buf *rows, *ceilings;
-    int nceil;
-    const sa_map *map;
-} rows_ctx;
-
-static void cel_rule(sa_buf *out, const cJSON *rule)
-{
-    static const char *const fields[] = {"verbs", "apiGroups", "resources", "resourceNames",
-                                         "nonResourceURLs"};
-    sa_buf_putc(out, '{');
-    int first = 1;
-    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(rule, fields[f]);
-        if (!cJSON_IsArray(list) || !list->child)
-            continue; /* a map of lists of strings only: CEL literals are homogeneous */
-        sa_buf_printf(out, "%s\"%s\": [", first ? "" : ", ", fields[f]);
-        first = 0;
-        int firsti = 1;
-        for (const cJSON *it = list->child; it; it = it->next)
-            if (cJSON_IsString(it)) {
-                sa_buf_puts(out, firsti ? "" : ", ");
-                firsti = 0;
-                sa_cel_string(out, it->valuestring);
-            }
-        sa_buf_putc(out, ']');
-    }
-    sa_buf_putc(out, '}');
-}
-
-/* allowedRoles: "Kind/name" -> the index of its ceiling in the ceilings list, or -1. */
-static int add_row(const char *key, void *ctx)
-{
-    rows_ctx *rc = ctx;
-    const sa_role_row *row = sa_map_get(rc->map, key);
-    sa_buf_puts(rc->rows, rc->rows->len > 1 ? ", " : "");
-    sa_cel_string(rc->rows, key);
-    if (!row->ceiling) {
-        sa_buf_puts(rc->rows, ": -1");
-        return 0;
-    }
-    sa_buf_printf(rc->rows, ": %d", rc->nceil);
-    sa_buf_puts(rc->ceilings, rc->nceil++ ? ", [" : "[");
-    for (const cJSON *r = row->ceiling->child; r; r = r->next) {
-        cel_rule(rc->ceilings, r);
-        sa_buf_puts(rc->ceilings, r->next ? ", " : "");
-    }
-    sa_buf_putc(rc->ceilings, ']');
-    return 0;
-}
-
-/* allowedRoles as CEL: "Kind/name" -> ceiling index, and the ceilings. */
-static void role_tables(gen *g, sa_buf *rows, sa_buf *ceilings)
-{
-    size_t n;
-    const char **keys = gen_allowed_roles(g, &n);
-    rows_ctx rc = {rows, ceilings, 0, g->p->bindings.allowed_roles};
-    sa_buf_putc(rows, '{');
-    sa_buf_putc(ceilings, '[');
-    for (size_t i = 0; i < n; i++)
-        add_row(keys[i], &rc);
-    sa_buf_putc(rows, '}');
-    sa_buf_putc(ceilings, ']');
-    free(keys);
-}
-
-/* Every role the audiences table names. */
-static void audience_roles(gen *g, sa_buf *out)
-{
-    const sa_policy *p = g->p;
-    sa_buf_putc(out, '[');
-    int first = 1;
-    for (size_t i = 0; i < p->naudiences; i++)
-        for (size_t r = 0; r < p->audiences[i].nroles; r++, first = 0) {
-            sa_buf_puts(out, first ? "" : ", ");
-            sa_cel_string(out, p->audiences[i].roles[r]);
-        }
-    sa_buf_putc(out, ']');
-}
-
 /* ---- the records -------------------------------------------------------------------------- */
 
 #define ROWKEY "(request.kind.kind + \"/\" + variables.roleName)"
@@ -670,7 +536,7 @@ void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
     }
     sa_buf_putc(&rc.imp_any, ')');
     sa_buf rows = SA_BUF_INIT, ceilings = SA_BUF_INIT, what = SA_BUF_INIT, feed = SA_BUF_INIT;
-    role_tables(g, &rows, &ceilings);
+    gen_role_tables(g, &rows, &ceilings);
     gen_describe(&what, "request.kind.kind", root);
     sa_buf_printf(out, "[%s].map(what, ", sa_buf_str(&what));
     if (rule == SA_RULE_RBAC_SESSION_BINDING) {
@@ -713,7 +579,7 @@ void gen_role_variables(gen *g, cJSON *vars, void (*add)(cJSON *, const char *, 
 {
     const sa_policy *p = g->p;
     sa_buf e = SA_BUF_INIT, rows = SA_BUF_INIT, ceilings = SA_BUF_INIT;
-    role_tables(g, &rows, &ceilings);
+    gen_role_tables(g, &rows, &ceilings);
     add(vars, "roleName", "object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME);
     /* trusted_table: bindings.allowedRoles by "Kind/name", else bindings.everyoneRoles (a
      * ClusterRole by name, a Role as ns/name) */
@@ -729,7 +595,7 @@ void gen_role_variables(gen *g, cJSON *vars, void (*add)(cJSON *, const char *, 
     add(vars, "ceilingIndex", sa_buf_str(&e));
     sa_buf_reset(&e);
     sa_buf_puts(&e, "variables.roleName in ");
-    audience_roles(g, &e);
+    gen_audience_roles(g, &e);
     add(vars, "audienceRole", sa_buf_str(&e));
     sa_buf_reset(&e);
     gen_in_set(g, &e, p->exempt.aggregation_users, GEN_USER);
@@ -744,7 +610,7 @@ void gen_role_guarded(gen *g, sa_buf *out)
 {
     const sa_policy *p = g->p;
     sa_buf rows = SA_BUF_INIT, ceilings = SA_BUF_INIT, name = SA_BUF_INIT, key = SA_BUF_INIT;
-    role_tables(g, &rows, &ceilings);
+    gen_role_tables(g, &rows, &ceilings);
     sa_buf_puts(&name, "(object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME ")");
     sa_buf_printf(&key, "(request.kind.kind + \"/\" + %s)", sa_buf_str(&name));
     sa_buf_printf(out, "(%s in %s || (" ISROLE " ? " GEN_NS " != \"\" && ", sa_buf_str(&key), sa_buf_str(&rows));
@@ -754,7 +620,7 @@ void gen_role_guarded(gen *g, sa_buf *out)
     sa_buf_puts(out, " : ");
     gen_in_set(g, out, p->bindings.everyone_roles, sa_buf_str(&name));
     sa_buf_printf(out, ") || %s in ", sa_buf_str(&name));
-    audience_roles(g, out);
+    gen_audience_roles(g, out);
     sa_buf_putc(out, ')');
     sa_buf *bufs[] = {&rows, &ceilings, &name, &key, &q};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
