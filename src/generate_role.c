@@ -372,7 +372,7 @@ static void ceiling(role_cel *rc, sa_buf *out, const char *rules, const char *ro
         sa_buf_puts(&bad[url], "!(");
         if (old_too) {
             sa_buf_printf(&bad[url], "(%s && ", sa_buf_str(&rc->upd));
-            covered_by(&bad[url], "oldObject.?rules.orValue([])", url);
+            covered_by(&bad[url], "variables.oldRules", url);
             sa_buf_puts(&bad[url], ") || ");
         }
         covered_by(&bad[url], rules, url);
@@ -426,7 +426,7 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
 /* ---- the records -------------------------------------------------------------------------- */
 
 #define ROWKEY "(request.kind.kind + \"/\" + variables.roleName)"
-#define UNCHANGED "(${UPD} && oldObject.?rules.orValue([]).exists(o, o == r))"
+#define UNCHANGED "(${UPD} && variables.oldRules.exists(o, o == r))"
 
 /* The aggregationRule a guarded role sets or changes (judge_aggregation_rule); table: a CEL
  * string. Keyed by set or changed: a changed one is never the old one's. */
@@ -479,7 +479,7 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
     sa_buf_puts(out, ") : ");
     for (int url = 0; url < 2; url++) {
         sa_buf_puts(&bad[url], "!");
-        covered_by(&bad[url], "oldObject.?rules.orValue([])", url);
+        covered_by(&bad[url], "variables.oldRules", url);
     }
     each_grant(rc, out, "\" writes too many grants to compare with the old object (at most " GRANTS_MAX
                         " per rule, " COMPARISONS_MAX " comparisons per object)\"",
@@ -495,9 +495,9 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
     ceiling(rc, out, sa_buf_str(&c), "frow", 1);
     sa_buf_puts(out, " : ");
     sa_buf_puts(&all, "!" TOO_MANY " && " V ".all(v, " G ".all(gr, " RS ".all(x, " NAMES ".all(n, ");
-    covered_by(&all, "oldObject.?rules.orValue([])", 0);
+    covered_by(&all, "variables.oldRules", 0);
     sa_buf_puts(&all, ")))) && " V ".all(v, " U ".all(u, ");
-    covered_by(&all, "oldObject.?rules.orValue([])", 1);
+    covered_by(&all, "variables.oldRules", 1);
     sa_buf_puts(&all, "))");
     expand(rc, out, "(${UPD} && ${ALL}) ? \"\" : ", "ALL", sa_buf_str(&all));
     sa_buf_reset(&c);
@@ -555,7 +555,7 @@ void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
         g->failed |= target.oom;
         sa_buf_free(&target);
     }
-    sa_buf_printf(out, "[%s.?rules.orValue([]).map(r, [%s].map(where, ", root, where_expr);
+    sa_buf_printf(out, "[variables.%s.map(r, [%s].map(where, ", rc.update ? "rules" : "oldRules", where_expr);
     rule_records(&rc, out, rule, sa_buf_str(&rows), sa_buf_str(&ceilings));
     sa_buf_puts(out, ")[0]).join(\"\\n\"), ");
     if (rule == SA_RULE_RBAC_SESSION_BINDING)
@@ -581,6 +581,11 @@ void gen_role_variables(gen *g, cJSON *vars, void (*add)(cJSON *, const char *, 
     sa_buf e = SA_BUF_INIT, rows = SA_BUF_INIT, ceilings = SA_BUF_INIT;
     gen_role_tables(g, &rows, &ceilings);
     add(vars, "roleName", "object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME);
+    /* Role.Rules and ClusterRole.Rules are json:"rules" without omitempty (k8s.io/api/rbac/v1,
+     * types.go): a role with no rules, as an aggregated ClusterRole (admin, edit, view) is made,
+     * reaches CEL as rules: null, which .?rules.orValue([]) passes through. */
+    add(vars, "rules", "object.?rules.orValue([]) != null ? object.rules : []");
+    add(vars, "oldRules", "oldObject != null && oldObject.?rules.orValue([]) != null ? oldObject.rules : []");
     /* trusted_table: bindings.allowedRoles by "Kind/name", else bindings.everyoneRoles (a
      * ClusterRole by name, a Role as ns/name) */
     sa_buf_printf(&e, "%s in %s ? \"bindings.allowedRoles\" : (" ISROLE " ? " GEN_NS " != \"\" && ", ROWKEY,

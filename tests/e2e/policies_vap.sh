@@ -699,6 +699,12 @@ cr_case("cr-builder-within-ceiling", role("system:image-builder", BUILDER_CEILIN
 cr_case("cr-builder-beyond-ceiling", role("system:image-builder", BUILDER_CEILING + [rule(["create"], ["pods/exec"])]))
 cr_case("cr-builder-aggregation-rule", role("system:image-builder", BUILDER_CEILING,
                                             aggregation={"e2e/feeds": "true"}))
+# A role without rules reaches admission as rules: null (ClusterRole.Rules has no omitempty), as
+# Kubernetes' own admin, edit and view ClusterRoles are made: an aggregationRule and no rules.
+cr_case("cr-aggregated-no-rules", role("e2e-aggregated", None, aggregation={"e2e/feeds-aggregated": "true"}))
+cr_case("cr-builder-aggregated-no-rules", role("system:image-builder", None, aggregation={"e2e/feeds": "true"}))
+role_case("role-no-rules", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                            "metadata": {"name": "e2e-role-empty"}})
 # A label key's name part holds no ":" (the API server refuses "aggregate-to-system:image-puller"
 # with a 422 before admission): only a trusted role without one can be fed by label.
 cr_case("cr-feeds-everyone-role-secrets", role("e2e-feeder", [rule(["get"], ["secrets"])],
@@ -710,6 +716,8 @@ cr_case("cr-feeds-view", role("e2e-feeder-view", [rule(["get"], ["secrets"])],
 PULLER_PATH = RBAC + "/clusterroles/system:image-puller"
 STORED[PULLER_PATH] = role("system:image-puller", [rule(["get"], ["imagestreams/layers"], ("", "image.openshift.io")),
                                                    rule(["get"], ["imagestreams/layers"], ("image.openshift.io",))])
+STORED[RBAC + "/clusterroles/e2e-upd-aggregated"] = role("e2e-upd-aggregated", None,
+                                                         aggregation={"e2e/feeds-upd": "true"})
 STORED[RBAC + "/namespaces/proj-a/roles/upd-role-imp"] = role("upd-role-imp", [rule(["impersonate"], ["serviceaccounts"])],
                                                             "Role")
 
@@ -719,7 +727,7 @@ def cr_update(name, rname, edit, who="alice"):
 
 
 def add_rule(r):
-    return lambda o: o.setdefault("rules", []).append(r)
+    return lambda o: o.update(rules=(o.get("rules") or []) + [r])  # a stored role without rules reads as null
 
 
 cr_update("upd-cr-puller-label", "system:image-puller", edit_label)
@@ -730,6 +738,8 @@ cr_update("upd-cr-puller-add-within-ceiling", "system:image-puller",
           add_rule(rule(["get"], ["imagestreams/layers"], ("",))))
 cr_update("upd-cr-puller-add-exec-by-aggregator", "system:image-puller", add_rule(rule(["create"], ["pods/exec"])),
           who="controller-manager")
+cr_update("upd-cr-aggregated-label", "e2e-upd-aggregated", edit_label)
+cr_update("upd-cr-aggregated-add-impersonate", "e2e-upd-aggregated", add_rule(rule(["impersonate"], ["users"])))
 cr_update("upd-cr-discovery-add-secrets", "system:discovery", add_rule(rule(["get"], ["secrets"])))
 cr_update("upd-cr-discovery-add-covered-url", "system:discovery", add_rule({"nonResourceURLs": ["/api"], "verbs": ["get"]}))
 cr_update("upd-cr-discovery-add-url", "system:discovery", add_rule({"nonResourceURLs": ["/metrics"], "verbs": ["get"]}))

@@ -850,6 +850,10 @@ class Corpus:
         if cluster and self.chance(0.1):
             obj["aggregationRule"] = {"clusterRoleSelectors": [
                 {"matchLabels": {AGGREGATE_TO + self.pick(["edit", "view", name]): "true"}}]}
+            if self.chance(0.5):
+                obj["rules"] = []  # as admin, edit and view are made: the controller fills them
+        if not obj["rules"] and self.chance(0.5):
+            obj["rules"] = None  # no rules: the API server sends the nil list as null (no omitempty)
         return obj, ns
 
     def role_reviews(self):
@@ -863,7 +867,7 @@ class Corpus:
             return self.review(RBAC, "v1", kind, res, "CREATE", ns, name, obj, None, user)
         if r < 0.97:
             old = copy.deepcopy(obj)
-            rules = old["rules"]
+            rules = old["rules"] = old["rules"] or []
             move = self.pick(["same", "narrower", "wider", "reorder", "relabel", "aggregation", "other"])
             if move == "narrower" and rules:
                 rules.pop(self.rng.randrange(len(rules)))  # the new object adds a rule
@@ -884,6 +888,8 @@ class Corpus:
             elif move == "other":
                 old = self.role(cluster)[0]
                 old["metadata"] = copy.deepcopy(obj["metadata"])
+            if not old["rules"]:
+                old["rules"] = None  # read back from etcd, an empty list is nil
             user = self.rbac_writer(ns or "project-a", obj, old)
             if self.chance(0.2):
                 user = self.user(ns or "project-a", "controller-manager")

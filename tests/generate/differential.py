@@ -294,7 +294,11 @@ def schema_valid(review):
     for obj in (req.get("object"), req.get("oldObject")):
         if obj is None:
             continue
-        rules = obj.get("rules", []) if isinstance(obj, dict) else None
+        if not isinstance(obj, dict):
+            return False
+        rules = obj.get("rules")
+        if rules is None:
+            continue  # a nil list (rules is not omitempty): what an aggregated ClusterRole holds
         if not isinstance(rules, list):
             return False
         for r in rules:

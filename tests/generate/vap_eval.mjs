@@ -17,11 +17,12 @@
 //     failurePolicy), variables (lazy, each sees only earlier ones), validations (message from
 //     messageExpression when it yields a non-empty single-line string, else message, else
 //     "failed expression: ..."), auditAnnotations (an error denies under Fail);
-//   - CEL inputs: object and oldObject as the API server decodes them (null members dropped,
-//     JSON integers as CEL ints), request as cel.CreateAdmissionRequest builds it (omitempty
-//     fields absent), params, namespaceObject (the Namespace for namespaced requests: the review's
-//     test-only top-level "namespaceObject", else a Namespace document, else a fresh one carrying
-//     only kubernetes.io/metadata.name; null in matchConditions, as the matcher passes none).
+//   - CEL inputs: object and oldObject as the API server decodes them (null members dropped, a
+//     role's missing rules null: see typedValue; JSON integers as CEL ints), request as
+//     cel.CreateAdmissionRequest builds it (omitempty fields absent), params, namespaceObject
+//     (the Namespace for namespaced requests: the review's test-only top-level
+//     "namespaceObject", else a Namespace document, else a fresh one carrying only
+//     kubernetes.io/metadata.name; null in matchConditions, as the matcher passes none).
 // Not emulated: compile-time type checking against OpenAPI schemas (a misspelt field is a
 // runtime "No such key" here, a compile error there: both are errors), cost budgets, the
 // authorizer variable, and the Kubernetes CEL libraries cel-js lacks: regex find/findAll, ext
@@ -182,6 +183,20 @@ function apiValue(v) {
     return out
   }
   return v
+}
+
+// The typed object as ConvertObjectToUnstructured builds it: apiValue, then the nil fields whose
+// json tag has no omitempty, which the converter writes as null. Of the kinds judged, only
+// Role.Rules and ClusterRole.Rules (json:"rules", k8s.io/api/rbac/v1 types.go) can be nil once
+// validation has passed (the others are required or defaulted): a role without rules, as an
+// aggregated ClusterRole is made, reaches CEL as rules: null.
+function typedValue(req, v) {
+  const out = apiValue(v)
+  const kind = req.kind ?? {}
+  if (out !== null && kind.group === 'rbac.authorization.k8s.io' && (kind.kind === 'Role' || kind.kind === 'ClusterRole') &&
+      out.rules === undefined)
+    out.rules = null
+  return out
 }
 
 const isEmpty = (v) => v === undefined || v === null || v === '' ||
@@ -432,8 +447,8 @@ function attributes(review, docs) {
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { [NS_NAME_LABEL]: namespace } },
         spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }
   }
-  const object = req.object === undefined ? null : apiValue(req.object)
-  const oldObject = req.oldObject === undefined ? null : apiValue(req.oldObject)
+  const object = req.object === undefined ? null : typedValue(req, req.object)
+  const oldObject = req.oldObject === undefined ? null : typedValue(req, req.oldObject)
   return {
     namespace,
     name: req.name ?? '',
