@@ -2,9 +2,13 @@
 """Asserts on the objects `helm template` rendered from charts/session-admission.
 
 Usage: check_render.py RENDERED.yaml --release R --namespace NS --mode MODE [-f VALUES]... [--set K=V]...
+       [--set-string K=V]... [--set-file K=PATH]... [--kube-version V] [--api-versions GVK]...
 The expected values come from the chart's values.yaml merged with the same -f/--set given to helm, and
 the properties that must hold whatever the values (security context, probes, the keypair Secret's
-private key never mounted, ...) are checked as constants. Prints every failed check; exits 1 on any.
+private key never mounted, ...) are checked as constants. With enforcement policies or both, the
+webhooks expected are recomputed here from the generated manifest's "# webhook-only:" lines (the
+rules of templates/_policies.tpl, written again independently); the policies themselves are
+test_policies.sh's (check_policies.py). Prints every failed check; exits 1 on any.
 """
 import argparse
 import base64
@@ -301,7 +305,48 @@ def check_pod_conditions(w, v):
     called(w, cases + [("a pod with no serviceAccountName", pod(None), False)])
 
 
-def check_webhooks(objs, v, ns, fn, ca_bundle, kube):
+def manifest_text(v, kube):
+    """The generated manifest the chart uses: policies.manifest, else the shipped file of the
+    highest minor not above the cluster's."""
+    if v.get("policies", {}).get("manifest"):
+        return v["policies"]["manifest"]
+    d = os.path.join(CHART, "files", "policies")
+    minors = sorted(int(m.group(1)) for f in os.listdir(d) if (m := re.fullmatch(r"k8s-1\.(\d+)\.yaml", f)))
+    best = [m for m in minors if m <= kube[1]]
+    return open(os.path.join(d, f"k8s-1.{best[-1]}.yaml")).read() if best else ""
+
+
+def webhook_plan(v, kube, api_versions):
+    """What the chart registers: {"mutate", "pods", "tokens", "rbac", "clusterRbac", "server",
+    "mutatingPolicy"}. enforcement webhook and both: every webhook. policies: a kind stays sent to
+    the validating webhook when a "# webhook-only: RULE KINDS:" line names it (but for the lines of
+    "mutation" and "refused"); the mutating webhook stays unless the manifest's
+    MutatingAdmissionPolicy version is served (--api-versions, or v1 from 1.36)."""
+    mode = v.get("enforcement", "webhook")
+    plan = {"mutate": True, "pods": True, "tokens": True, "rbac": ["rolebindings", "roles"],
+            "clusterRbac": ["clusterrolebindings", "clusterroles"], "mutatingPolicy": ""}
+    if mode != "webhook":
+        docs = [d for d in yaml.load_all(manifest_text(v, kube), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d]
+        maps = [d["apiVersion"] for d in docs if d["kind"] == "MutatingAdmissionPolicy"]
+        if maps and (f"{maps[0]}/MutatingAdmissionPolicy" in api_versions
+                     or (maps[0] == "admissionregistration.k8s.io/v1" and kube >= (1, 36))):
+            plan["mutatingPolicy"] = maps[0]
+    if mode == "policies":
+        kinds = set()
+        for rule, ks in re.findall(r"(?m)^# webhook-only: (\S+) (\S+):", manifest_text(v, kube)):
+            if rule not in ("mutation", "refused"):
+                kinds |= set(ks.split(","))
+        plan.update(mutate=not plan["mutatingPolicy"], pods="Pod" in kinds, tokens="TokenRequest" in kinds,
+                    rbac=[r for k, r in (("RoleBinding", "rolebindings"), ("Role", "roles")) if k in kinds],
+                    clusterRbac=[r for k, r in (("ClusterRoleBinding", "clusterrolebindings"),
+                                                ("ClusterRole", "clusterroles")) if k in kinds])
+    w = v["webhook"]
+    plan["server"] = bool(plan["mutate"] or plan["pods"] or (w["tokens"]["enabled"] and plan["tokens"])
+                          or (w["rbac"]["enabled"] and (plan["rbac"] or plan["clusterRbac"])))
+    return plan
+
+
+def check_webhooks(objs, v, ns, fn, ca_bundle, kube, plan):
     sess = v["policy"].get("sessions", {}).get("label", "ambient-code.io/session-id")
     excluded = {"kube-system", ns, *v["webhook"]["excludedNamespaces"]}
     mc = kube >= (1, 28)
@@ -342,22 +387,32 @@ def check_webhooks(objs, v, ns, fn, ca_bundle, kube):
                  {"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods/ephemeralcontainers"],
                   "operations": ["UPDATE"], "scope": "Namespaced"}]
 
-    mwc = one(objs, "MutatingWebhookConfiguration", fn)
-    vwc = one(objs, "ValidatingWebhookConfiguration", fn)
-    check(len(mwc.get("webhooks", [])) == 1, "one mutating webhook")
-    m = mwc["webhooks"][0]
-    common(m, "/mutate", v["webhook"]["pods"]["failurePolicy"])
-    pod_selector(m, "Exists")
-    check("matchConditions" not in m, "mutating webhook: no matchConditions")
-    check(m.get("reinvocationPolicy") == "IfNeeded", "mutating reinvocationPolicy IfNeeded")
-    check(m.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
-                              "operations": ["CREATE"], "scope": "Namespaced"}], f"mutating rules {m.get('rules')}")
+    mwcs = [o for o in objs if o["kind"] == "MutatingWebhookConfiguration"]
+    check(len(mwcs) == (1 if plan["mutate"] else 0), f"{len(mwcs)} MutatingWebhookConfigurations, mutate={plan['mutate']}")
+    mwc = mwcs[0] if mwcs else {}
+    if mwc:
+        check(mwc["metadata"]["name"] == fn, f"MutatingWebhookConfiguration name {mwc['metadata']['name']}")
+        check(len(mwc.get("webhooks", [])) == 1, "one mutating webhook")
+        m = mwc["webhooks"][0]
+        common(m, "/mutate", v["webhook"]["pods"]["failurePolicy"])
+        pod_selector(m, "Exists")
+        check("matchConditions" not in m, "mutating webhook: no matchConditions")
+        check(m.get("reinvocationPolicy") == "IfNeeded", "mutating reinvocationPolicy IfNeeded")
+        check(m.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                                  "operations": ["CREATE"], "scope": "Namespaced"}], f"mutating rules {m.get('rules')}")
 
     unlabelled = v["webhook"]["pods"].get("unlabelled", {})
+    rbac_on = v["webhook"]["rbac"]["enabled"]
+    want = ({"validate-pods"} if plan["pods"] else set()) \
+        | ({"validate-rbac"} if rbac_on and plan["rbac"] else set()) \
+        | ({"validate-cluster-rbac"} if rbac_on and plan["clusterRbac"] else set()) \
+        | ({"validate-tokens"} if v["webhook"]["tokens"]["enabled"] and plan["tokens"] else set()) \
+        | ({"validate-unlabelled-pods"} if unlabelled.get("enabled", True) and plan["pods"] else set())
+    vwcs = [o for o in objs if o["kind"] == "ValidatingWebhookConfiguration"]
+    check(len(vwcs) == (1 if want else 0), f"{len(vwcs)} ValidatingWebhookConfigurations for webhooks {sorted(want)}")
+    vwc = vwcs[0] if vwcs else {}
+    check(not vwc or vwc["metadata"]["name"] == fn, "ValidatingWebhookConfiguration name")
     byname = {w["name"].split(".")[0]: w for w in vwc.get("webhooks", [])}
-    want = {"validate-pods"} | ({"validate-rbac", "validate-cluster-rbac"} if v["webhook"]["rbac"]["enabled"] else set()) \
-        | ({"validate-tokens"} if v["webhook"]["tokens"]["enabled"] else set()) \
-        | ({"validate-unlabelled-pods"} if unlabelled.get("enabled", True) else set())
     check(set(byname) == want, f"validating webhooks {sorted(byname)} != {sorted(want)}")
     for w in byname.values():
         check("reinvocationPolicy" not in w, f"{w['name']}: reinvocationPolicy on a validating webhook")
@@ -367,14 +422,16 @@ def check_webhooks(objs, v, ns, fn, ca_bundle, kube):
         w = byname["validate-rbac"]
         common(w, "/validate", v["webhook"]["rbac"]["failurePolicy"], namespaces=not mc)
         check(w.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
-                                  "resources": ["rolebindings", "roles"],
+                                  "resources": plan["rbac"],
                                   "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}], f"rbac rules {w.get('rules')}")
+    if "validate-cluster-rbac" in byname:
         w2 = byname["validate-cluster-rbac"]
         common(w2, "/validate", v["webhook"]["rbac"]["failurePolicy"], namespaces=False)
         check(w2.get("rules") == [{"apiGroups": ["rbac.authorization.k8s.io"], "apiVersions": ["v1"],
-                                   "resources": ["clusterrolebindings", "clusterroles"],
+                                   "resources": plan["clusterRbac"],
                                    "operations": ["CREATE", "UPDATE"], "scope": "Cluster"}], f"cluster rbac rules {w2.get('rules')}")
-        for x in (w, w2):
+    for x in (byname.get("validate-rbac"), byname.get("validate-cluster-rbac")):
+        if x:
             check("objectSelector" not in x, f"{x['name']}: no objectSelector (a label exempts nothing): {x.get('objectSelector')}")
             if mc:
                 check_rbac_conditions(x, v)
@@ -385,11 +442,12 @@ def check_webhooks(objs, v, ns, fn, ca_bundle, kube):
         common(w, "/validate", v["webhook"]["tokens"]["failurePolicy"])
         check(w.get("rules") == [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["serviceaccounts/token"],
                                   "operations": ["CREATE"], "scope": "Namespaced"}], f"token rules {w.get('rules')}")
-    w = byname.get("validate-pods", {"name": "validate-pods"})
-    common(w, "/validate", v["webhook"]["pods"]["failurePolicy"])
-    pod_selector(w, "Exists")
-    check("matchConditions" not in w, "validate-pods: every session pod is sent")
-    check(w.get("rules") == pod_rules, f"pod rules {w.get('rules')}")
+    if plan["pods"]:
+        w = byname.get("validate-pods", {"name": "validate-pods"})
+        common(w, "/validate", v["webhook"]["pods"]["failurePolicy"])
+        pod_selector(w, "Exists")
+        check("matchConditions" not in w, "validate-pods: every session pod is sent")
+        check(w.get("rules") == pod_rules, f"pod rules {w.get('rules')}")
     if "validate-unlabelled-pods" in byname:
         w = byname["validate-unlabelled-pods"]
         failure = unlabelled.get("failurePolicy") or ("Fail" if mc else "Ignore")
@@ -430,7 +488,7 @@ def check_generated_tls(objs, fn, ns, ca_b64):
 
 def check_cert_manager(objs, v, fn, ns, mwc, vwc):
     want = f"{ns}/{fn}-serving"
-    for cfg in (mwc, vwc):
+    for cfg in (c for c in (mwc, vwc) if c):
         got = cfg.get("metadata", {}).get("annotations", {}).get("cert-manager.io/inject-ca-from")
         check(got == want, f"{cfg.get('kind')}: inject-ca-from {got} != {want}")
     check(not [o for o in objs if o["kind"] == "Secret"], "cert-manager mode must not render a Secret")
@@ -566,6 +624,9 @@ def main():
     ap.add_argument("--mode", required=True, choices=["generated", "cert-manager", "existing-secret"])
     ap.add_argument("-f", dest="values", action="append", default=[])
     ap.add_argument("--set", dest="sets", action="append", default=[])
+    ap.add_argument("--set-string", dest="set_strings", action="append", default=[])
+    ap.add_argument("--set-file", dest="set_files", action="append", default=[])
+    ap.add_argument("--api-versions", dest="api_versions", action="append", default=[])
     # helm's default for `helm template` (v3.10.1) is the Kubernetes version it was built with.
     ap.add_argument("--kube-version", default="1.25.0")
     args = ap.parse_args()
@@ -579,19 +640,44 @@ def main():
     for s in args.sets:
         k, _, raw = s.partition("=")
         set_path(v, k, raw)
+    for s in args.set_strings + args.set_files:
+        k, _, raw = s.partition("=")
+        set_path(v, k, "x")
+        node = v
+        for key in k.split(".")[:-1]:
+            node = node[key]
+        node[k.split(".")[-1]] = open(raw).read() if s in args.set_files else raw
     ns, fn = args.namespace, fullname(v, args.release)
 
     with open(args.rendered) as f:
         text = f.read()
-    objs = [o for o in yaml.safe_load_all(text) if o]
+    objs = [o for o in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if o]
     check(objs, "nothing rendered")
 
     # The control plane's private key must not appear in any object: not as an item, not in a comment.
     check("private.pem" not in text and "private.pem" not in yaml.safe_dump_all(objs),
           "private.pem appears in the rendered chart")
+    cluster_scoped = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+                      "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding")
     for o in objs:
-        if o["kind"] not in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        if o["kind"] not in cluster_scoped:
             check(o["metadata"].get("namespace") == ns, f"{o['kind']} {o['metadata']['name']} not in {ns}")
+
+    plan = webhook_plan(v, kube, args.api_versions)
+    # (the param-informer keepers, kept on uninstall, are check_policies.py's to check)
+    keeper = lambda o: (o["metadata"].get("annotations") or {}).get("helm.sh/resource-policy") == "keep"
+    policies = [o for o in objs if o["kind"] in cluster_scoped[2:] and not keeper(o)]
+    check(bool(policies) == (v.get("enforcement", "webhook") != "webhook"),
+          f"{len(policies)} admission policy objects with enforcement={v.get('enforcement', 'webhook')}")
+    maps = [o for o in policies if o["kind"].startswith("Mutating")]
+    check(len(maps) == (2 if plan["mutatingPolicy"] else 0) and all(o["apiVersion"] == plan["mutatingPolicy"] for o in maps),
+          f"MutatingAdmissionPolicy objects {[o['apiVersion'] for o in maps]}, want {plan['mutatingPolicy'] or 'none'}")
+    if not plan["server"]:
+        # No webhook registration remains: nothing of the webhook server is rendered.
+        left = [f"{o['kind']}/{o['metadata']['name']}" for o in objs
+                if o["kind"] not in cluster_scoped[2:] and o["metadata"]["name"] != "session-admission-params"]
+        check(not left, f"no webhook registration remains, yet rendered: {left}")
+        return report(objs)
 
     sa = one(objs, "ServiceAccount", v["serviceAccount"]["name"] or fn)
     check(sa.get("automountServiceAccountToken") is False, "ServiceAccount automountServiceAccountToken")
@@ -627,23 +713,26 @@ def main():
         ca_b64 = secret[0]["data"]["ca.crt"] if secret else None
         check(ca_b64, "generated mode: no TLS Secret with ca.crt")
         check(tls_secret == f"{fn}-tls", f"tls volume Secret {tls_secret}")
-        mwc, vwc = check_webhooks(objs, v, ns, fn, ca_b64, kube)
+        mwc, vwc = check_webhooks(objs, v, ns, fn, ca_b64, kube, plan)
         check_generated_tls(objs, fn, ns, ca_b64)
     elif args.mode == "cert-manager":
         check(tls_secret == f"{fn}-tls", f"tls volume Secret {tls_secret}")
-        mwc, vwc = check_webhooks(objs, v, ns, fn, None, kube)
+        mwc, vwc = check_webhooks(objs, v, ns, fn, None, kube, plan)
         check_cert_manager(objs, v, fn, ns, mwc, vwc)
     else:
         check(tls_secret == v["tls"]["existingSecret"], f"tls volume Secret {tls_secret}")
         check(not [o for o in objs if o["kind"] in ("Secret", "Certificate", "Issuer")],
               "existing-secret mode must not render certificates")
-        mwc, vwc = check_webhooks(objs, v, ns, fn, base64.b64encode(v["tls"]["caBundle"].encode()).decode(), kube)
+        mwc, vwc = check_webhooks(objs, v, ns, fn, base64.b64encode(v["tls"]["caBundle"].encode()).decode(), kube, plan)
     if args.mode != "cert-manager":
         for cfg in (mwc, vwc):
             check("cert-manager.io/inject-ca-from" not in cfg.get("metadata", {}).get("annotations", {}),
                   f"{cfg.get('kind')}: inject-ca-from without cert-manager")
     check_test_pod(objs, v, fn, ns, tls_secret)
+    return report(objs)
 
+
+def report(objs):
     if failures:
         print(f"check_render: {len(failures)} failed check(s) in {args.rendered} ({args.mode}):", file=sys.stderr)
         for f in failures:

@@ -34,6 +34,9 @@ refuse "serviceMonitor.interval: Does not match pattern" --set-string serviceMon
 refuse "serviceMonitor.enabled: Invalid type. Expected: boolean" --set-string serviceMonitor.enabled=yes
 refuse "Additional property podSelectr is not allowed" --set 'networkPolicy.metrics.from[0].podSelectr.x=y'
 refuse "Additional property dashboards is not allowed" --set grafana.dashboards.enabled=true
+refuse 'enforcement must be one of the following: "webhook", "policies", "both"' --set enforcement=Policies
+refuse "policies.manifest: Invalid type. Expected: string" --set policies.manifest=1
+refuse "Additional property manifests is not allowed" --set-string policies.manifests=x
 
 # Template checks: things a schema cannot say.
 refuse "publicKey.pem holds a private key" \

@@ -14,6 +14,13 @@ CLUSTER_PIDS=()
 
 PASSED=0 FAILED=0 SKIPPED=0
 
+# SA_E2E_ENFORCEMENT: the chart's enforcement the suite installs and judges by. webhook (the
+# default): the webhook for everything. policies: the generated admission policies, the webhook
+# registered only for what they leave to it (charts/session-admission/templates/_policies.tpl);
+# expect_denied and expect_judged then ask the API server which of the two judges each request.
+ENFORCEMENT=${SA_E2E_ENFORCEMENT:-webhook}
+case $ENFORCEMENT in webhook | policies) ;; *) echo "FAIL: SA_E2E_ENFORCEMENT=$ENFORCEMENT: webhook or policies" >&2; exit 1 ;; esac
+
 free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -41,6 +48,8 @@ run_case() {
 
 fail() { echo "FAIL: $*" >&2; return 1; }
 skip_case() { echo "SKIP: $*"; exit 77; }
+# webhook_case REASON: a case about the webhook server itself, skipped (counted) under policies.
+webhook_case() { [ "$ENFORCEMENT" = webhook ] || skip_case "enforcement=$ENFORCEMENT: $*"; }
 
 # finish: the closing line, and the exit status.
 finish() {
@@ -91,13 +100,46 @@ create() { expect_code 201 POST "$@"; }
 # because the webhook WEBHOOK (its name before the first dot) denied it: the Status carries
 # "admission webhook \"WEBHOOK.…\" denied the request: RULE: …", with FRAGMENT in the server's
 # message, and the webhook server logged a deny of that rule.
+# Under enforcement=policies, where a ValidatingAdmissionPolicy of RULE (its annotation
+# session-admission.ambient-code.io/rule) matches the request's resource, that policy must be the
+# one that denied, in the API server's form for it: "<resource> \"<name>\" is forbidden:
+# ValidatingAdmissionPolicy 'P' with binding 'P' denied request: RULE: …" with FRAGMENT, and the
+# webhook server was not called; elsewhere the webhook must still judge it, as above. Where the
+# webhook reports two rules in one answer, the API server reports one policy that denies (not
+# always the same one): POLICY_RULES lists the rules whose policy may be the one, POLICY_FRAGMENT
+# what each of their messages says (also for the policies' own wording: list items by name).
 expect_denied() {
   local rule=$1 hook=$2 fragment=$3 got msg; shift 3
-  local before
+  local before reviews policy="" policies=() r p
   before=$(grep -c '"decision":"denied"' "$W/webhook.log" || true)
+  reviews=$(grep '"msg":"review"' "$W/webhook.log" | grep -c '"endpoint":"validate"' || true)
+  if [ "$ENFORCEMENT" != webhook ]; then
+    for r in ${POLICY_RULES:-$rule}; do
+      p=$(policy_judging "$r" "$(resource_of "$2")")
+      [ -z "$p" ] || policies+=("$r $p")
+    done
+    [ "${#policies[@]}" -eq 0 ] || policy=${policies[0]#* }
+  fi
   got=$(kapi "$@")
   msg=$(jget 'd.get("message", "")')
   [ "$got" = 403 ] || fail "$1 $2: HTTP $got, want 403: $msg"
+  if [ -n "$policy" ]; then
+    fragment=${POLICY_FRAGMENT:-$fragment}
+    for r in "${policies[@]}"; do
+      p=${r#* } r=${r%% *}
+      [[ $msg == *" is forbidden: ValidatingAdmissionPolicy '$p' with binding '$p' denied request: $r: "* ]] \
+        && { policy=$p rule=$r; break; }
+    done
+    [[ $msg == *" is forbidden: ValidatingAdmissionPolicy '$policy' with binding '$policy' denied request: $rule: "* ]] \
+      || fail "the refusal does not name policy ${policies[*]#* } of rule ${POLICY_RULES:-$rule}: $msg"
+    [[ $msg == *"$fragment"* ]] || fail "the refusal does not say \"$fragment\": $msg"
+    echo "refused by the policy as expected: $msg"
+    [ "$(grep '"msg":"review"' "$W/webhook.log" | grep -c '"endpoint":"validate"' || true)" = "$reviews" ] \
+      || fail "the webhook server was asked to validate a request the policies judge: $(tail -n 1 "$W/webhook.log")"
+    return 0
+  fi
+  [ "$ENFORCEMENT" = webhook ] || webhook_covers validate "$(resource_of "$2")" \
+    || fail "no policy of $rule and no webhook registration judge $(resource_of "$2")"
   [[ $msg == "admission webhook \"$hook.session-admission.ambient-code.io\" denied the request: "* ]] \
     || fail "the refusal does not name webhook $hook: $msg"
   [[ $msg == *"$rule: "* ]] || fail "the refusal does not carry rule $rule: $msg"
@@ -122,11 +164,76 @@ namespace() {
 }
 
 # expect_judged ENDPOINT KIND NAME DECISION: the webhook server logged that review (so the API
-# server did call it, and it decided DECISION: allowed, patched, denied, warned...).
+# server did call it, and it decided DECISION: allowed, patched, denied, warned...). Under
+# enforcement=policies, where no webhook registration of ENDPOINT sends KIND's resource, the
+# policies judged it instead: the webhook server must have logged no ENDPOINT review of it.
 expect_judged() {
+  if [ "$ENFORCEMENT" != webhook ] && ! webhook_covers "$1" "$(resource_of_kind "$2")"; then
+    ! grep '"msg":"review"' "$W/webhook.log" | grep "\"endpoint\":\"$1\"" | grep "\"kind\":\"$2\"" \
+      | grep -q "\"name\":\"$3\"" || fail "the webhook server was called ($1) for $2 $3, which the policies judge"
+    echo "judged by the policies, not the webhook ($1): $2 $3"
+    return 0
+  fi
   grep '"msg":"review"' "$W/webhook.log" | grep "\"endpoint\":\"$1\"" | grep "\"kind\":\"$2\"" \
     | grep "\"name\":\"$3\"" | grep -q "\"decision\":\"$4\"" \
     || fail "the webhook server logged no $1 review of $2 $3 decided $4"
+}
+
+# expect_not_judged KIND NAME: the webhook server logged no review of it (the API server did not
+# call it: a selector, a matchCondition or the enforcement left it out).
+expect_not_judged() {
+  ! grep '"msg":"review"' "$W/webhook.log" | grep "\"kind\":\"$1\"" | grep -q "\"name\":\"$2\"" \
+    || fail "the webhook server was called for $1 $2"
+}
+
+# resource_of PATH: the resource a request path writes, with its subresource (pods,
+# pods/ephemeralcontainers, serviceaccounts/token, clusterrolebindings...).
+resource_of() {
+  "$PY" - "$1" <<'PY'
+import sys
+parts = [p for p in sys.argv[1].split("?")[0].split("/") if p]
+rest = parts[2:] if parts[0] == "api" else parts[3:]
+if rest[0] == "namespaces" and len(rest) > 2:
+    rest = rest[2:]
+print(rest[0] + ("/" + rest[2] if len(rest) > 2 else ""))
+PY
+}
+
+# resource_of_kind KIND: the resource of the kinds the cases write.
+resource_of_kind() {
+  case $1 in
+    Pod) echo pods ;; TokenRequest) echo serviceaccounts/token ;; RoleBinding) echo rolebindings ;;
+    ClusterRoleBinding) echo clusterrolebindings ;; Role) echo roles ;; ClusterRole) echo clusterroles ;;
+    *) echo "unknown kind $1" >&2; return 1 ;;
+  esac
+}
+
+# webhook_covers ENDPOINT RESOURCE: a webhook registration of the installed release ($W/conf names
+# its configurations: the chart's fullname) sends RESOURCE, the mutating one for ENDPOINT mutate.
+webhook_covers() {
+  local kind=validating
+  [ "$1" != mutate ] || kind=mutating
+  [ "$(kapi GET "/apis/admissionregistration.k8s.io/v1/${kind}webhookconfigurations/$(cat "$W/conf")")" = 200 ] || return 1
+  "$PY" - "$RESP" "$2" <<'PY'
+import json, sys
+conf = json.load(open(sys.argv[1]))
+sys.exit(0 if any(sys.argv[2] in r.get("resources", []) for w in conf["webhooks"] for r in w.get("rules", [])) else 1)
+PY
+}
+
+# policy_judging RULE RESOURCE: the name of the ValidatingAdmissionPolicy of RULE the API server
+# holds whose matchConstraints take RESOURCE, if there is one.
+policy_judging() {
+  kapi GET /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies >/dev/null
+  "$PY" - "$RESP" "$1" "$2" <<'PY'
+import json, sys
+for p in json.load(open(sys.argv[1])).get("items", []):
+    if p["metadata"].get("annotations", {}).get("session-admission.ambient-code.io/rule") != sys.argv[2]:
+        continue
+    if any(sys.argv[3] in r.get("resources", []) for r in p["spec"].get("matchConstraints", {}).get("resourceRules", [])):
+        print(p["metadata"]["name"])
+        break
+PY
 }
 
 # token_request NS SA [AUDIENCES-JSON]: POSTs a TokenRequest (no audiences: the API server's).

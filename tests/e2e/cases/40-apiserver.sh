@@ -2,13 +2,6 @@
 # matchConditions evaluated by its own CEL, dryRun requests, a policy reload while it is calling,
 # the webhook server down (each webhook's failurePolicy), and version-gated features.
 
-# expect_not_judged KIND NAME: the webhook server logged no review of it (the API server did not
-# call it: a selector or a matchCondition left it out).
-expect_not_judged() {
-  ! grep '"msg":"review"' "$W/webhook.log" | grep "\"kind\":\"$1\"" | grep -q "\"name\":\"$2\"" \
-    || fail "the webhook server was called for $1 $2"
-}
-
 # crb NAME [LABELLED]: a ClusterRoleBinding of cluster-admin to a session ServiceAccount, with the
 # exempt label (kubernetes.io/bootstrapping: rbac-defaults) when LABELLED is "labelled".
 crb() {
@@ -61,7 +54,10 @@ case_match_conditions_skip_exempt_users() {
   KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
     POST "$r/clusterrolebindings" "$(crb e2e-self-labelled labelled)"
   # With matchConditions every namespace's RoleBindings are sent, kube-system's too.
-  KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-rbac 'cluster-admin is not in allowedRoles' \
+  # (It reaches beyond kube-system too: the webhook reports both rules, the API server one policy.)
+  KAPI_AS=alice@example.com POLICY_RULES="rbac-session-binding rbac-cross-namespace" \
+    POLICY_FRAGMENT='RoleBinding kube-system/e2e-kube-system: ' \
+    expect_denied rbac-session-binding validate-rbac 'cluster-admin is not in allowedRoles' \
     POST "$r/namespaces/kube-system/rolebindings" "$(crb e2e-kube-system labelled | sed 's/ClusterRoleBinding/RoleBinding/')"
   # The aggregation controller fills a labelled ClusterRole: skipped; one that was not labelled: sent.
   local agg=system:serviceaccount:kube-system:clusterrole-aggregation-controller
@@ -89,7 +85,8 @@ $wide"
 metadata: {name: 'system:image-puller', labels: {kubernetes.io/bootstrapping: rbac-defaults}}"
   create "$r/clusterroles" "$puller
 rules: [{apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]}]"
-  KAPI_AS=$agg expect_denied rbac-session-binding validate-cluster-rbac 'rules[1] grants create on pods/exec, beyond the ceiling of allowedRoles row ClusterRole/system:image-puller' \
+  # (The webhook names the rule by index, rules[1]; the policies by what it lists.)
+  KAPI_AS=$agg expect_denied rbac-session-binding validate-cluster-rbac 'grants create on pods/exec, beyond the ceiling of allowedRoles row ClusterRole/system:image-puller' \
     PUT "$r/clusterroles/system:image-puller" "$puller
 rules: [{apiGroups: [image.openshift.io], resources: [imagestreams/layers], verbs: [get]},
         {apiGroups: [''], resources: [pods/exec], verbs: [create]}]"
@@ -100,13 +97,33 @@ metadata: {name: e2e-aggregated-new, labels: {kubernetes.io/bootstrapping: rbac-
 $wide"
 }
 
-# dryRun: judged the same (sideEffects: None), logged as a dry run, nothing stored.
+# An aggregated ClusterRole (Kubernetes' own admin, edit and view are made so): an aggregationRule
+# and no rules, which the API server holds as "rules": null (rbac/v1 ClusterRole.Rules has no
+# omitempty). Admitted when created, and when the aggregation controller fills it in.
+case_aggregated_clusterrole_admitted() {
+  local r=/apis/rbac.authorization.k8s.io/v1
+  local role="apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-aggregate-to-view}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {e2e.example.com/aggregate-to: view}}]}"
+  create "$r/clusterroles" "$role"
+  [ "$(jget 'd.get("rules")')" = null ] || fail "stored with rules $(jget 'd.get("rules")')"
+  KAPI_AS=system:serviceaccount:kube-system:clusterrole-aggregation-controller expect_code 200 \
+    PUT "$r/clusterroles/e2e-aggregate-to-view" "$role
+rules: [{apiGroups: [''], resources: [configmaps], verbs: [get]}]"
+  expect_code 200 DELETE "$r/clusterroles/e2e-aggregate-to-view"
+}
+
+# dryRun: judged the same (sideEffects: None), logged as a dry run, nothing stored. (Under
+# enforcement=policies the policies judge both; their denial is expect_denied's to check.)
 case_dry_run_requests() {
   namespace "$SESSION_NS" "$SESSION_SA"
   expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
     POST "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All" "$(crb e2e-dry-run)"
-  grep '"msg":"review"' "$W/webhook.log" | grep '"name":"e2e-dry-run"' | grep -q '"dry_run":"true"' \
-    || fail "the webhook server did not see a dry run"
+  if [ "$ENFORCEMENT" = webhook ] || webhook_covers validate clusterrolebindings; then
+    grep '"msg":"review"' "$W/webhook.log" | grep '"name":"e2e-dry-run"' | grep -q '"dry_run":"true"' \
+      || fail "the webhook server did not see a dry run"
+  fi
   create "/api/v1/namespaces/$SESSION_NS/pods?dryRun=All" "
 apiVersion: v1
 kind: Pod
@@ -149,6 +166,7 @@ PY
 # webhook judges is that audience: with a policy whose sessions.apiAudiences lacks this server's
 # https://kubernetes.default.svc, the empty request is refused naming it.
 case_defaulting_token_request_without_audiences() {
+  webhook_case "changes the webhook server's policy file live (the policies change by helm upgrade)"
   namespace "$SESSION_NS" "$SESSION_SA"
   policy_with "$W/policy.other-api" 'p["sessions"]["apiAudiences"] = ["https://kubernetes.default.svc.cluster.local"]'
   policy_swap "$W/policy.other-api"
@@ -164,6 +182,7 @@ case_defaulting_token_request_without_audiences() {
 # switched to warn for rbac-session-binding and back; every answer is the old policy's refusal or
 # the new one's warning, never an error, and each policy takes effect.
 case_policy_reload_while_called() {
+  webhook_case "reloads the webhook server's policy while the API server calls it (the policies change by helm upgrade)"
   policy_with "$W/policy.warn" 'p.setdefault("modes", {})["rbac-session-binding"] = "warn"'
   local url="$KUBE_URL/apis/rbac.authorization.k8s.io/v1/clusterrolebindings?dryRun=All"
   (for i in $(seq 1 60); do
@@ -200,11 +219,12 @@ case_policy_reload_while_called() {
   [ "$denied" -gt 0 ] || fail "no request ran under the enforcing policy"
 }
 
-# failure_policies: "NAME POLICY" of each webhook the API server holds, sorted.
+# failure_policies: "NAME POLICY" of each webhook the API server holds, sorted (a configuration
+# enforcement=policies did not render has none).
 failure_policies() {
   local k
   for k in mutating validating; do
-    kapi GET "/apis/admissionregistration.k8s.io/v1/${k}webhookconfigurations/session-admission" >/dev/null
+    [ "$(kapi GET "/apis/admissionregistration.k8s.io/v1/${k}webhookconfigurations/session-admission")" = 200 ] || continue
     jget '"\n".join(w["name"].split(".")[0] + " " + w["failurePolicy"] for w in d["webhooks"])'
   done | sort
 }
@@ -217,11 +237,32 @@ failure_policies() {
 # The API server does not validate a TokenRequest's audiences before admission and sends a NUL
 # in one as \u0000 (issue 19 part 1): the webhook must answer with a denial, not an HTTP error
 # that the chart's failurePolicy Ignore for tokens would turn into a minted token.
+# Under enforcement=policies the token webhook is not registered (the chart reads the NUL refusal,
+# generate's webhook-only "refused", as the webhook's own need): the audience policy compares the
+# very string, NUL included, and refuses it as an audience it does not know; where generate also
+# writes the refusal as a policy (session-admission-refused-tokens), either may be the one the
+# API server reports.
 case_nul_in_token_audience_denied() {
   namespace "$SESSION_NS" "$SESSION_SA"
   local got msg
-  got=$(KAPI_TYPE=application/json kapi POST "/api/v1/namespaces/$SESSION_NS/serviceaccounts/$SESSION_SA/token" \
-    '{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"audiences": ["https://kubernetes.default.svc\u0000.attacker.example"]}}')
+  local body='{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"audiences": ["https://kubernetes.default.svc\u0000.attacker.example"]}}'
+  if [ "$ENFORCEMENT" != webhook ] && ! webhook_covers validate serviceaccounts/token; then
+    got=$(KAPI_TYPE=application/json kapi POST "/api/v1/namespaces/$SESSION_NS/serviceaccounts/$SESSION_SA/token" "$body")
+    msg=$(jget 'd.get("message", "").replace("\0", "\\u0000")')
+    [ "$got" = 403 ] || fail "HTTP $got, want 403: $msg"
+    local a="ValidatingAdmissionPolicy 'session-admission-session-token-audience-tokens' with binding 'session-admission-session-token-audience-tokens' denied request: session-token-audience: "
+    local n="ValidatingAdmissionPolicy '$(policy_judging refused serviceaccounts/token)' with binding '$(policy_judging refused serviceaccounts/token)' denied request: refused: "
+    if [[ $msg == *"$a"*'is not in sessions.tokenAudiences'* ]]; then
+      echo "refused by the audience policy: $msg"
+    elif [ -n "$(policy_judging refused serviceaccounts/token)" ] && [[ $msg == *"$n"*'holds a NUL'* ]]; then
+      echo "refused by the policy of the NUL refusal: $msg"
+    else
+      fail "not refused by the audience policy nor a NUL refusal policy: $msg"
+    fi
+    [ "$(jget 'd.get("status", {}).get("token", "")')" = "" ] || fail "a token came back"
+    return 0
+  fi
+  got=$(KAPI_TYPE=application/json kapi POST "/api/v1/namespaces/$SESSION_NS/serviceaccounts/$SESSION_SA/token" "$body")
   msg=$(jget 'd.get("message", "")')
   [ "$got" = 403 ] || fail "HTTP $got, want 403: $msg"
   [[ $msg == 'admission webhook "validate-tokens.session-admission.ambient-code.io" denied the request: '* ]] \
@@ -231,9 +272,59 @@ case_nul_in_token_audience_denied() {
   echo "refused as expected: $msg"
 }
 
+# Under enforcement=policies: the policies judge on with the server down (no outage mode for
+# what they cover: the TokenRequest webhook's Ignore is gone with it), and only what is left to
+# the webhook waits on it, under its failurePolicy.
+webhook_server_stopped_policies() {
+  local code msg r=/apis/rbac.authorization.k8s.io/v1
+  failure_policies >"$W/fp"
+  echo "stored: $(tr '\n' ' ' <"$W/fp")"
+  ! grep -qv ' Fail$' "$W/fp" || fail "a webhook left under enforcement=policies is not Fail"
+  trap '[ -s "$W/webhook.pid" ] || webhook_start' EXIT
+  webhook_stop
+  local pod="{apiVersion: v1, kind: Pod, metadata: {name: e2e-while-down, labels: {ambient-code.io/session-id: 7f3a9c2e}},
+    spec: {containers: [{name: runner, image: runner}]}}"
+  if webhook_covers mutate pods; then
+    code=$(kapi POST "/api/v1/namespaces/$SESSION_NS/pods?dryRun=All" "$pod")
+    [[ $code != 201 && $(jget 'd.get("message", "")') == *'failed calling webhook "mutate-pods.'* ]] \
+      || fail "session pod with the mutating webhook down: HTTP $code: $(head -c 300 "$RESP")"
+    echo "session pod: refused, the mutation is still the webhook's here"
+  else
+    create "/api/v1/namespaces/$SESSION_NS/pods?dryRun=All" "$pod"
+    [ "$(jget 'd["spec"]["serviceAccountName"]')" = "$SESSION_SA" ] || fail "not mutated with the server down"
+    echo "session pod: admitted and mutated by the MutatingAdmissionPolicy with the server down"
+  fi
+  create "$r/namespaces/project-a/rolebindings?dryRun=All" \
+    "$(sed 's/name: session-abc-image-builder/name: e2e-while-down/' "$OBJ/image-builder-rolebinding.yaml")"
+  expect_denied rbac-session-binding validate-cluster-rbac 'cluster-admin is not in allowedRoles' \
+    POST "$r/clusterrolebindings" "$(crb e2e-while-down)"
+  expect_denied session-pod validate-unlabelled-pods "$SESSION_SA" POST "/api/v1/namespaces/$SESSION_NS/pods" \
+    "{apiVersion: v1, kind: Pod, metadata: {name: e2e-borrower-while-down}, spec: {serviceAccountName: $SESSION_SA, containers: [{name: c, image: busybox}]}}"
+  # The hole the token webhook's failurePolicy Ignore leaves in an outage is closed.
+  expect_denied session-token-audience validate-tokens 'https://vault.example.com' \
+    POST "/api/v1/namespaces/$SESSION_NS/serviceaccounts/$SESSION_SA/token" \
+    '{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"audiences": ["https://vault.example.com"]}}'
+  # What is left to the webhook (Roles, ClusterRoles) waits on it.
+  code=$(kapi POST "$r/clusterroles?dryRun=All" "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: e2e-while-down}, rules: []}")
+  if webhook_covers validate clusterroles; then
+    [[ $code != 201 && $(jget 'd.get("message", "")') == *'failed calling webhook "validate-cluster-rbac.'* ]] \
+      || fail "ClusterRole with the webhook server down: HTTP $code: $(head -c 300 "$RESP")"
+    echo "ClusterRole: refused while the webhook it is left to is down"
+  else
+    [ "$code" = 201 ] || fail "ClusterRole, judged by the policies, with the server down: HTTP $code"
+  fi
+  webhook_start
+  for _ in $(seq 1 50); do
+    [ "$(kapi POST "$r/clusterroles?dryRun=All" "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: e2e-after-down}, rules: []}")" = 201 ] && return 0
+    sleep 0.1
+  done
+  fail "the restarted server is not called: $(head -c 300 "$RESP")"
+}
+
 case_webhook_server_stopped() {
   namespace "$SESSION_NS" "$SESSION_SA"
   namespace project-a session-abc-sa
+  if [ "$ENFORCEMENT" != webhook ]; then webhook_server_stopped_policies; return; fi
   local unlabelled=Ignore
   [ "$KUBE_MINOR" -lt 28 ] || unlabelled=Fail
   diff <(failure_policies) <(printf '%s\n' "mutate-pods Fail" "validate-cluster-rbac Fail" "validate-pods Fail" \

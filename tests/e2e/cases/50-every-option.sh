@@ -2,7 +2,8 @@
 # default release is uninstalled: its matchConditions, built from the exempt lists and the session
 # ServiceAccount template those values set, run in the API server's own CEL. A request they skip
 # must be one the server exempts, and one they send is judged (each sample here is refused unless
-# exempt). Runs last: the default release is gone after it.
+# exempt). Runs last: the default release is gone after it. Under enforcement=policies the same
+# requests, judged by the policies generated for that policy where they cover them.
 FULL_NS=e2e-full FULL=full
 
 case_every_option_match_conditions() {
@@ -12,15 +13,29 @@ case_every_option_match_conditions() {
   h uninstall "$REL" --namespace "$NS"
   expect_code 404 GET "$a/mutatingwebhookconfigurations/$REL"
   expect_code 404 GET "$a/validatingwebhookconfigurations/$REL"
+  # ... but not the param-informer keeper (admission-policies-keeper.yaml): without it this API
+  # server would never find the params of the release installed next (kubernetes#130887).
+  [ "$ENFORCEMENT" = webhook ] || expect_code 200 GET "$a/validatingadmissionpolicybindings/session-admission-params-keeper-$NS-$REL"
   create /api/v1/namespaces "{apiVersion: v1, kind: Namespace, metadata: {name: $FULL_NS}}"
   # The Prometheus Operator's kinds need its CRDs, which this API server does not have.
+  # Under enforcement=policies, with its policy's own generate output (policies.manifest), as a
+  # user with a policy of their own installs it: the policies' matchConditions run here too.
+  local more=()
+  if [ "$ENFORCEMENT" != webhook ]; then
+    policies_manifest "$W/full-policies.yaml" "$FULL_NS" -f "$SA_SRC/tests/chart/values-full.yaml"
+    more=("${ENF[@]}" --set-file "policies.manifest=$W/full-policies.yaml")
+  fi
   h install "$FULL" "$CHART" --namespace "$FULL_NS" -f "$SA_SRC/tests/chart/values-full.yaml" \
-    --set serviceMonitor.enabled=false --set prometheusRule.enabled=false
+    --set serviceMonitor.enabled=false --set prometheusRule.enabled=false "${more[@]}"
+  [ "$ENFORCEMENT" = webhook ] || policies_deciding
   h get manifest "$FULL" --namespace "$FULL_NS"
   cp "$W/helm.out" "$W/full-installed.yaml"
   # The server again, with this release's policy (its ConfigMap), and its webhooks calling it.
-  kapi GET "/api/v1/namespaces/$FULL_NS/configmaps/session-admission-full-policy" >/dev/null
-  jget 'd["data"]["policy.yaml"]' >"$W/policy.full"
+  if [ "$(kapi GET "/api/v1/namespaces/$FULL_NS/configmaps/session-admission-full-policy")" = 200 ]; then
+    jget 'd["data"]["policy.yaml"]' >"$W/policy.full"
+  else # enforcement=policies left no webhook server: the policy the manifest was generated from
+    cp "$W/full-policies.yaml.policy" "$W/policy.full"
+  fi
   webhook_stop
   cp "$W/policy.full" "$W/webhook/policy.yaml"
   webhook_start
@@ -43,7 +58,8 @@ $binding"
     POST "$r/namespaces/project-a/rolebindings" "${crb/ClusterRoleBinding/RoleBinding}
 metadata: {name: e2e-full-self, $labelled}
 $binding"
-  KAPI_AS=alice@example.com expect_denied rbac-session-binding validate-rbac 'RoleBinding kube-system/e2e-full-self' \
+  KAPI_AS=alice@example.com POLICY_RULES="rbac-session-binding rbac-cross-namespace" \
+    expect_denied rbac-session-binding validate-rbac 'RoleBinding kube-system/e2e-full-self' \
     POST "$r/namespaces/kube-system/rolebindings" "${crb/ClusterRoleBinding/RoleBinding}
 metadata: {name: e2e-full-self, $labelled}
 $binding"
