@@ -19,7 +19,7 @@ typedef struct sa_exposition {
     sa_reloader *reloader;      /* the watcher whose counters are shown; NULL: none (--dev) */
 } sa_exposition;
 
-/* An sa_server_page_fn: arg is an sa_exposition (borrowed, and what it points to). */
+/* An sa_listener_page_fn: arg is an sa_exposition (borrowed, and what it points to). */
 void sa_exposition_page(void *arg, int ready, sa_buf *out);
 /* The page from the values given: key_fingerprint NULL when no key is loaded, reload NULL when
  * nothing is watched; now is the clock the certificate's expiring-soon gauge is computed

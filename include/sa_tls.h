@@ -39,7 +39,7 @@ sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen);
 /* Stops watching and frees; only after the server using it has stopped. Accepts NULL. */
 void sa_tls_free(sa_tls *t);
 
-/* For sa_server: the GnuTLS priority string, and the client CA PEM (NULL when off) for
+/* For sa_listener: the GnuTLS priority string, and the client CA PEM (NULL when off) for
  * MHD_OPTION_HTTPS_MEM_TRUST. Both live as long as t. */
 const char *sa_tls_priorities(const sa_tls *t);
 const char *sa_tls_client_ca(const sa_tls *t);

@@ -14,7 +14,7 @@
 #include "sa_log.h"
 #include "sa_options.h"
 #include "sa_reload.h"
-#include "sa_server.h"
+#include "sa_listener.h"
 #include "sa_tls.h"
 
 static const char serve_usage[] =
@@ -161,7 +161,7 @@ typedef struct serving {
     sa_tls *tls;
     sa_reloader *reloader;      /* NULL: --dev has no files to watch */
     sa_exposition page;         /* the metrics listener's /metrics */
-    sa_server *server, *metrics;
+    sa_listener *server, *metrics;
 } serving;
 
 /* Starts the TLS layer, the watcher and both listeners on the snapshot in sv->state. The PEM
@@ -188,24 +188,24 @@ static int start(serving *sv, const sa_serve_config *cfg, sa_buf *cert, sa_buf *
             return -1;
     }
     sv->page = (sa_exposition){&sv->state, sv->reloader};
-    sa_server_config scfg = {
-        .role = SA_SERVER_ADMISSION, .listen = cfg->listen, .tls = sv->tls, .threads = cfg->threads,
+    sa_listener_config scfg = {
+        .role = SA_LISTENER_ADMISSION, .listen = cfg->listen, .tls = sv->tls, .threads = cfg->threads,
         .max_body = cfg->max_body, .max_buffered = cfg->max_buffered,
         .max_connections = cfg->max_connections,
         .idle_timeout = cfg->idle_timeout, .request_timeout = cfg->request_timeout,
     };
-    if (!(sv->server = sa_server_start(&scfg, &sv->state, err, errlen)))
+    if (!(sv->server = sa_listener_start(&scfg, &sv->state, err, errlen)))
         return -1;
     if (!*cfg->metrics_listen || strcmp(cfg->metrics_listen, "off") == 0)
         return 0;
     /* One thread is plenty for a scrape every few seconds. */
-    sa_server_config mcfg = {
-        .role = SA_SERVER_METRICS, .listen = cfg->metrics_listen,
+    sa_listener_config mcfg = {
+        .role = SA_LISTENER_METRICS, .listen = cfg->metrics_listen,
         .metrics_page = sa_exposition_page, .metrics_page_arg = &sv->page,
         .threads = 1, .max_connections = 64, .idle_timeout = cfg->idle_timeout,
         .request_timeout = cfg->request_timeout,
     };
-    sv->metrics = sa_server_start(&mcfg, &sv->state, err, errlen);
+    sv->metrics = sa_listener_start(&mcfg, &sv->state, err, errlen);
     return sv->metrics ? 0 : -1;
 }
 
@@ -219,8 +219,8 @@ static void drain(serving *sv, const sa_serve_config *cfg, const sigset_t *sigs,
     snprintf(drain_timeout, sizeof drain_timeout, "%u", cfg->drain_timeout);
     sa_log(SA_LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
            "shutdown_delay", delay, "drain_timeout", drain_timeout, NULL);
-    sa_server_draining(sv->server);
-    sa_server_draining(sv->metrics);
+    sa_listener_draining(sv->server);
+    sa_listener_draining(sv->metrics);
     if (cfg->shutdown_delay && wait_signal(sigs, sv->reloader, cfg->shutdown_delay))
         sa_log(SA_LOG_INFO, "shutdown delay cut short by a second signal", NULL);
     sa_log(SA_LOG_INFO, "no longer accepting connections; draining", NULL);
@@ -231,9 +231,9 @@ static void drain(serving *sv, const sa_serve_config *cfg, const sigset_t *sigs,
  * are required) keeps failing all along; the watchers outlive the servers using them. */
 static void stop(serving *sv, const sa_serve_config *cfg)
 {
-    sa_server_draining(sv->metrics);
-    sa_server_stop(sv->server, cfg->drain_timeout);
-    sa_server_stop(sv->metrics, 1);
+    sa_listener_draining(sv->metrics);
+    sa_listener_stop(sv->server, cfg->drain_timeout);
+    sa_listener_stop(sv->metrics, 1);
     sa_reload_stop(sv->reloader);
     sa_tls_free(sv->tls);
     sa_state_destroy(&sv->state);
@@ -247,10 +247,10 @@ int sa_serve_run(const sa_serve_config *cfg, sa_snapshot *snap, sa_buf *cert, sa
     char err[1024];
     int status = 1;
     if (start(&sv, cfg, cert, key, err, sizeof err) == 0) {
-        log_startup(cfg, sa_server_port(sv.server), sv.metrics ? sa_server_port(sv.metrics) : 0);
+        log_startup(cfg, sa_listener_port(sv.server), sv.metrics ? sa_listener_port(sv.metrics) : 0);
         if (cfg->dev)
             printf("session-admission: dev server ready; try: curl --cacert %s https://localhost:%u/readyz\n",
-                   cfg->dev_ca_out, sa_server_port(sv.server));
+                   cfg->dev_ca_out, sa_listener_port(sv.server));
         fflush(stdout);
         sigset_t sigs;
         serve_signals(&sigs);

@@ -1,8 +1,8 @@
-/* server.c: the admission (HTTPS) and metrics (plain HTTP) listeners (see sa_server.h).
+/* listener.c: the admission (HTTPS) and metrics (plain HTTP) listeners (see sa_listener.h).
  *
  * One request path for both roles: a role only decides which paths exist, whether TLS is on,
  * and whether requests feed the admission metrics (scrapes and probes do not). */
-#include "sa_server.h"
+#include "sa_listener.h"
 
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -31,11 +31,11 @@
 #define SKIM_KEEP (64u * 1024)
 #define FAR_FACTOR 4
 
-struct sa_server {
-    sa_server_role role;
+struct sa_listener {
+    sa_listener_role role;
     sa_state *state;
     sa_tls *tls;
-    sa_server_page_fn *metrics_page;
+    sa_listener_page_fn *metrics_page;
     void *metrics_page_arg;
     size_t max_body;
     size_t max_buffered;
@@ -61,8 +61,8 @@ typedef enum route_kind {
     ROUTE_METRICS
 } route_kind;
 
-#define ON_ADMISSION (1u << SA_SERVER_ADMISSION)
-#define ON_METRICS (1u << SA_SERVER_METRICS)
+#define ON_ADMISSION (1u << SA_LISTENER_ADMISSION)
+#define ON_METRICS (1u << SA_LISTENER_METRICS)
 
 static const struct {
     const char *path;
@@ -104,7 +104,7 @@ typedef struct request {
 /* Whether the connection closes after this answer: while shutting down, and after a request
  * with both Content-Length and Transfer-Encoding (RFC 9112 6.1: the server MUST close the
  * connection after responding to one, a possible smuggling attempt; libmicrohttpd does not). */
-static int must_close(sa_server *s, struct MHD_Connection *c)
+static int must_close(sa_listener *s, struct MHD_Connection *c)
 {
     return atomic_load(&s->draining) ||
            (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) &&
@@ -112,7 +112,7 @@ static int must_close(sa_server *s, struct MHD_Connection *c)
 }
 
 /* Queues a response; takes ownership of body (malloc'd). allow: the Allow header for a 405. */
-static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned status,
+static enum MHD_Result reply(sa_listener *s, struct MHD_Connection *c, unsigned status,
                              const char *content_type, char *body, size_t len, const char *allow)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -125,7 +125,7 @@ static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned st
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     if (must_close(s, c))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (s->role == SA_SERVER_ADMISSION && status != MHD_HTTP_OK)
+    if (s->role == SA_LISTENER_ADMISSION && status != MHD_HTTP_OK)
         sa_metrics_http_error(status);
     enum MHD_Result rc = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
@@ -133,7 +133,7 @@ static enum MHD_Result reply(sa_server *s, struct MHD_Connection *c, unsigned st
 }
 
 /* A one-line plain-text answer. */
-static enum MHD_Result reply_line(sa_server *s, struct MHD_Connection *c, unsigned status,
+static enum MHD_Result reply_line(sa_listener *s, struct MHD_Connection *c, unsigned status,
                                   const char *allow, const char *line)
 {
     sa_buf b = SA_BUF_INIT;
@@ -148,11 +148,11 @@ static enum MHD_Result reply_line(sa_server *s, struct MHD_Connection *c, unsign
 
 /* A transport refusal: the one-line reason goes to the client and, with the method and path
  * (never the body), to the log as a warning. */
-static enum MHD_Result refuse(sa_server *s, struct MHD_Connection *c, const char *method,
+static enum MHD_Result refuse(sa_listener *s, struct MHD_Connection *c, const char *method,
                               const char *url, unsigned status, const char *allow,
                               const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
-static enum MHD_Result refuse(sa_server *s, struct MHD_Connection *c, const char *method,
+static enum MHD_Result refuse(sa_listener *s, struct MHD_Connection *c, const char *method,
                               const char *url, unsigned status, const char *allow,
                               const char *fmt, ...)
 {
@@ -168,7 +168,7 @@ static enum MHD_Result refuse(sa_server *s, struct MHD_Connection *c, const char
     return reply_line(s, c, status, allow, line);
 }
 
-static enum MHD_Result refuse_too_large(sa_server *s, struct MHD_Connection *c, const char *method,
+static enum MHD_Result refuse_too_large(sa_listener *s, struct MHD_Connection *c, const char *method,
                                         const char *url)
 {
     return refuse(s, c, method, url, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
@@ -238,7 +238,7 @@ static void count_review(sa_endpoint ep, const sa_admit_result *res, double seco
     sa_metrics_review(&r);
 }
 
-static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, request *rq,
+static enum MHD_Result answer_review(sa_listener *s, struct MHD_Connection *c, request *rq,
                                      const char *method, const char *url)
 {
     sa_endpoint ep = endpoint_of(rq->route);
@@ -275,7 +275,7 @@ static enum MHD_Result answer_review(sa_server *s, struct MHD_Connection *c, req
 
 /* Why /readyz fails, NULL when ready: shutting down, or what the core says of the snapshot in
  * force. */
-static const char *not_ready(sa_server *s)
+static const char *not_ready(sa_listener *s)
 {
     if (atomic_load(&s->draining))
         return "not ready: shutting down";
@@ -285,7 +285,7 @@ static const char *not_ready(sa_server *s)
     return why;
 }
 
-static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
+static enum MHD_Result answer_metrics(sa_listener *s, struct MHD_Connection *c)
 {
     sa_buf out = SA_BUF_INIT;
     s->metrics_page(s->metrics_page_arg, !not_ready(s), &out);
@@ -297,7 +297,7 @@ static enum MHD_Result answer_metrics(sa_server *s, struct MHD_Connection *c)
 }
 
 /* GETs answered as soon as the headers are in. */
-static enum MHD_Result answer_get(sa_server *s, struct MHD_Connection *c, route_kind route)
+static enum MHD_Result answer_get(sa_listener *s, struct MHD_Connection *c, route_kind route)
 {
     if (route == ROUTE_METRICS)
         return answer_metrics(s, c);
@@ -311,7 +311,7 @@ static enum MHD_Result answer_get(sa_server *s, struct MHD_Connection *c, route_
 
 /* First call for a request: headers are in, the body is not. Checks everything that can be
  * refused before reading a byte of the body. Returns NULL after queueing a refusal. */
-static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, const char *method,
+static request *begin(sa_listener *s, struct MHD_Connection *c, const char *url, const char *method,
                       enum MHD_Result *rc)
 {
     size_t i, n = sizeof paths / sizeof paths[0];
@@ -354,7 +354,7 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
         rq->too_large = rq->content_length > s->max_body;
     }
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
-    if (s->role == SA_SERVER_ADMISSION)
+    if (s->role == SA_LISTENER_ADMISSION)
         sa_metrics_in_flight(1);
     *rc = MHD_YES;
     return rq;
@@ -363,7 +363,7 @@ static request *begin(sa_server *s, struct MHD_Connection *c, const char *url, c
 /* Counts n more bytes of body buffer against --max-buffered; 0 when that goes over it.
  * Every connection may send --max-body, so without a cap shared by all of them a few dozen
  * connections could hold more memory than the pod has. */
-static int charge(sa_server *s, request *rq, size_t n)
+static int charge(sa_listener *s, request *rq, size_t n)
 {
     size_t before = atomic_fetch_add(&s->buffered, n);
     if (s->max_buffered && before + n > s->max_buffered) {
@@ -375,7 +375,7 @@ static int charge(sa_server *s, request *rq, size_t n)
 }
 
 /* Frees a request's body buffer and gives its bytes back to the shared count. */
-static void release_body(sa_server *s, request *rq)
+static void release_body(sa_listener *s, request *rq)
 {
     sa_buf_free(&rq->body);
     atomic_fetch_sub(&s->buffered, rq->charged);
@@ -387,7 +387,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_size, void **ctx)
 {
     (void)version;
-    sa_server *s = cls;
+    sa_listener *s = cls;
     request *rq = *ctx;
     conn *cn = conn_of(c);
     if (!rq) {
@@ -450,7 +450,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)toe;
-    sa_server *s = cls;
+    sa_listener *s = cls;
     conn *cn = conn_of(c);
     if (cn)
         sa_conns_idle(s->conns, &cn->track);
@@ -460,7 +460,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
     release_body(s, rq);
     free(rq);
     *ctx = NULL;
-    if (s->role == SA_SERVER_ADMISSION)
+    if (s->role == SA_LISTENER_ADMISSION)
         sa_metrics_in_flight(-1);
 }
 
@@ -470,7 +470,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    sa_server *s = cls;
+    sa_listener *s = cls;
     conn *cn = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -486,7 +486,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         free(cn);
         *socket_context = NULL;
     }
-    if (s->role != SA_SERVER_ADMISSION)
+    if (s->role != SA_LISTENER_ADMISSION)
         return;
     if (code == MHD_CONNECTION_NOTIFY_STARTED)
         atomic_fetch_add(&s->connections, 1);
@@ -504,7 +504,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     (void)addr;
     (void)len;
-    sa_server *s = cls;
+    sa_listener *s = cls;
     if (atomic_load(&s->connections) < s->max_connections)
         return MHD_YES;
     sa_metrics_connection_refused();
@@ -517,7 +517,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((fo
  * bad address): warn then; later they are per-connection noise (a client gone mid-handshake). */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    const sa_server *s = cls;
+    const sa_listener *s = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
@@ -530,7 +530,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  * the same user holds, even another instance of this server. So libmicrohttpd first binds the
  * address once without sharing: a port in use fails here with its reason, and port 0 gets the
  * number every daemon then binds. */
-static int claim_port(sa_server *s, struct sockaddr_storage *ss, unsigned flags)
+static int claim_port(sa_listener *s, struct sockaddr_storage *ss, unsigned flags)
 {
     struct MHD_Daemon *d = MHD_start_daemon(flags & (MHD_USE_ERROR_LOG | MHD_USE_IPv6), 0, NULL, NULL,
                                             on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
@@ -548,7 +548,7 @@ static int claim_port(sa_server *s, struct sockaddr_storage *ss, unsigned flags)
 
 /* A quiesced socket is closed only after its daemon stops: libmicrohttpd's thread may still
  * hold the descriptor until then, and a number reused by another connection would be theirs. */
-static void stop_daemons(sa_server *s)
+static void stop_daemons(sa_listener *s)
 {
     for (unsigned i = 0; i < s->ndaemons; i++) {
         MHD_stop_daemon(s->workers[i].daemon);
@@ -557,19 +557,19 @@ static void stop_daemons(sa_server *s)
     }
 }
 
-sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen)
+sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     if (sa_listen_parse(cfg->listen, &ss, err, errlen) < 0)
         return NULL;
-    int admission = cfg->role == SA_SERVER_ADMISSION;
+    int admission = cfg->role == SA_LISTENER_ADMISSION;
     if (admission ? !cfg->tls : !cfg->metrics_page) {
         snprintf(err, errlen, admission ? "the admission listener needs TLS credentials"
                                         : "the metrics listener needs its page");
         return NULL;
     }
     unsigned threads = cfg->threads ? cfg->threads : 1;
-    sa_server *s = calloc(1, sizeof *s + threads * sizeof s->workers[0]);
+    sa_listener *s = calloc(1, sizeof *s + threads * sizeof s->workers[0]);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -644,22 +644,22 @@ sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *e
     return s;
 }
 
-unsigned sa_server_port(const sa_server *s)
+unsigned sa_listener_port(const sa_listener *s)
 {
     return s->port;
 }
 
-void sa_server_draining(sa_server *s)
+void sa_listener_draining(sa_listener *s)
 {
     if (s)
         atomic_store(&s->draining, 1);
 }
 
-void sa_server_stop(sa_server *s, unsigned drain_seconds)
+void sa_listener_stop(sa_listener *s, unsigned drain_seconds)
 {
     if (!s)
         return;
-    sa_server_draining(s);
+    sa_listener_draining(s);
     /* Each socket stops listening now (shutdown leaves LISTEN and resets its backlog, so new
      * connections go to the sockets still open, or are refused once none is) but stays open
      * until its daemon has stopped. */
@@ -682,7 +682,7 @@ void sa_server_stop(sa_server *s, unsigned drain_seconds)
         char left[16];
         snprintf(left, sizeof left, "%u", open);
         sa_log(SA_LOG_WARN, "drain timeout: cutting connections still receiving or answering",
-               "listener", s->role == SA_SERVER_ADMISSION ? "admission" : "metrics",
+               "listener", s->role == SA_LISTENER_ADMISSION ? "admission" : "metrics",
                "connections", left, NULL);
     }
     stop_daemons(s);

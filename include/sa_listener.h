@@ -1,4 +1,4 @@
-/* sa_server.h: the HTTP servers on libmicrohttpd: the HTTPS admission listener and the
+/* sa_listener.h: the HTTP servers on libmicrohttpd: the HTTPS admission listener and the
  * plain-HTTP metrics listener, one module so both share routing, probes, limits and draining.
  *
  * Transport only: it routes paths, enforces methods, content type and the body limit, buffers
@@ -9,8 +9,8 @@
  * kept), and answered with an AdmissionReview when its envelope reads (sa_admit_unread); only a
  * declared length over four times the limit is refused before it is read. GET /metrics answers with the page its caller supplies (sa_exposition.h), so
  * the server knows nothing of what the page shows. */
-#ifndef SA_SERVER_H
-#define SA_SERVER_H
+#ifndef SA_LISTENER_H
+#define SA_LISTENER_H
 
 #include <stddef.h>
 
@@ -18,21 +18,21 @@
 #include "sa_state.h"
 #include "sa_tls.h"
 
-typedef enum sa_server_role {
-    SA_SERVER_ADMISSION,        /* HTTPS: POST /mutate, POST /validate, GET /healthz, GET /readyz */
-    SA_SERVER_METRICS           /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
-} sa_server_role;
+typedef enum sa_listener_role {
+    SA_LISTENER_ADMISSION,        /* HTTPS: POST /mutate, POST /validate, GET /healthz, GET /readyz */
+    SA_LISTENER_METRICS           /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
+} sa_listener_role;
 
 /* Writes the page GET /metrics answers with; ready is what /readyz answers on the listener
  * right now (1 ok, 0 503). Called on a worker thread, one scrape at a time per thread. */
-typedef void sa_server_page_fn(void *arg, int ready, sa_buf *out);
+typedef void sa_listener_page_fn(void *arg, int ready, sa_buf *out);
 
-typedef struct sa_server_config {
-    sa_server_role role;
+typedef struct sa_listener_config {
+    sa_listener_role role;
     const char *listen;         /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
     sa_tls *tls;                /* admission: credentials and TLS policy (borrowed: must outlive
                                  * the server) */
-    sa_server_page_fn *metrics_page; /* metrics: writes GET /metrics (required) */
+    sa_listener_page_fn *metrics_page; /* metrics: writes GET /metrics (required) */
     void *metrics_page_arg;     /* its argument (borrowed: must outlive the server) */
     unsigned threads;           /* worker threads: one libmicrohttpd daemon each, with its own
                                  * listening socket on the port (the kernel spreads connections) */
@@ -42,22 +42,22 @@ typedef struct sa_server_config {
     unsigned idle_timeout;      /* seconds a kept-alive connection may sit idle between requests */
     unsigned request_timeout;   /* seconds from a request's first byte until it must be whole
                                  * (0: no deadline); see sa_conns.h */
-} sa_server_config;
+} sa_listener_config;
 
-typedef struct sa_server sa_server;
+typedef struct sa_listener sa_listener;
 
 /* Starts serving; requests read the snapshot in force from state (borrowed: it must outlive the
  * server). NULL with a one-line reason in err. */
-sa_server *sa_server_start(const sa_server_config *cfg, sa_state *state, char *err, size_t errlen);
+sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
-unsigned sa_server_port(const sa_server *s);
+unsigned sa_listener_port(const sa_listener *s);
 /* Marks the server as shutting down while it still accepts and serves: /readyz answers 503 and
  * every response says Connection: close, so a kept-alive client moves to another replica after
- * its current request. sa_server_stop does it too. Accepts NULL. */
-void sa_server_draining(sa_server *s);
+ * its current request. sa_listener_stop does it too. Accepts NULL. */
+void sa_listener_draining(sa_listener *s);
 /* Graceful stop: stop accepting, close connections that are between requests, let the others
  * finish their request (at most drain_seconds), then close whatever is left and free the
  * server. Accepts NULL. */
-void sa_server_stop(sa_server *s, unsigned drain_seconds);
+void sa_listener_stop(sa_listener *s, unsigned drain_seconds);
 
 #endif
