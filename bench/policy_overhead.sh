@@ -33,7 +33,7 @@ version=$(jget 'd["gitVersion"]') minor=$(jget 'int(d["minor"].rstrip("+"))')
 commit=$(git -C "$SA_SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$SA_SRC" diff --quiet HEAD -- src 2>/dev/null || commit="$commit+changes"
 {
-  [ -s "$OUT" ] || printf '# The fixed cost of one admission policy\n\nWritten by `bash bench/policy_overhead.sh` (each run appends a section).\n'
+  [ -s "$OUT" ] || printf '# What one admission policy costs kube-apiserver, and what its CEL costs\n\nWritten by `bash bench/policy_overhead.sh` (each run appends a section).\n'
   printf '\n## %s, commit %s, kube-apiserver %s, %s CPUs, load average %s at the start\n\n' \
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$commit" "$version" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
   W=$W KUBE_URL=$KUBE_URL N=${N:-40} ROUNDS=${ROUNDS:-6} "$PY" "$SA_SRC/bench/policy_overhead.py"
