@@ -202,6 +202,28 @@ static int add_label(const char *key, void *ctx)
     return 0;
 }
 
+/* admit.c refuses, in every mode and before any exemption, a review of a kind it judges that
+ * holds a NUL outside free text (sa_nulmark.h). The API server validates names, keys and subjects
+ * before admission, but not a TokenRequest's audiences: its strings, written out (a TokenRequest's
+ * schema is small enough to name every string in it; nothing of it is free text but the
+ * annotations' values). */
+#define NUL "\"\\x00\""
+static const char token_nul[] =
+    "object.?spec.?audiences.orValue([]).exists(a, a.contains(" NUL ")) || "
+    "object.?spec.?boundObjectRef.?kind.orValue(\"\").contains(" NUL ") || "
+    "object.?spec.?boundObjectRef.?apiVersion.orValue(\"\").contains(" NUL ") || "
+    "object.?spec.?boundObjectRef.?name.orValue(\"\").contains(" NUL ") || "
+    "object.?spec.?boundObjectRef.?uid.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?name.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?generateName.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?namespace.orValue(\"\").contains(" NUL ") || "
+    GEN_NAME ".contains(" NUL ") || " GEN_NS ".contains(" NUL ") || " GEN_USER ".contains(" NUL ") || "
+    "request.userInfo.?uid.orValue(\"\").contains(" NUL ") || "
+    "object.?metadata.?labels.orValue({}).exists(k, k.contains(" NUL ") || object.metadata.labels[k].contains(" NUL ")) || "
+    "object.?metadata.?annotations.orValue({}).exists(k, k.contains(" NUL ")) || "
+    GEN_GROUPS ".exists(x, x.contains(" NUL ")) || "
+    "request.userInfo.?extra.orValue({}).exists(k, k.contains(" NUL ") || request.userInfo.extra[k].exists(x, x.contains(" NUL ")))";
+
 /* validate_exempt (admit.c): exempt users and groups, the cluster's own RBAC writes, exempt
  * namespaces (a RoleBinding there still judged when it binds a session subject). */
 static cJSON *conditions(gen *g, family f)
@@ -209,7 +231,14 @@ static cJSON *conditions(gen *g, family f)
     const sa_policy *p = g->p;
     cJSON *conds = cJSON_CreateArray();
     sa_buf e = SA_BUF_INIT;
+    /* a TokenRequest holding a NUL is refused before any rule (admit.c): judged by
+     * session-admission-refused-tokens alone, whichever policy the API server asks first */
+    if (f == FAMILY_TOKENS) {
+        sa_buf_printf(&e, "!(%s)", token_nul);
+        add_condition(g, conds, "no-nul", sa_buf_str(&e));
+    }
     if (sa_nameset_count(p->exempt.users)) {
+        sa_buf_reset(&e);
         sa_buf_puts(&e, "!");
         gen_in_set(g, &e, p->exempt.users, GEN_USER);
         add_condition(g, conds, "not-exempt-user", sa_buf_str(&e));
@@ -347,7 +376,11 @@ static void validation(gen *g, cJSON *spec, sa_rule rule, family f)
         /* an empty key is what could not be judged (SA_KEY_NONE): never excused */
         sa_buf_puts(&old, ").split(\"\\n\").filter(r, r != \"\").map(r, r.split(\"\\t\")[0]).filter(k, k != \"\") : []");
         add_named(vars, "oldKeys", sa_buf_str(&old));
-        add_named(vars, "added", "variables.violations.filter(r, !(r.split(\"\\t\")[0] in variables.oldKeys))");
+        /* oldKeys only on an UPDATE: kube-apiserver plans a program anew at each evaluation (cel-go
+         * with cost tracking), at a cost that grows with its size, and variables are evaluated
+         * when first used */
+        add_named(vars, "added", "request.operation == \"UPDATE\" && oldObject != null ? variables.violations"
+                                 ".filter(r, !(r.split(\"\\t\")[0] in variables.oldKeys)) : variables.violations");
         sa_buf_printf(&msg, "variables.added.map(r, \"%s: \" + r.split(\"\\t\")[1]).join(\"; \")",
                       sa_verdict_rule_id(rule));
     }
@@ -508,28 +541,6 @@ static cJSON *params_doc(const gen *g, const sa_pubkey *key)
     cJSON_AddStringToObject(data, "fingerprint", key->fingerprint);
     return cm;
 }
-
-/* admit.c refuses, in every mode and before any exemption, a review of a kind it judges that
- * holds a NUL outside free text (sa_nulmark.h). The API server validates names, keys and subjects
- * before admission, but not a TokenRequest's audiences: its strings, written out (a TokenRequest's
- * schema is small enough to name every string in it; nothing of it is free text but the
- * annotations' values). */
-#define NUL "\"\\x00\""
-static const char token_nul[] =
-    "object.?spec.?audiences.orValue([]).exists(a, a.contains(" NUL ")) || "
-    "object.?spec.?boundObjectRef.?kind.orValue(\"\").contains(" NUL ") || "
-    "object.?spec.?boundObjectRef.?apiVersion.orValue(\"\").contains(" NUL ") || "
-    "object.?spec.?boundObjectRef.?name.orValue(\"\").contains(" NUL ") || "
-    "object.?spec.?boundObjectRef.?uid.orValue(\"\").contains(" NUL ") || "
-    "object.?metadata.?name.orValue(\"\").contains(" NUL ") || "
-    "object.?metadata.?generateName.orValue(\"\").contains(" NUL ") || "
-    "object.?metadata.?namespace.orValue(\"\").contains(" NUL ") || "
-    GEN_NAME ".contains(" NUL ") || " GEN_NS ".contains(" NUL ") || " GEN_USER ".contains(" NUL ") || "
-    "request.userInfo.?uid.orValue(\"\").contains(" NUL ") || "
-    "object.?metadata.?labels.orValue({}).exists(k, k.contains(" NUL ") || object.metadata.labels[k].contains(" NUL ")) || "
-    "object.?metadata.?annotations.orValue({}).exists(k, k.contains(" NUL ")) || "
-    GEN_GROUPS ".exists(x, x.contains(" NUL ")) || "
-    "request.userInfo.?extra.orValue({}).exists(k, k.contains(" NUL ") || request.userInfo.extra[k].exists(x, x.contains(" NUL ")))";
 
 static void add_refusal_policy(gen *g, cJSON *docs)
 {
