@@ -6,7 +6,7 @@
  * (a fixed AdmissionReview response) without parsing anything. Everything else is what `serve`
  * does: the same libmicrohttpd flags and one daemon per thread, each with its own listening socket
  * on the port (SO_REUSEPORT, the kernel spreading the connections), the same TLS module (priorities, the
- * per-handshake certificate callback and the connection hook, from src/tls.c) and the same idle
+ * per-handshake certificate callback and the connection hook, from src/serve/tls.c) and the same idle
  * timeout. So our throughput divided by this one's is the share of the transport's speed the
  * admission work (parse, judge, patch, encode, log, metrics) leaves, on the same machine in the
  * same run. Built only with -DSA_BENCH=ON; runs until SIGTERM or SIGINT. */

@@ -7,7 +7,7 @@ Every ValidatingAdmissionPolicy, MutatingAdmissionPolicy and binding generate wr
 exactly as written (the chart's labels aside: helm.sh/chart, app.kubernetes.io/*, managed-by Helm,
 the rest of generate's labels kept), and nothing else of those kinds; the params ConfigMap must have
 generate's name, be in NS, and hold generate's data byte for byte (publicKey and fingerprint, so the
-chart reads the key as the server and generate do: src/pubkey.c). With --no-mutating the cluster does
+chart reads the key as the server and generate do: src/core/pubkey.c). With --no-mutating the cluster does
 not serve the MutatingAdmissionPolicy's version: none may be rendered. Besides generate's, the chart's
 param-informer keepers (templates/admission-policies-keeper.yaml): one policy and binding per plugin
 rendered (Validating, and Mutating where generate's is), kept on uninstall, naming a ConfigMap

@@ -139,7 +139,7 @@ judge such a value as any other (a NUL-suffixed name is simply another name). "b
 
 {{/*
 The public key the policies read (their params ConfigMap), as JSON {"pem", "fingerprint", "from"},
-exactly as the server and generate hold it (src/pubkey.c): the PEM re-encoded (64-character lines,
+exactly as the server and generate hold it (src/core/pubkey.c): the PEM re-encoded (64-character lines,
 a final newline) and the SHA-256 of the DER SubjectPublicKeyInfo, so webhook and policies agree
 byte for byte. From publicKey.pem, else from public.pem of publicKey.existingSecret read at install
 (helm template and --dry-run cannot read a Secret: set publicKey.pem there).

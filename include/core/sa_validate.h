@@ -1,6 +1,6 @@
 /* sa_validate.h: the validators behind POST /validate, one handler per kind of object (what
  * admit.c dispatches to). The helpers the validators share are private to them
- * (src/validate_internal.h).
+ * (src/core/validate_internal.h).
  *
  * Each handler judges the request's new object and records every violation it finds, in the
  * rule's mode, through sa_verdict, with a key naming what the violation is about: for an UPDATE,

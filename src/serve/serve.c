@@ -1,6 +1,6 @@
-/* serve.c: the serve command's steps (see sa_serve.h): flags, start, log the start, wait for
- * signals, drain, stop. Each step is its own function so the order of a server's life reads in
- * sa_serve_run. */
+/* serve.c: the serve command's steps (see sa_serve.h): flags, load, start, log the start, wait
+ * for signals, drain, stop. Each step is its own function so the order of a server's life reads
+ * in serve_run, and what it serves is loaded by sa_load, as every offline command loads it. */
 #include "sa_serve.h"
 
 #include <openssl/crypto.h>
@@ -10,12 +10,41 @@
 #include <string.h>
 #include <time.h>
 
+#include "sa_buf.h"
+#include "sa_devpki.h"
 #include "sa_exposition.h"
+#include "sa_load.h"
 #include "sa_log.h"
 #include "sa_options.h"
 #include "sa_reload.h"
 #include "sa_listener.h"
+#include "sa_state.h"
 #include "sa_tls.h"
+
+typedef struct serve_config {
+    const char *listen;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *policy;
+    const char *public_key;
+    unsigned threads;
+    size_t max_body;
+    size_t max_buffered;
+    unsigned max_connections;
+    unsigned idle_timeout;
+    unsigned request_timeout;
+    unsigned shutdown_delay;
+    unsigned drain_timeout;
+    unsigned reload_interval;
+    const char *metrics_listen;
+    const char *tls_min_version;
+    const char *client_ca;
+    const char *client_cn;
+    const char *log_format;
+    const char *log_level;
+    int dev;
+    const char *dev_ca_out;
+} serve_config;
 
 static const char serve_usage[] =
     "usage: session-admission serve [options]\n"
@@ -36,9 +65,13 @@ static void serve_signals(sigset_t *sigs)
     sigaddset(sigs, SIGHUP);
 }
 
-int sa_serve_configure(sa_serve_config *cfg, int argc, char **argv, int *status)
+/* Fills cfg from the flags and their environment variables, sets up the log, and blocks the
+ * signals serve waits for (before any thread starts, so every thread inherits the mask).
+ * 0: go on; -1: the command ends now with *status (0 after --help, 2 on bad flags, said on
+ * stderr). */
+static int serve_configure(serve_config *cfg, int argc, char **argv, int *status)
 {
-    *cfg = (sa_serve_config){
+    *cfg = (serve_config){
         .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_buffered = 64u << 20,
         .max_connections = 1024, .idle_timeout = 120, .request_timeout = 10,
         .shutdown_delay = 5, .drain_timeout = 10, .reload_interval = 2,
@@ -100,7 +133,7 @@ int sa_serve_configure(sa_serve_config *cfg, int argc, char **argv, int *status)
     return 0;
 }
 
-static void log_startup(const sa_serve_config *cfg, unsigned port, unsigned metrics_port)
+static void log_startup(const serve_config *cfg, unsigned port, unsigned metrics_port)
 {
     char threads[16], max_body[32], bound[16], metrics_bound[16], idle[16], request[16], delay[16];
     snprintf(threads, sizeof threads, "%u", cfg->threads);
@@ -166,7 +199,7 @@ typedef struct serving {
 
 /* Starts the TLS layer, the watcher and both listeners on the snapshot in sv->state. The PEM
  * pair is wiped and freed whatever happens. 0, or -1 with a one-line reason. */
-static int start(serving *sv, const sa_serve_config *cfg, sa_buf *cert, sa_buf *key, char *err,
+static int start(serving *sv, const serve_config *cfg, sa_buf *cert, sa_buf *key, char *err,
                  size_t errlen)
 {
     /* The serving pair: the files, watched for rotation, or --dev's in memory. */
@@ -212,7 +245,7 @@ static int start(serving *sv, const sa_serve_config *cfg, sa_buf *cert, sa_buf *
 /* After SIGTERM or SIGINT: not ready at once, on both listeners, but still serving for the
  * shutdown delay: until the endpoint removal has reached every node, new connections keep
  * arriving here, and refusing them would fail admission calls the API server does not retry. */
-static void drain(serving *sv, const sa_serve_config *cfg, const sigset_t *sigs, int sig)
+static void drain(serving *sv, const serve_config *cfg, const sigset_t *sigs, int sig)
 {
     char delay[16], drain_timeout[16];
     snprintf(delay, sizeof delay, "%u", cfg->shutdown_delay);
@@ -229,7 +262,7 @@ static void drain(serving *sv, const sa_serve_config *cfg, const sigset_t *sigs,
 /* Stops whatever start started (any of it may be NULL). Admission first, so scrapes see the
  * drain, and the metrics listener's /readyz (which the kubelet probes when client certificates
  * are required) keeps failing all along; the watchers outlive the servers using them. */
-static void stop(serving *sv, const sa_serve_config *cfg)
+static void stop(serving *sv, const serve_config *cfg)
 {
     sa_listener_draining(sv->metrics);
     sa_listener_stop(sv->server, cfg->drain_timeout);
@@ -239,7 +272,10 @@ static void stop(serving *sv, const sa_serve_config *cfg)
     sa_state_destroy(&sv->state);
 }
 
-int sa_serve_run(const sa_serve_config *cfg, sa_snapshot *snap, sa_buf *cert, sa_buf *key)
+/* Serves snap (its reference is taken) until SIGTERM or SIGINT, then drains and stops.
+ * cert and key: --dev's serving pair in PEM, empty otherwise; they are wiped and freed at once.
+ * Returns the exit status: 0 after a clean stop, 1 when something could not start. */
+static int serve_run(const serve_config *cfg, sa_snapshot *snap, sa_buf *cert, sa_buf *key)
 {
     serving sv = {0};
     sa_state_init(&sv.state);
@@ -263,4 +299,76 @@ int sa_serve_run(const sa_serve_config *cfg, sa_snapshot *snap, sa_buf *cert, sa
     if (!status)
         sa_log(SA_LOG_INFO, "stopped", NULL);
     return status;
+}
+
+/* The snapshot the server starts with (sa_load.h): 0, or -1 with the loader's errors in err as
+ * the start-up log's reason (every line, without the last newline). */
+static int start_snapshot(const sa_load_from *from, sa_snapshot **snap, char *err, size_t errlen)
+{
+    sa_buf notes = SA_BUF_INIT, errors = SA_BUF_INIT;
+    *snap = sa_load_snapshot(from, &notes, &errors);
+    const char *all = sa_buf_str(&errors);
+    size_t n = strlen(all);
+    snprintf(err, errlen, "%.*s", (int)(n && all[n - 1] == '\n' ? n - 1 : n), all);
+    sa_buf_free(&notes);
+    sa_buf_free(&errors);
+    return *snap ? 0 : -1;
+}
+
+/* The files behind a production start, loaded in full before anything listens. */
+static int load_files(const serve_config *cfg, sa_snapshot **snap, char *err, size_t errlen)
+{
+    if (!cfg->tls_cert || !cfg->tls_key) {
+        snprintf(err, errlen, "--tls-cert and --tls-key are required (or use --dev)");
+        return -1;
+    }
+    if (!cfg->policy) {
+        snprintf(err, errlen, "--policy is required (or use --dev)");
+        return -1;
+    }
+    sa_load_from from = {.policy_path = cfg->policy, .key_path = cfg->public_key};
+    return start_snapshot(&from, snap, err, errlen);
+}
+
+static int make_dev(const serve_config *cfg, sa_buf *cert, sa_buf *key, sa_snapshot **snap,
+                    char *err, size_t errlen)
+{
+    sa_devpki pki;
+    if (sa_devpki_make(&pki, err, errlen) < 0)
+        return -1;
+    int rc = -1;
+    FILE *f = fopen(cfg->dev_ca_out, "w");
+    int written = f && fputs(pki.ca_cert_pem, f) >= 0;
+    if (f && fclose(f) != 0) /* closed once, whatever happened: a failed close still frees it */
+        written = 0;
+    if (!written) {
+        snprintf(err, errlen, "cannot write the dev CA to %s", cfg->dev_ca_out);
+        goto out;
+    }
+    sa_buf_puts(cert, pki.server_cert_pem);
+    sa_buf_puts(key, pki.server_key_pem);
+    sa_load_from from = {.key_pem = pki.cp_public_pem, .key_pem_len = strlen(pki.cp_public_pem)};
+    rc = start_snapshot(&from, snap, err, errlen);
+out:
+    sa_devpki_free(&pki);
+    return rc;
+}
+
+int sa_serve_main(int argc, char **argv)
+{
+    serve_config cfg;
+    int status;
+    if (serve_configure(&cfg, argc, argv, &status) < 0)
+        return status;
+    sa_buf cert = SA_BUF_INIT, key = SA_BUF_INIT;
+    sa_snapshot *snap = NULL;
+    char err[1024];
+    if ((cfg.dev ? make_dev(&cfg, &cert, &key, &snap, err, sizeof err)
+                 : load_files(&cfg, &snap, err, sizeof err)) < 0) {
+        sa_log(SA_LOG_ERROR, "cannot start", "reason", err, NULL);
+        sa_buf_free(&cert);
+        sa_buf_free(&key);
+        return 1;
+    }
+    return serve_run(&cfg, snap, &cert, &key);
 }
