@@ -7,26 +7,20 @@
  * sigs.k8s.io/yaml does (go-yaml v2 resolution, YAML 1.1): a quoted or block scalar is a string;
  * a plain one is null (~, null, empty), a boolean (true/false, yes/no, on/off, y/n in their
  * three spellings), an integer (decimal, 0x, 0o, 0b, a leading 0 is octal, '_' ignored), a float,
- * or else a string; a !!binary scalar is its base64 decoded, as go-yaml decodes it. Anchors are
- * looked up in a hash table; aliases are expanded within a bound of nodes and bytes; merge keys
- * (<<) are refused rather than half-applied. Duplicate keys are refused, as the strict JSON reader refuses them: two readers
- * could each take a different value.
+ * or else a string; a !!binary scalar is its base64 decoded, as go-yaml decodes it. The YAML is
+ * read by the one YAML reader (sa_yaml.h, manifest mode), which expands aliases within a bound of
+ * nodes and bytes and bounds the nesting; merge keys (<<) are refused rather than half-applied.
+ * Duplicate keys are refused, as the strict JSON reader refuses them: two readers could each take
+ * a different value.
  *
  * Pure: bytes in, trees out; no files, no output. Errors are one line naming the file and the
- * document. */
+ * document, with the YAML reader's line and column (in characters). */
 #ifndef SA_OBJECTS_H
 #define SA_OBJECTS_H
 
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
-
-/* The deepest nesting, and how many nodes and bytes of text (scalars and keys) aliases may add to
- * one file: both are counted before an alias is copied, so a billion-laughs file or a 1 MiB
- * scalar aliased thousands of times is refused without the memory being taken. */
-#define SA_OBJECTS_MAX_DEPTH 200
-#define SA_OBJECTS_MAX_ALIAS_NODES 1000000
-#define SA_OBJECTS_MAX_ALIAS_BYTES (16u << 20)
 
 typedef struct sa_object {
     const cJSON *obj;       /* a JSON object with string apiVersion and kind; points into docs */

@@ -1,5 +1,6 @@
 /* objects.c: the manifest reader (see sa_objects.h): JSON through the strict parser, YAML through
- * libyaml's event stream into cJSON, then every document checked and Lists flattened. */
+ * the one YAML reader (sa_yaml.h, manifest mode) and its tree typed into cJSON as kubectl types
+ * it, then every document checked and Lists flattened. */
 #include "sa_objects.h"
 
 #include <errno.h>
@@ -8,93 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
+#include <yaml.h> /* YAML_STR_TAG */
 
 #include "sa_buf.h"
 #include "sa_json.h"
-#include "sa_map.h"
+#include "sa_yaml.h"
 
-/* ---- YAML to cJSON --------------------------------------------------------------------- */
+/* ---- YAML tree to cJSON ------------------------------------------------------------------ */
 
-/* What a node holds, so what an alias to it adds: nodes, and bytes of scalar text and keys. */
-typedef struct extent {
-    size_t nodes, bytes;
-} extent;
-
-typedef struct anchor {
-    const cJSON *node;          /* in the document being built */
-    extent size;
-} anchor;
-
-typedef struct yaml_reader {
-    yaml_parser_t parser;
-    const char *text;           /* the input, for the position of a reader error */
-    size_t len;
-    sa_map *anchors;            /* of the current document: name -> anchor (owned), so a file of
-                                 * 100,000 anchors resolves each alias in constant time */
-    extent aliased;             /* added by aliases so far in this file */
-    char *err;
-    size_t errlen;
-} yaml_reader;
-
-static int syntax_error(yaml_reader *y)
+/* Records "line L column C: what" at n in err; NULL, for the caller to return. */
+static cJSON *fail_at(const sa_yaml_node *n, const char *what, char *err, size_t errlen)
 {
-    const yaml_parser_t *p = &y->parser;
-    size_t line = p->problem_mark.line + 1, col = p->problem_mark.column + 1;
-    if (p->error == YAML_READER_ERROR) {
-        /* The reader (bad encoding, a control character) gives a byte offset, not a mark. */
-        line = col = 1;
-        for (size_t i = 0; i < p->problem_offset && i < y->len; i++, col++)
-            if (y->text[i] == '\n')
-                line++, col = 0;
-    }
-    snprintf(y->err, y->errlen, "line %zu column %zu: %s%s%s", line, col,
-             p->problem ? p->problem : "malformed YAML", p->context ? " " : "",
-             p->context ? p->context : "");
-    return -1;
-}
-
-static int next_event(yaml_reader *y, yaml_event_t *ev)
-{
-    return yaml_parser_parse(&y->parser, ev) ? 0 : syntax_error(y);
-}
-
-static int fail_at(yaml_reader *y, const yaml_event_t *ev, const char *what)
-{
-    snprintf(y->err, y->errlen, "line %zu column %zu: %s", ev->start_mark.line + 1,
-             ev->start_mark.column + 1, what);
-    return -1;
-}
-
-static void forget_anchors(yaml_reader *y)
-{
-    sa_map_free(y->anchors, free);
-    y->anchors = NULL;
-}
-
-static int remember_anchor(yaml_reader *y, const yaml_char_t *name, const cJSON *node, extent size)
-{
-    if (!y->anchors && !(y->anchors = sa_map_new()))
-        return -1;
-    /* A redefined anchor shadows the earlier one, as in YAML: later aliases see the new node. */
-    anchor *a = sa_map_get(y->anchors, (const char *)name);
-    if (a) {
-        *a = (anchor){node, size};
-        return 0;
-    }
-    if (!(a = malloc(sizeof *a)))
-        return -1;
-    *a = (anchor){node, size};
-    if (sa_map_put(y->anchors, (const char *)name, a) < 0) {
-        free(a);
-        return -1;
-    }
-    return 0;
-}
-
-static const anchor *find_anchor(const yaml_reader *y, const yaml_char_t *name)
-{
-    return sa_map_get(y->anchors, (const char *)name);
+    snprintf(err, errlen, "line %d column %d: %s", n->line, n->col, what);
+    return NULL;
 }
 
 static int one_of(const char *s, const char *const *list)
@@ -188,24 +115,18 @@ static int parse_float(const char *s, double *out)
     return isfinite(*out);
 }
 
-/* A "\0" escape puts a NUL inside a scalar, which would cut every C string made of it short (a
- * name judged shorter than the one the API server stores). kubectl keeps it and sends \u0000, so
- * it becomes SA_BUF_NUL_MARK, in place, as the JSON reader reads \u0000: the admission core then
- * judges it as the server would (sa_nulmark.h). */
-static void mark_nuls(yaml_event_t *ev)
-{
-    yaml_char_t *v = ev->data.scalar.value;
-    for (size_t i = 0; i < ev->data.scalar.length; i++)
-        if (!v[i])
-            v[i] = (yaml_char_t)SA_BUF_NUL_MARK;
-}
-
 #define YAML_BINARY_TAG_NAME "tag:yaml.org,2002:binary"
 
-static int is_binary(const yaml_event_t *ev)
+static int is_binary(const sa_yaml_node *n)
 {
-    const char *tag = (const char *)ev->data.scalar.tag;
-    return tag && strcmp(tag, YAML_BINARY_TAG_NAME) == 0;
+    return n->tag && strcmp(n->tag, YAML_BINARY_TAG_NAME) == 0;
+}
+
+/* Whether libyaml calls a scalar plain-implicit, so go-yaml resolves its type: plain and untagged,
+ * or tagged with the non-specific "!" (libyaml's parser.c). Anything else is a string. */
+static int implicit(const sa_yaml_node *n)
+{
+    return (n->plain && !n->tag) || (n->tag && strcmp(n->tag, "!") == 0);
 }
 
 /* A !!binary scalar as kubectl reads it. go-yaml does not resolve the tag (resolve.go:
@@ -215,11 +136,11 @@ static int is_binary(const yaml_event_t *ev)
  * encoding/json, which writes each byte that is not UTF-8 as U+FFFD and NUL as \u0000 (yaml.go:
  * yamlToJSONTarget). So a Secret's data field gets the decoded text, never the base64 one. NUL
  * becomes SA_BUF_NUL_MARK, as the JSON reader reads \u0000. */
-static cJSON *binary_scalar(yaml_reader *y, const yaml_event_t *ev)
+static cJSON *binary_scalar(const sa_yaml_node *scalar, char *err, size_t errlen)
 {
-    const char *text = (const char *)ev->data.scalar.value;
+    const char *text = scalar->text;
     sa_buf b64 = SA_BUF_INIT, raw = SA_BUF_INIT, out = SA_BUF_INIT;
-    for (size_t i = 0; i < ev->data.scalar.length; i++)
+    for (size_t i = 0; i < scalar->len; i++)
         if (text[i] != '\r' && text[i] != '\n')
             sa_buf_putc(&b64, text[i]);
     /* '=' only as the padding of the last group, as Go wants it; the rest the alphabet. */
@@ -231,7 +152,7 @@ static cJSON *binary_scalar(yaml_reader *y, const yaml_event_t *ev)
              sa_buf_base64_decode(sa_buf_str(&b64), &raw) == 0;
     cJSON *node = NULL;
     if (!ok) {
-        fail_at(y, ev, "!!binary value contains invalid base64 data");
+        fail_at(scalar, "!!binary value contains invalid base64 data", err, errlen);
     } else {
         for (size_t i = 0; i < raw.len;) {
             size_t good = sa_json_utf8_valid_prefix(raw.data + i, raw.len - i);
@@ -244,7 +165,7 @@ static cJSON *binary_scalar(yaml_reader *y, const yaml_event_t *ev)
             }
         }
         if (out.oom || !(node = cJSON_CreateString(sa_buf_str(&out))))
-            snprintf(y->err, y->errlen, "out of memory");
+            snprintf(err, errlen, "out of memory");
     }
     sa_buf_free(&b64);
     sa_buf_free(&raw);
@@ -252,14 +173,13 @@ static cJSON *binary_scalar(yaml_reader *y, const yaml_event_t *ev)
     return node;
 }
 
-static cJSON *scalar(yaml_reader *y, const yaml_event_t *ev)
+static cJSON *scalar(const sa_yaml_node *n, char *err, size_t errlen)
 {
-    const char *text = (const char *)ev->data.scalar.value;
-    const char *tag = (const char *)ev->data.scalar.tag;
-    if (is_binary(ev)) /* quoted or not: go-yaml decodes any scalar tagged !!binary */
-        return binary_scalar(y, ev);
+    const char *text = n->text;
+    if (is_binary(n)) /* quoted or not: go-yaml decodes any scalar tagged !!binary */
+        return binary_scalar(n, err, errlen);
     /* Quoted and block scalars, and anything tagged !!str, are strings. */
-    if (!ev->data.scalar.plain_implicit || (tag && strcmp(tag, YAML_STR_TAG) == 0))
+    if (!implicit(n) || (n->tag && strcmp(n->tag, YAML_STR_TAG) == 0))
         return cJSON_CreateString(text);
     if (one_of(text, yaml_null))
         return cJSON_CreateNull();
@@ -267,14 +187,10 @@ static cJSON *scalar(yaml_reader *y, const yaml_event_t *ev)
         return cJSON_CreateTrue();
     if (one_of(text, yaml_false))
         return cJSON_CreateFalse();
-    if (strcmp(text, "<<") == 0) {
-        fail_at(y, ev, "merge keys (<<) are not supported; write the keys out");
-        return NULL;
-    }
-    if (one_of(text, yaml_nonfinite)) {
-        fail_at(y, ev, "NaN and infinity have no JSON form");
-        return NULL;
-    }
+    if (strcmp(text, "<<") == 0)
+        return fail_at(n, "merge keys (<<) are not supported; write the keys out", err, errlen);
+    if (one_of(text, yaml_nonfinite))
+        return fail_at(n, "NaN and infinity have no JSON form", err, errlen);
     double v;
     if (strchr("+-0123456789.", text[0]) && (parse_int(text, &v) || parse_float(text, &v)))
         return cJSON_CreateNumber(v);
@@ -283,128 +199,52 @@ static cJSON *scalar(yaml_reader *y, const yaml_event_t *ev)
 
 /* The text a mapping key becomes in JSON: go-yaml resolves keys like values and
  * sigs.k8s.io/yaml prints booleans as true/false; other keys keep their text. */
-static const char *key_text(const yaml_event_t *ev)
+static const char *key_text(const sa_yaml_node *k)
 {
-    const char *text = (const char *)ev->data.scalar.value;
-    if (ev->data.scalar.plain_implicit) {
-        if (one_of(text, yaml_true))
+    if (implicit(k)) {
+        if (one_of(k->text, yaml_true))
             return "true";
-        if (one_of(text, yaml_false))
+        if (one_of(k->text, yaml_false))
             return "false";
     }
-    return text;
+    return k->text;
 }
 
-/* Builds the node that starts with ev (taking ownership of ev) and everything inside it. *size
- * counts what it added. NULL with y->err set on failure. */
-static cJSON *build(yaml_reader *y, yaml_event_t *ev, int depth, extent *size)
+/* The JSON value of the tree n (the reader already expanded aliases and bounded the nesting).
+ * NULL with err set on failure. */
+static cJSON *to_json(const sa_yaml_node *n, char *err, size_t errlen)
 {
-    cJSON *node = NULL;
-    const yaml_char_t *anchor_name = NULL;
-    extent mine = {1, 0};
-    if (depth > SA_OBJECTS_MAX_DEPTH) {
-        fail_at(y, ev, "nests deeper than 200 levels");
-        goto out;
+    if (n->type == SA_YAML_SCALAR) {
+        cJSON *v = scalar(n, err, errlen);
+        if (!v && !*err)
+            snprintf(err, errlen, "out of memory");
+        return v;
     }
-    switch (ev->type) {
-    case YAML_SCALAR_EVENT:
-        anchor_name = ev->data.scalar.anchor;
-        mine.bytes = ev->data.scalar.length;
-        mark_nuls(ev);
-        if (!(node = scalar(y, ev)) && !*y->err)
-            snprintf(y->err, y->errlen, "out of memory");
-        break;
-    case YAML_ALIAS_EVENT: {
-        const anchor *a = find_anchor(y, ev->data.alias.anchor);
-        if (!a) {
-            fail_at(y, ev, "alias to an unknown anchor");
-        } else if ((y->aliased.nodes += a->size.nodes) > SA_OBJECTS_MAX_ALIAS_NODES) {
-            fail_at(y, ev, "aliases expand to more than 1000000 nodes");
-        } else if ((y->aliased.bytes += a->size.bytes) > SA_OBJECTS_MAX_ALIAS_BYTES) {
-            fail_at(y, ev, "aliases expand to more than 16 MiB of text"); /* before any copy */
-        } else if (!(node = cJSON_Duplicate(a->node, 1))) {
-            snprintf(y->err, y->errlen, "out of memory");
+    int is_map = n->type == SA_YAML_MAP;
+    cJSON *node = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!node) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n->n; i++) {
+        const sa_yaml_node *k = is_map ? n->items[2 * i] : NULL;
+        const char *why = !k                          ? NULL
+                          : k->type != SA_YAML_SCALAR ? "a mapping key must be a plain string"
+                          : implicit(k) && strcmp(k->text, "<<") == 0
+                              ? "merge keys (<<) are not supported; write the keys out"
+                          : is_binary(k) ? "a !!binary mapping key is not supported"
+                                         : NULL;
+        cJSON *child = why ? fail_at(k, why, err, errlen)
+                           : to_json(is_map ? n->items[2 * i + 1] : n->items[i], err, errlen);
+        if (!child) {
+            cJSON_Delete(node);
+            return NULL;
         }
-        mine = a ? a->size : (extent){0, 0};
-        break;
+        if (is_map)
+            cJSON_AddItemToObject(node, key_text(k), child);
+        else
+            cJSON_AddItemToArray(node, child);
     }
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        int is_map = ev->type == YAML_MAPPING_START_EVENT;
-        anchor_name = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-        node = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
-        if (!node) {
-            snprintf(y->err, y->errlen, "out of memory");
-            break;
-        }
-        for (;;) {
-            yaml_event_t k;
-            if (next_event(y, &k) < 0)
-                goto bad;
-            if (k.type == YAML_SEQUENCE_END_EVENT || k.type == YAML_MAPPING_END_EVENT) {
-                yaml_event_delete(&k);
-                break;
-            }
-            char *key = NULL;
-            if (is_map) {
-                if (k.type != YAML_SCALAR_EVENT) {
-                    fail_at(y, &k, "a mapping key must be a plain string");
-                    yaml_event_delete(&k);
-                    goto bad;
-                }
-                mark_nuls(&k);
-                if (k.data.scalar.plain_implicit && strcmp((const char *)k.data.scalar.value, "<<") == 0) {
-                    fail_at(y, &k, "merge keys (<<) are not supported; write the keys out");
-                    yaml_event_delete(&k);
-                    goto bad;
-                }
-                if (is_binary(&k)) {
-                    fail_at(y, &k, "a !!binary mapping key is not supported");
-                    yaml_event_delete(&k);
-                    goto bad;
-                }
-                key = strdup(key_text(&k));
-                mine.bytes += k.data.scalar.length;
-                yaml_event_delete(&k);
-                if (!key || next_event(y, &k) < 0) {
-                    if (!key)
-                        snprintf(y->err, y->errlen, "out of memory");
-                    free(key);
-                    goto bad;
-                }
-            }
-            extent sub = {0, 0};
-            cJSON *child = build(y, &k, depth + 1, &sub);
-            mine.nodes += sub.nodes;
-            mine.bytes += sub.bytes;
-            if (!child) {
-                free(key);
-                goto bad;
-            }
-            if (is_map)
-                cJSON_AddItemToObject(node, key, child);
-            else
-                cJSON_AddItemToArray(node, child);
-            free(key);
-        }
-        break;
-    bad:
-        cJSON_Delete(node);
-        node = NULL;
-        break;
-    }
-    default:
-        fail_at(y, ev, "unexpected YAML event");
-        break;
-    }
-    if (node && anchor_name && remember_anchor(y, anchor_name, node, mine) < 0) {
-        snprintf(y->err, y->errlen, "out of memory");
-        cJSON_Delete(node);
-        node = NULL;
-    }
-out:
-    *size = mine;
-    yaml_event_delete(ev);
     return node;
 }
 
@@ -504,58 +344,39 @@ static int take_document(sa_objects *s, cJSON *doc, unsigned n, const char *name
 static int read_yaml(sa_objects *s, const char *name, const char *text, size_t len, char *err,
                      size_t errlen)
 {
-    yaml_reader y = {.text = text, .len = len, .err = err, .errlen = errlen};
-    *err = '\0';
-    if (!yaml_parser_initialize(&y.parser)) {
-        snprintf(err, errlen, "%s: out of memory", name);
-        return -1;
-    }
-    yaml_parser_set_input_string(&y.parser, (const unsigned char *)text, len);
-    unsigned n = 0;
-    int rc = 0;
-    for (;;) {
-        yaml_event_t ev;
-        if (next_event(&y, &ev) < 0) {
-            rc = -1;
-            break;
-        }
-        yaml_event_type_t t = ev.type;
-        yaml_event_delete(&ev);
-        if (t == YAML_STREAM_END_EVENT)
-            break;
-        if (t != YAML_DOCUMENT_START_EVENT)
-            continue; /* STREAM_START */
-        n++;
-        forget_anchors(&y);
-        extent size;
-        if (next_event(&y, &ev) < 0) {
-            rc = -1;
-            break;
-        }
-        cJSON *doc = build(&y, &ev, 1, &size);
-        if (!doc || next_event(&y, &ev) < 0) { /* DOCUMENT_END */
+    sa_yaml_errors errors = {.name = name};
+    sa_yaml_reader *r = sa_yaml_open(&errors, SA_YAML_MANIFEST, text, len);
+    char why[512] = "";
+    sa_yaml_node *tree;
+    int rc = r ? 0 : -1;
+    while (rc == 0 && sa_yaml_next(r, &tree) == 1) {
+        cJSON *doc = to_json(tree, why, sizeof why);
+        sa_yaml_free(tree);
+        if (!doc || sa_json_check(doc, why, sizeof why) < 0) {
             cJSON_Delete(doc);
             rc = -1;
-            break;
+        } else if (take_document(s, doc, sa_yaml_document(r), name, err, errlen) < 0) {
+            rc = -2; /* err already names the file and document */
         }
-        yaml_event_delete(&ev);
-        if (sa_json_check(doc, err, errlen) < 0) {
-            cJSON_Delete(doc);
-            rc = -1;
-            break;
-        }
-        if (take_document(s, doc, n, name, err, errlen) < 0)
-            goto out; /* err already names the file and document */
     }
-    if (rc < 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", err);
-        snprintf(err, errlen, "%s: document %u: %s", name, n ? n : 1, why);
+    int line, col;
+    const char *msg = sa_yaml_errors_first(&errors, &line, &col);
+    if (rc == 0 && (msg || errors.oom))
+        rc = -1;
+    if (rc == -1) {
+        unsigned n = r ? sa_yaml_document(r) : 0;
+        if (*why)
+            snprintf(err, errlen, "%s: document %u: %s", name, n ? n : 1, why);
+        else if (msg)
+            snprintf(err, errlen, "%s: document %u: line %d column %d: %s", name, n ? n : 1, line, col, msg);
+        else
+            snprintf(err, errlen, "%s: out of memory", name);
     }
-out:
-    forget_anchors(&y);
-    yaml_parser_delete(&y.parser);
-    return *err ? -1 : 0;
+    sa_yaml_close(r);
+    sa_buf discard = SA_BUF_INIT;
+    sa_yaml_errors_flush(&errors, &discard); /* frees them: err holds the first */
+    sa_buf_free(&discard);
+    return rc < 0 ? -1 : 0;
 }
 
 int sa_objects_read(sa_objects *s, const char *name, const char *text, size_t len, char *err,

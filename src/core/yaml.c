@@ -1,9 +1,9 @@
-/* yaml.c: libyaml's event stream read into a tree with positions; errors collected and sorted
- * (see sa_yaml.h).
+/* yaml.c: the one YAML reader: libyaml's event stream read into a tree with positions, for a
+ * policy or a manifest; errors collected and sorted (see sa_yaml.h).
  *
  * Events rather than libyaml's document API: each refused construct (an anchor, a tag, a
- * duplicate key, nesting too deep) is caught as it is read, before anything is built on it, and
- * the tree a loader walks is plain pointers. */
+ * duplicate key, nesting too deep, an alias over budget) is caught as it is read, before
+ * anything is built on it, and the tree a loader walks is plain pointers. */
 #include "sa_yaml.h"
 
 #include <stdarg.h>
@@ -19,16 +19,33 @@
 typedef struct sa_yaml_error {
     int line, col;
     size_t seq;         /* keeps errors at one position in the order found */
-    char *msg;          /* the whole line, "FILE:LINE:COLUMN: ...\n" */
+    char *msg;          /* the message, without file and position */
 } sa_yaml_error;
 
-/* One reading: the text, its errors, and the libyaml parser. */
-typedef struct reader {
+/* What an alias adds when it is copied: nodes, and bytes of scalar text and keys. */
+typedef struct extent {
+    size_t nodes, bytes;
+} extent;
+
+typedef struct anchor {
+    const sa_yaml_node *node;   /* in the document being read */
+    extent size;
+} anchor;
+
+struct sa_yaml_reader {
     sa_yaml_errors *e;
+    sa_yaml_mode mode;
     const char *text;
     size_t len;
     yaml_parser_t parser;
-} reader;
+    unsigned docs;              /* documents read so far */
+    int done;                   /* the stream ended or an error stopped it */
+    sa_map *anchors;            /* manifests, the current document: name -> anchor (owned), so a
+                                 * file of 100,000 anchors resolves each alias in constant time */
+    extent aliased;             /* manifests: added by aliases so far in this file */
+};
+
+typedef struct sa_yaml_reader reader;
 
 void sa_yaml_free(sa_yaml_node *n)
 {
@@ -39,6 +56,7 @@ void sa_yaml_free(sa_yaml_node *n)
         sa_yaml_free(n->items[i]);
     free(n->items);
     free(n->text);
+    free(n->tag);
     free(n);
 }
 
@@ -49,25 +67,16 @@ void sa_yaml_error_at(sa_yaml_errors *e, int line, int col, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    sa_buf text = SA_BUF_INIT;
-    sa_buf_printf(&text, "%s:%d:%d: %s\n", e->name, line, col, msg);
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 16;
-        sa_yaml_error *errs = realloc(e->errs, cap * sizeof *errs);
-        if (!errs) {
-            e->oom = 1;
-            sa_buf_free(&text);
-            return;
-        }
-        e->errs = errs;
-        e->cap = cap;
-    }
-    char *line_text = sa_buf_steal(&text, NULL);
-    if (!line_text) {
+    if (sa_buf_array_grow(&e->errs, &e->cap, e->n, sizeof *e->errs, 16) < 0) {
         e->oom = 1;
         return;
     }
-    e->errs[e->n] = (sa_yaml_error){line, col, e->n, line_text};
+    char *copy = strdup(msg);
+    if (!copy) {
+        e->oom = 1;
+        return;
+    }
+    e->errs[e->n] = (sa_yaml_error){line, col, e->n, copy};
     e->n++;
 }
 
@@ -81,12 +90,26 @@ static int error_order(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+const char *sa_yaml_errors_first(const sa_yaml_errors *e, int *line, int *col)
+{
+    const sa_yaml_error *first = NULL;
+    for (size_t i = 0; i < e->n; i++)
+        if (!first || error_order(&e->errs[i], first) < 0)
+            first = &e->errs[i];
+    if (!first)
+        return NULL;
+    *line = first->line;
+    *col = first->col;
+    return first->msg;
+}
+
 size_t sa_yaml_errors_flush(sa_yaml_errors *e, sa_buf *out)
 {
     if (e->n)
         qsort(e->errs, e->n, sizeof *e->errs, error_order);
     for (size_t i = 0; i < e->n; i++) {
-        sa_buf_puts(out, e->errs[i].msg);
+        sa_buf_printf(out, "%s:%d:%d: %s\n", e->name, e->errs[i].line, e->errs[i].col,
+                      e->errs[i].msg);
         free(e->errs[i].msg);
     }
     if (e->oom)
@@ -99,8 +122,8 @@ size_t sa_yaml_errors_flush(sa_yaml_errors *e, sa_buf *out)
     return n;
 }
 
-/* Line and column (1-based) of a byte offset, for libyaml's reader errors, which carry only
- * an offset. */
+/* Line and column (1-based, in characters) of a byte offset, for libyaml's reader errors, which
+ * carry only an offset. */
 static void offset_mark(const reader *r, size_t offset, int *line, int *col)
 {
     *line = 1;
@@ -143,6 +166,11 @@ static int next_event(reader *r, yaml_event_t *ev)
     return -1;
 }
 
+static void error_at_event(reader *r, const yaml_event_t *ev, const char *what)
+{
+    sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "%s", what);
+}
+
 static sa_yaml_node *node_new(reader *r, sa_yaml_type type, const yaml_event_t *ev)
 {
     sa_yaml_node *n = calloc(1, sizeof *n);
@@ -158,40 +186,114 @@ static sa_yaml_node *node_new(reader *r, sa_yaml_type type, const yaml_event_t *
 
 static int node_append(reader *r, sa_yaml_node *parent, sa_yaml_node *child, size_t *cap)
 {
-    if (parent->n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        sa_yaml_node **items = realloc(parent->items, ncap * sizeof *items);
-        if (!items) {
-            sa_yaml_error_at(r->e, child->line, child->col, "out of memory");
-            return -1;
-        }
-        parent->items = items;
-        *cap = ncap;
+    if (sa_buf_array_grow(&parent->items, cap, parent->n, sizeof *parent->items, 8) < 0) {
+        sa_yaml_error_at(r->e, child->line, child->col, "out of memory");
+        return -1;
     }
     parent->items[parent->n++] = child;
     return 0;
 }
 
-/* Reports an anchor or a tag on a node; parsing goes on so later errors are seen too. */
-static void refuse_decorations(reader *r, const yaml_event_t *ev, const yaml_char_t *anchor,
-                               const yaml_char_t *tag)
+/* A deep copy of n, for an alias; NULL when out of memory. */
+static sa_yaml_node *node_copy(const sa_yaml_node *n)
 {
-    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-    if (anchor)
-        sa_yaml_error_at(r->e, line, col,
-                         "anchors and aliases are not allowed (they let a small file expand "
-                         "without bound); write the value out");
-    if (tag) /* libyaml leaves it NULL unless one was written */
-        sa_yaml_error_at(r->e, line, col,
-                         "explicit YAML tags are not allowed; write a plain value");
+    sa_yaml_node *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = (sa_yaml_node){n->type, n->line, n->col, NULL, n->len, NULL, n->plain, n->reported, NULL, 0};
+    size_t count = n->type == SA_YAML_MAP ? 2 * n->n : n->n;
+    if ((n->text && !(c->text = strdup(n->text))) || (n->tag && !(c->tag = strdup(n->tag))) ||
+        (count && !(c->items = calloc(count, sizeof *c->items)))) {
+        sa_yaml_free(c);
+        return NULL;
+    }
+    c->n = n->n; /* the items not copied yet are NULL, which sa_yaml_free accepts */
+    for (size_t i = 0; i < count; i++)
+        if (!(c->items[i] = node_copy(n->items[i]))) {
+            sa_yaml_free(c);
+            return NULL;
+        }
+    return c;
 }
 
-static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth);
+/* A policy: reports an anchor or a tag on a node; parsing goes on so later errors are seen too.
+ * A manifest keeps the tag; its anchors are remembered once the node is read. */
+static int decorations(reader *r, const yaml_event_t *ev, const yaml_char_t *anchor_name,
+                       const yaml_char_t *tag, sa_yaml_node *n)
+{
+    if (r->mode == SA_YAML_MANIFEST)
+        return tag && !(n->tag = strdup((const char *)tag)) ? -1 : 0;
+    if (anchor_name)
+        error_at_event(r, ev, "anchors and aliases are not allowed (they let a small file expand "
+                              "without bound); write the value out");
+    if (tag) /* libyaml leaves it NULL unless one was written */
+        error_at_event(r, ev, "explicit YAML tags are not allowed; write a plain value");
+    return 0;
+}
+
+static int remember_anchor(reader *r, const yaml_char_t *name, const sa_yaml_node *node, extent size)
+{
+    if (!r->anchors && !(r->anchors = sa_map_new()))
+        return -1;
+    /* A redefined anchor shadows the earlier one, as in YAML: later aliases see the new node. */
+    anchor *a = sa_map_get(r->anchors, (const char *)name);
+    if (a) {
+        *a = (anchor){node, size};
+        return 0;
+    }
+    if (!(a = malloc(sizeof *a)))
+        return -1;
+    *a = (anchor){node, size};
+    if (sa_map_put(r->anchors, (const char *)name, a) < 0) {
+        free(a);
+        return -1;
+    }
+    return 0;
+}
+
+/* A manifest's alias: a copy of its anchor's node, once the budget says it may be made. */
+static sa_yaml_node *alias(reader *r, const yaml_event_t *ev, extent *size)
+{
+    const anchor *a = sa_map_get(r->anchors, (const char *)ev->data.alias.anchor);
+    sa_yaml_node *n = NULL;
+    if (!a)
+        error_at_event(r, ev, "alias to an unknown anchor");
+    else if ((r->aliased.nodes += a->size.nodes) > SA_YAML_MAX_ALIAS_NODES)
+        error_at_event(r, ev, "aliases expand to more than 1000000 nodes");
+    else if ((r->aliased.bytes += a->size.bytes) > SA_YAML_MAX_ALIAS_BYTES)
+        error_at_event(r, ev, "aliases expand to more than 16 MiB of text"); /* before any copy */
+    else if (!(n = node_copy(a->node)))
+        error_at_event(r, ev, "out of memory");
+    *size = a ? a->size : (extent){0, 0};
+    return n;
+}
+
+/* A scalar's text. A manifest's "\0" escape would cut every C string made of it short (a name
+ * judged shorter than the one the API server stores); kubectl keeps it and sends \u0000, so it
+ * becomes SA_BUF_NUL_MARK, as the JSON reader reads \u0000: the admission core then judges it
+ * as the server would (sa_nulmark.h). A policy refuses it. */
+static int scalar_text(reader *r, yaml_event_t *ev, sa_yaml_node *n)
+{
+    yaml_char_t *v = ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    if (r->mode == SA_YAML_MANIFEST) {
+        for (size_t i = 0; i < len; i++)
+            if (!v[i])
+                v[i] = (yaml_char_t)SA_BUF_NUL_MARK;
+    } else if (memchr(v, '\0', len)) {
+        SA_YAML_NODE_ERROR(r->e, n, "a NUL character is not allowed in a value");
+        n->reported = 1;
+    }
+    n->len = strlen((const char *)v);
+    return (n->text = strdup((const char *)v)) ? 0 : -1;
+}
+
+static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth, extent *size);
 
 /* Reads items into the list n up to the end event (a map's keys and values alternate: the
  * caller turns it into a map once complete, so sa_yaml_free is right at every step).
  * Returns 0 or -1 (stop). */
-static int build_children(reader *r, sa_yaml_node *n, yaml_event_type_t end, int depth)
+static int build_children(reader *r, sa_yaml_node *n, yaml_event_type_t end, int depth, extent *size)
 {
     size_t cap = 0;
     for (;;) {
@@ -202,7 +304,17 @@ static int build_children(reader *r, sa_yaml_node *n, yaml_event_type_t end, int
             yaml_event_delete(&ev);
             break;
         }
-        sa_yaml_node *child = build(r, &ev, depth + 1);
+        int key = end == YAML_MAPPING_END_EVENT && n->n % 2 == 0;
+        if (key && ev.type == YAML_ALIAS_EVENT && r->mode == SA_YAML_MANIFEST) {
+            error_at_event(r, &ev, "a mapping key must be a plain string");
+            yaml_event_delete(&ev);
+            return -1;
+        }
+        extent sub = {0, 0};
+        sa_yaml_node *child = build(r, &ev, depth + 1, &sub);
+        /* A manifest's keys count as text, as the scalars do; they are not nodes of their own. */
+        size->nodes += key ? 0 : sub.nodes;
+        size->bytes += sub.bytes;
         if (!child || node_append(r, n, child, &cap) < 0) {
             sa_yaml_free(child);
             return -1;
@@ -234,19 +346,28 @@ static void check_keys_unique(reader *r, const sa_yaml_node *map)
     sa_map_free(seen, NULL);
 }
 
-/* Builds the node that starts with ev (consumed). NULL on a syntax error or out of memory. */
-static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth)
+/* Builds the node that starts with ev (consumed); *size counts what it holds, for an alias to
+ * it. NULL on an error that stops the reading. */
+static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth, extent *size)
 {
     sa_yaml_node *n = NULL;
-    if (depth > SA_YAML_MAX_DEPTH) {
+    const yaml_char_t *anchor_name = NULL;
+    size_t errors = r->e->n;
+    int max = r->mode == SA_YAML_MANIFEST ? SA_YAML_MANIFEST_MAX_DEPTH : SA_YAML_MAX_DEPTH;
+    *size = (extent){1, 0};
+    if (depth > max) {
         sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                         "nesting deeper than %d levels", SA_YAML_MAX_DEPTH);
+                         "nesting deeper than %d levels", max);
         yaml_event_delete(ev);
         return NULL;
     }
     switch (ev->type) {
     case YAML_ALIAS_EVENT:
-        refuse_decorations(r, ev, ev->data.alias.anchor, NULL);
+        if (r->mode == SA_YAML_MANIFEST) {
+            n = alias(r, ev, size);
+            break;
+        }
+        decorations(r, ev, ev->data.alias.anchor, NULL, NULL);
         /* Stands in as null so the rest of the file is still checked. */
         n = node_new(r, SA_YAML_SCALAR, ev);
         if (n && !(n->text = strdup(""))) {
@@ -257,17 +378,13 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth)
             n->plain = n->reported = 1;
         break;
     case YAML_SCALAR_EVENT:
-        refuse_decorations(r, ev, ev->data.scalar.anchor, ev->data.scalar.tag);
+        anchor_name = ev->data.scalar.anchor;
         n = node_new(r, SA_YAML_SCALAR, ev);
         if (!n)
             break;
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
-            SA_YAML_NODE_ERROR(r->e, n, "a NUL character is not allowed in a value");
-            n->reported = 1;
-        }
-        n->text = strdup((const char *)ev->data.scalar.value);
-        if (!n->text) {
+        size->bytes = ev->data.scalar.length;
+        if (decorations(r, ev, anchor_name, ev->data.scalar.tag, n) < 0 || scalar_text(r, ev, n) < 0) {
             sa_yaml_free(n);
             n = NULL;
         }
@@ -275,29 +392,37 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth)
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         int is_map = ev->type == YAML_MAPPING_START_EVENT;
-        if (is_map)
-            refuse_decorations(r, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag);
-        else
-            refuse_decorations(r, ev, ev->data.sequence_start.anchor, ev->data.sequence_start.tag);
+        anchor_name = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
         n = node_new(r, SA_YAML_LIST, ev);
-        if (n && build_children(r, n, is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT,
-                                depth) < 0) {
+        if (n && (decorations(r, ev, anchor_name, is_map ? ev->data.mapping_start.tag
+                                                          : ev->data.sequence_start.tag, n) < 0 ||
+                  build_children(r, n, is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT,
+                                 depth, size) < 0)) {
             sa_yaml_free(n);
             n = NULL;
         }
         if (n && is_map) {
             n->type = SA_YAML_MAP;
             n->n /= 2; /* pairs from here on */
-            check_keys_unique(r, n);
+            if (r->mode == SA_YAML_POLICY)
+                check_keys_unique(r, n);
         }
         break;
     }
     default:
-        sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                         "unexpected YAML structure");
+        error_at_event(r, ev, "unexpected YAML structure");
         break;
     }
-    if (!n && r->e->n == 0 && !r->e->oom)
+    if (n && r->mode == SA_YAML_MANIFEST && anchor_name &&
+        remember_anchor(r, anchor_name, n, *size) < 0) {
+        sa_yaml_free(n);
+        n = NULL;
+    }
+    if (n && r->mode == SA_YAML_MANIFEST && r->e->n > errors) { /* a manifest stops at one */
+        sa_yaml_free(n);
+        n = NULL;
+    }
+    if (!n && r->e->n == errors && !r->e->oom)
         sa_yaml_error_at(r->e, 1, 1, "out of memory");
     yaml_event_delete(ev);
     return n;
@@ -312,43 +437,82 @@ int sa_yaml_is_null(const sa_yaml_node *n)
            !strcmp(t, "NULL");
 }
 
+sa_yaml_reader *sa_yaml_open(sa_yaml_errors *e, sa_yaml_mode mode, const char *text, size_t len)
+{
+    reader *r = calloc(1, sizeof *r);
+    if (!r || !yaml_parser_initialize(&r->parser)) {
+        free(r);
+        sa_yaml_error_at(e, 1, 1, "out of memory");
+        return NULL;
+    }
+    *r = (reader){.e = e, .mode = mode, .text = text, .len = len, .parser = r->parser};
+    yaml_parser_set_input_string(&r->parser, (const unsigned char *)text, len);
+    return r;
+}
+
+int sa_yaml_next(sa_yaml_reader *r, sa_yaml_node **doc)
+{
+    *doc = NULL;
+    if (r->done)
+        return 0;
+    yaml_event_t ev;
+    for (;;) { /* to a DOCUMENT-START past the STREAM-START, or to the end */
+        if (next_event(r, &ev) < 0)
+            goto stop;
+        if (ev.type == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            r->done = 1;
+            return 0;
+        }
+        if (ev.type == YAML_DOCUMENT_START_EVENT)
+            break;
+        yaml_event_delete(&ev);
+    }
+    if (r->mode == SA_YAML_POLICY && r->docs) {
+        error_at_event(r, &ev, "expected a single YAML document, found another one");
+        yaml_event_delete(&ev);
+        goto stop;
+    }
+    yaml_event_delete(&ev);
+    r->docs++;
+    sa_map_free(r->anchors, free); /* an alias names an anchor of its own document */
+    r->anchors = NULL;
+    extent size;
+    if (next_event(r, &ev) < 0 || !(*doc = build(r, &ev, r->mode == SA_YAML_MANIFEST, &size)) ||
+        next_event(r, &ev) < 0) /* DOCUMENT-END */
+        goto stop;
+    yaml_event_delete(&ev);
+    return 1;
+stop:
+    sa_yaml_free(*doc);
+    *doc = NULL;
+    r->done = 1;
+    return -1;
+}
+
+unsigned sa_yaml_document(const sa_yaml_reader *r)
+{
+    return r->docs;
+}
+
+void sa_yaml_close(sa_yaml_reader *r)
+{
+    if (!r)
+        return;
+    sa_map_free(r->anchors, free);
+    yaml_parser_delete(&r->parser);
+    free(r);
+}
+
 int sa_yaml_parse(sa_yaml_errors *e, const char *text, size_t len, sa_yaml_node **root)
 {
-    reader rd = {.e = e, .text = text, .len = len}, *r = &rd;
+    sa_yaml_reader *r = sa_yaml_open(e, SA_YAML_POLICY, text, len);
     *root = NULL;
-    if (!yaml_parser_initialize(&r->parser)) {
-        sa_yaml_error_at(e, 1, 1, "out of memory");
+    if (!r)
         return -1;
-    }
-    yaml_parser_set_input_string(&r->parser, (const unsigned char *)r->text, r->len);
-    int rc = -1;
-    yaml_event_t ev;
-    if (next_event(r, &ev) < 0) /* STREAM-START */
-        goto out;
-    yaml_event_delete(&ev);
-    if (next_event(r, &ev) < 0)
-        goto out;
-    if (ev.type == YAML_STREAM_END_EVENT) {
-        yaml_event_delete(&ev);
-        rc = 0;
-        goto out;
-    }
-    yaml_event_delete(&ev); /* DOCUMENT-START */
-    if (next_event(r, &ev) < 0 || !(*root = build(r, &ev, 0)))
-        goto out;
-    if (next_event(r, &ev) < 0) /* DOCUMENT-END */
-        goto out;
-    yaml_event_delete(&ev);
-    if (next_event(r, &ev) < 0)
-        goto out;
-    if (ev.type != YAML_STREAM_END_EVENT)
-        sa_yaml_error_at(r->e, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-                         "expected a single YAML document, found another one");
-    else
-        rc = 0;
-    yaml_event_delete(&ev);
-out:
-    yaml_parser_delete(&r->parser);
+    sa_yaml_node *second = NULL;
+    int rc = sa_yaml_next(r, root) >= 0 && sa_yaml_next(r, &second) == 0 ? 0 : -1;
+    sa_yaml_close(r);
     if (rc < 0) {
         sa_yaml_free(*root);
         *root = NULL;

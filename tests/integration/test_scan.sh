@@ -179,6 +179,12 @@ printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: a, name: b}\n' > "$TMP/dup.y
 one_line "a duplicate key" "$TMP/dup.yaml" "dup.yaml: document 1: duplicate .*\"name\""
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: &m {name: base, namespace: n}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  <<: {name: x}\n' > "$TMP/merge.yaml"
 one_line "a merge key" "$TMP/merge.yaml" "merge.yaml: document 2: line 8 column 3: merge keys"
+# Columns count characters, as the policy loader's do (tests/policy/broken/52-multibyte-column),
+# whether libyaml's parser or its reader (a byte offset) found the error: "équipe" is six columns.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {team: \xc3\xa9quipe, n: .nan}}\n' > "$TMP/multibyte.yaml"
+one_line "a multi-byte line" "$TMP/multibyte.yaml" "multibyte.yaml: document 1: line 3 column 47: NaN and infinity"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "\xc3\xa9quipe\001"}\n' > "$TMP/multibyte-reader.yaml"
+one_line "a multi-byte line, reader error" "$TMP/multibyte-reader.yaml" "multibyte-reader.yaml: document 1: line 3 column 25: YAML syntax error: control characters"
 /usr/bin/python3 - "$TMP/laughs.yaml" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:

@@ -1,6 +1,6 @@
 /* test_yaml.c: the positioned YAML tree and its errors: shapes and positions, what is refused
  * (anchors, aliases, tags, duplicate keys, NUL, deep nesting, several documents), syntax errors,
- * and errors coming out sorted by position. */
+ * columns in characters, the manifest mode, and errors coming out sorted by position. */
 #include <stdio.h>
 #include <string.h>
 
@@ -113,6 +113,75 @@ static void test_syntax(void)
     sa_buf_free(&errors);
 }
 
+/* Columns count characters, not bytes: "é" (two bytes) is one column, for a reader error (an
+ * offset), a parser mark, and a node's position, as in the manifest path (test_objects.c). */
+static void test_multibyte_columns(void)
+{
+    sa_buf errors = SA_BUF_INIT;
+    SA_CHECK_STR(errors_of("a: \"\xc3\xa9\x01\"\n", &errors),
+                 "t.yaml:1:6: YAML syntax error: control characters are not allowed\n");
+    SA_CHECK_STR(errors_of("{\xc3\xa9: 1, \xc3\xa9: 2}\n", &errors),
+                 "t.yaml:1:8: duplicate key '\xc3\xa9' (first at 1:2)\n");
+    SA_CHECK_STR(errors_of("a: [\xc3\xa9\xc3\xa9, b: c: d]\n", &errors),
+                 "t.yaml:1:13: YAML syntax error: did not find expected ',' or ']' (while parsing a "
+                 "flow sequence at 1:4)\n"); /* bytes would say 1:15 */
+    sa_buf_free(&errors);
+}
+
+/* The manifest mode: several documents, aliases expanded (and bounded), tags kept, NUL marked,
+ * and the first error by position with its own message. */
+static void test_manifest_mode(void)
+{
+    sa_yaml_errors e = {.name = "m.yaml"};
+    const char *text = "a: &x [1, {b: !!binary aGk=}]\nc: *x\n---\n---\nd: \"n\\0l\"\n";
+    sa_yaml_reader *r = sa_yaml_open(&e, SA_YAML_MANIFEST, text, strlen(text));
+    sa_yaml_node *doc;
+    SA_CHECK_INT(sa_yaml_next(r, &doc), 1);
+    SA_CHECK_INT((int)sa_yaml_document(r), 1);
+    const sa_yaml_node *c2 = sa_yaml_member(doc, "c");
+    SA_CHECK(c2 && c2->type == SA_YAML_LIST && c2->n == 2);
+    const sa_yaml_node *b = sa_yaml_member(c2->items[1], "b");
+    SA_CHECK(b && b->tag && strcmp(b->tag, "tag:yaml.org,2002:binary") == 0);
+    SA_CHECK_STR(b->text, "aGk=");
+    SA_CHECK_INT(b->line, 1); /* the copy keeps the anchored node's place */
+    sa_yaml_free(doc);
+    SA_CHECK_INT(sa_yaml_next(r, &doc), 1); /* the empty document */
+    SA_CHECK(doc && doc->type == SA_YAML_SCALAR && sa_yaml_is_null(doc));
+    sa_yaml_free(doc);
+    SA_CHECK_INT(sa_yaml_next(r, &doc), 1);
+    SA_CHECK_INT((int)sa_yaml_document(r), 3);
+    const sa_yaml_node *d = sa_yaml_member(doc, "d");
+    SA_CHECK(d && d->len == 3 && (unsigned char)d->text[1] == (unsigned char)SA_BUF_NUL_MARK);
+    sa_yaml_free(doc);
+    SA_CHECK_INT(sa_yaml_next(r, &doc), 0);
+    SA_CHECK_INT(sa_yaml_next(r, &doc), 0);
+    sa_yaml_close(r);
+    SA_CHECK_INT((int)e.n, 0);
+
+    /* An alias that would expand past the budget is refused before it is copied. */
+    sa_buf big = SA_BUF_INIT;
+    sa_buf_puts(&big, "a: &a [");
+    for (int i = 0; i < 1000; i++)
+        sa_buf_puts(&big, i ? ", x" : "x");
+    sa_buf_puts(&big, "]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                      "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                      "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n");
+    r = sa_yaml_open(&e, SA_YAML_MANIFEST, sa_buf_str(&big), big.len);
+    SA_CHECK_INT(sa_yaml_next(r, &doc), -1);
+    SA_CHECK(doc == NULL);
+    sa_yaml_close(r);
+    int line, col;
+    const char *msg = sa_yaml_errors_first(&e, &line, &col);
+    SA_CHECK_STR(msg ? msg : "", "aliases expand to more than 1000000 nodes");
+    SA_CHECK_INT(line, 4); /* d: 10 x 10 x 10 x 1,000 */
+    sa_buf out = SA_BUF_INIT;
+    SA_CHECK_INT(sa_yaml_errors_flush(&e, &out), 1);
+    SA_CHECK(sa_yaml_errors_first(&e, &line, &col) == NULL);
+    sa_buf_free(&out);
+    sa_buf_free(&big);
+}
+
 static void test_errors_sorted(void)
 {
     sa_yaml_errors e = {.name = "f"};
@@ -136,6 +205,8 @@ int main(void)
     SA_RUN(test_tree);
     SA_RUN(test_refused);
     SA_RUN(test_syntax);
+    SA_RUN(test_multibyte_columns);
+    SA_RUN(test_manifest_mode);
     SA_RUN(test_errors_sorted);
     SA_TEST_END();
 }
