@@ -4,7 +4,8 @@
  * ceiling, an UPDATE's added grants, the ClusterRoles that feed a trusted one by aggregation
  * label, the aggregationRule). validate_role.c is the reference, with its keys; the model's
  * questions are written out here as CEL over the rule's lists, one clause per clause of
- * rbac.c (RuleAllows, ResourceMatches, ...).
+ * rbac.c (RuleAllows, ResourceMatches, ...). rbac-impersonation's own clauses are in
+ * generate_impersonation.c, over what generate_role.h shares.
  *
  * Where they part, and why (README, "generated admission policies"):
  *   - CEL in these versions has no index-aware map: a rule is named by what it lists, not by
@@ -17,7 +18,7 @@
  *     the core trims every trailing star: CEL has no trim of a character;
  *   - the core's 1,048,576 comparisons per object become the API server's CEL cost limits, past
  *     which the request fails (failurePolicy Fail: refused), as the core refuses past its own. */
-#include "generate_internal.h"
+#include "generate_role.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,33 +26,6 @@
 
 #include "sa_map.h"
 #include "sa_rbac.h"
-
-/* As validate_role.c: a rule writing more grants than this is refused as too large to judge. */
-#define GRANTS_MAX "4096"
-#define COMPARISONS_MAX "1048576"
-#define URL_STARS_MAX 8
-#define AGGREGATE_TO "rbac.authorization.k8s.io/aggregate-to-"
-
-/* A rule r's lists. */
-#define V "r.?verbs.orValue([])"
-#define G "r.?apiGroups.orValue([])"
-#define RS "r.?resources.orValue([])"
-#define NM "r.?resourceNames.orValue([])"
-#define U "r.?nonResourceURLs.orValue([])"
-#define NAMES "(size(" NM ") == 0 ? [\"\"] : " NM ")"
-#define ISROLE "(request.kind.kind == \"Role\")"
-#define STAR "(" V ".exists(v, v == \"*\") ? \" (verbs \\\"*\\\")\" : \"\")"
-/* Too many grants to judge one by one (sa_rbac_each_grant): the product of the lists past
- * GRANTS_MAX, each list bounded first so that the product cannot overflow. */
-#define TOO_MANY                                                                                   \
-    "(size(" V ") > " GRANTS_MAX " || size(" G ") > " GRANTS_MAX " || size(" RS ") > " GRANTS_MAX \
-    " || size(" NM ") > " GRANTS_MAX " || size(" U ") > " GRANTS_MAX " || size(" V ") * size(" G  \
-    ") * size(" RS ") * size(" NAMES ") > " GRANTS_MAX " || size(" V ") * size(" U ") > " GRANTS_MAX \
-    " - size(" V ") * size(" G ") * size(" RS ") * size(" NAMES "))"
-
-/* The record (KEY\tMESSAGE) of a violation whose key no old object excuses: "" (see
- * validation() in generate.c, which never excuses an empty key), as SA_KEY_NONE. */
-#define NONE_KEY "\"\\t\""
 
 /* A grant (v, gr, x, n; every: the rule has no resourceNames) of rule r covered by a rule o
  * (sa_rbac_covers): its verb, group, "resource/subresource" and name, as RuleAllows reads them. */
@@ -63,13 +37,6 @@ static const char covers_resource[] =
     "o.?resources.orValue([]).exists(e, e == \"*\" || e == x.substring(0, x.indexOf(\"/\"))) : "
     "o.?resources.orValue([]).exists(e, e == \"*\" || e == x || e == \"*/\" + x.substring(x.indexOf(\"/\") + 1)))) && "
     "(size(o.?resourceNames.orValue([])) == 0 || (size(" NM ") > 0 && n in o.resourceNames))";
-
-typedef struct role_cel {
-    gen *g;
-    const char *root;
-    int update;                 /* root is the object: an UPDATE compares with oldObject */
-    sa_buf upd, what, where, imp_any;
-} role_cel;
 
 #define ROLE_VARS 21 /* the entries of vars_of, its end included */
 
@@ -87,18 +54,16 @@ static const gen_var *vars_of(role_cel *rc, gen_var *vars, const char *extra_nam
     return vars;
 }
 
-static void expand(role_cel *rc, sa_buf *out, const char *tmpl, const char *extra_name, const char *extra)
+void gen_role_expand(role_cel *rc, sa_buf *out, const char *tmpl, const char *extra_name, const char *extra)
 {
     gen_var vars[ROLE_VARS];
     gen_expand(rc->g, out, tmpl, vars_of(rc, vars, extra_name ? extra_name : "-", extra ? extra : ""));
 }
 
-/* ---- rbac-impersonation ----------------------------------------------------------------- */
-
 /* Whether the rule allows the request (its name SA_RBAC_ANY: some name): verbs and apiGroups
  * "*" or exact; resources "*", the resource exactly, or (some subresource) "resource/x" or
  * "*\/x"; the name listed, or no resourceNames. */
-static void allows(sa_buf *out, const sa_rbac_request *q)
+void gen_role_allows(sa_buf *out, const sa_rbac_request *q)
 {
     sa_buf_putc(out, '(');
     if (q->verb) { /* NULL: the verbs are asked by the caller */
@@ -134,143 +99,6 @@ static void allows(sa_buf *out, const sa_rbac_request *q)
         sa_buf_puts(out, "))");
     }
     sa_buf_puts(out, ")");
-}
-
-/* Whether the rule grants impersonation of kind k (sa_rbac_impersonation), in a Role only a
- * ServiceAccount (asked in its namespace; every other identity cluster-wide). */
-static void grants_kind(sa_buf *out, unsigned k)
-{
-    sa_buf_puts(out, (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS ? "((" : "(!" ISROLE " && (");
-    sa_rbac_imp_kind kind;
-    sa_rbac_request q;
-    int first = 1;
-    for (size_t i = 0; sa_rbac_imp_check(i, &kind, &q); i++) {
-        if ((unsigned)kind != k)
-            continue;
-        sa_buf_puts(out, first ? "" : " || ");
-        first = 0;
-        allows(out, &q);
-    }
-    sa_buf_puts(out, first ? "false))" : "))");
-}
-
-static const char *const imp_nouns[SA_RBAC_IMP_KINDS] = {
-    "user", "group", "ServiceAccount", "user extra value", "uid", "node", "associated node"};
-
-/* One identity n of kind k (extra: the user extra key's CEL, or NULL) the rule grants. */
-static void judge_identity(role_cel *rc, sa_buf *out, unsigned k, const char *extra)
-{
-    const sa_policy *p = rc->g->p;
-    int kind_ok = (p->impersonation.resources >> k) & 1u;
-    sa_buf name_ok = SA_BUF_INIT, who = SA_BUF_INIT, why = SA_BUF_INIT, t = SA_BUF_INIT,
-           key = SA_BUF_INIT;
-    sa_buf_puts(&name_ok, "(n != \"*\" && ");
-    gen_in_set(rc->g, &name_ok, p->impersonation.names, "n");
-    sa_buf_putc(&name_ok, ')');
-    if (extra)
-        sa_buf_printf(&who, "\"%s \\\"\" + n + \"\\\" of \" + %s", imp_nouns[k], extra);
-    else if ((1u << k) != SA_RBAC_IMP_SERVICEACCOUNTS)
-        sa_buf_printf(&who, "\"%s \\\"\" + n + \"\\\"\"", imp_nouns[k]);
-    else
-        sa_buf_puts(&who, "(" ISROLE " ? \"ServiceAccount \" + " GEN_NS " + \"/\" + n + \" (a Role reaches "
-                          "only the ServiceAccounts of its own namespace)\" : \"ServiceAccounts named \\\"\" + "
-                          "n + \"\\\" in every namespace it is bound for\")");
-    const char *name_why = "(n == \"*\" ? \"resourceNames \\\"*\\\" is a wildcard (the API server asks "
-                           "for \\\"*\\\" to grant a whole list at once), never allowed\" : \"the name is "
-                           "not in impersonation.names\")";
-    if (kind_ok)
-        sa_buf_puts(&why, name_why);
-    else
-        sa_buf_printf(&why, "\"%s is not in impersonation.resources\" + (%s ? \"\" : \", and \" + %s)",
-                      sa_rbac_imp_name(k), sa_buf_str(&name_ok), name_why);
-    sa_buf_printf(&key, "\"impersonate\" + ${SEP} + \"%s\" + ${SEP} + %s + ${SEP} + n", sa_rbac_imp_name(k),
-                  extra ? extra : "\"\"");
-    sa_buf_printf(&t, "(%s) ? \"\" : %s + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants "
-                      "impersonation of \" + %s + \": \" + %s",
-                  kind_ok ? sa_buf_str(&name_ok) : "false", sa_buf_str(&key), sa_buf_str(&who),
-                  sa_buf_str(&why));
-    expand(rc, out, sa_buf_str(&t), NULL, NULL);
-    sa_buf *all[] = {&name_ok, &who, &why, &t, &key};
-    for (size_t i = 0; i < 5; i++) {
-        rc->g->failed |= all[i]->oom;
-        sa_buf_free(all[i]);
-    }
-}
-
-/* judge_kind: every name (no resourceNames), or each name. */
-static void judge_kind(role_cel *rc, sa_buf *out, unsigned k, const char *extra)
-{
-    sa_buf t = SA_BUF_INIT;
-    sa_buf_printf(&t, "(size(${NM}) == 0 ? \"impersonate\" + ${SEP} + \"%s\" + ${SEP} + %s + ${SEP} + "
-                      "\"\\t\" + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants impersonation of every %s\" + %s + "
-                      "\"%s (no resourceNames, which means every name)\" : ${NM}.map(n, ",
-                  sa_rbac_imp_name(k), extra ? extra : "\"\"", imp_nouns[k],
-                  extra ? "\" of \" + ek" : "\"\"",
-                  (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS ? "\" + (${ISROLE} ? \" of its own namespace\" : \"\") + \"" : "");
-    expand(rc, out, sa_buf_str(&t), NULL, NULL);
-    judge_identity(rc, out, k, extra);
-    sa_buf_puts(out, ").join(\"\\n\"))");
-    rc->g->failed |= t.oom;
-    sa_buf_free(&t);
-}
-
-/* The user extra keys the rule's resources reach (extra_key in validate_role.c). */
-#define EXTRA_KEYS                                                                                 \
-    RS ".filter(x, x == \"*\" || (x.indexOf(\"/\") > 0 && x.indexOf(\"/\") < size(x) - 1 && "      \
-       "x.substring(0, x.indexOf(\"/\")) in [\"*\", \"userextras\"])).map(x, x == \"*\" ? \"every key\" : " \
-       "x.substring(x.indexOf(\"/\") + 1))"
-
-static void impersonation(role_cel *rc, sa_buf *out)
-{
-    const sa_policy *p = rc->g->p;
-    size_t nmodes;
-    const char *const *modes = sa_rbac_imp_modes(&nmodes);
-    sa_buf known = SA_BUF_INIT, t = SA_BUF_INIT;
-    sa_buf_puts(&known, "v == \"impersonate\" || v in [");
-    for (size_t i = 0; i < nmodes; i++)
-        sa_buf_printf(&known, "%s\"impersonate:%s\"", i ? ", " : "", modes[i]);
-    sa_buf_puts(&known, "] || [");
-    for (size_t i = 0; i < nmodes; i++)
-        sa_buf_printf(&known, "%s\"%s\"", i ? ", " : "", modes[i]);
-    sa_buf_puts(&known, "].exists(m, v.startsWith(\"impersonate-on:\" + m + \":\") && size(v) > 16 + size(m))");
-    sa_buf_printf(&t, "[[${V}.filter(v, v.startsWith(\"impersonate\") && !(%s))].map(l, size(l) == 0 ? \"\" : "
-                      "\"verb\" + ${SEP} + l[0] + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \": verbs \\\"\" + l[0] + "
-                      "\"\\\" starts with \\\"impersonate\\\" but is none of the API server's impersonation "
-                      "verbs (impersonate, impersonate:<user-info|serviceaccount|arbitrary-node|"
-                      "associated-node>, impersonate-on:<mode>:<verb>): refused, since what it grants "
-                      "cannot be judged\")[0]",
-                  sa_buf_str(&known));
-    expand(rc, out, sa_buf_str(&t), NULL, NULL);
-    for (unsigned k = 0; k < SA_RBAC_IMP_KINDS; k++) {
-        sa_buf_puts(out, ", (");
-        grants_kind(out, k);
-        sa_buf_puts(out, " ? ");
-        if ((1u << k) == SA_RBAC_IMP_ASSOCIATED_NODE) {
-            /* always asked with the name "*": granted by kind, never by name */
-            if (p->impersonation.resources & SA_RBAC_IMP_ASSOCIATED_NODE)
-                sa_buf_puts(out, "\"\"");
-            else
-                expand(rc, out, "\"impersonate\" + ${SEP} + \"associated-node\" + \"\\t\" + ${WHAT} + \": \" + "
-                                "${WHERE} + ${STAR} + \" grants impersonate:associated-node (a ServiceAccount "
-                                "acting as the node its pod runs on): associated-node is not in "
-                                "impersonation.resources\"", NULL, NULL);
-        } else if ((1u << k) == SA_RBAC_IMP_USEREXTRAS) {
-            /* each extra key an identity of its own; too many keys x names refused whole */
-            expand(rc, out, "[" EXTRA_KEYS "].map(eks, size(${NM}) > 1 && size(eks) > ${MAX} / size(${NM}) ? "
-                            "${NONE} + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants impersonation of user "
-                            "extra values on \" + string(size(eks)) + \" resources x \" + string(size(${NM})) + "
-                            "\" resourceNames, more than ${MAX} to judge\" : eks.map(ek, ", NULL, NULL);
-            judge_kind(rc, out, k, "ek");
-            sa_buf_puts(out, ").join(\"\\n\"))[0]");
-        } else {
-            judge_kind(rc, out, k, NULL);
-        }
-        sa_buf_puts(out, " : \"\")");
-    }
-    sa_buf_puts(out, "].join(\"\\n\")");
-    rc->g->failed |= known.oom | t.oom;
-    sa_buf_free(&known);
-    sa_buf_free(&t);
 }
 
 /* ---- rbac-token-audience: the audiences a rule grants ------------------------------------- */
@@ -358,7 +186,7 @@ static void each_grant(role_cel *rc, sa_buf *out, const char *too_many, const ch
                       KEY_URL("%s") " + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \" %s \" + " DESC_URL " + %s : \"\")"
                       ".join(\"\\n\")).join(\"\\n\")].join(\"\\n\"))",
                   too_many, bad_resource, tag, verb, tail, bad_url, tag, verb, tail);
-    expand(rc, out, sa_buf_str(&t), NULL, NULL);
+    gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
     rc->g->failed |= t.oom;
     sa_buf_free(&t);
 }
@@ -405,7 +233,7 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
             sa_buf_printf(out, " || v == \"%s\"", *verb);
         sa_rbac_request q = {NULL, asks[i].group, asks[i].resource, asks[i].subresource, SA_RBAC_ANY};
         sa_buf_puts(out, ") && ");
-        allows(out, &q);
+        gen_role_allows(out, &q);
         sa_buf_puts(out, ") ? ");
         sa_cel_string(out, asks[i].what);
         sa_buf_puts(out, " : \"\"");
@@ -416,7 +244,7 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
                       "${WHERE} + \" grants \" + f + \", and the role is in \" + %s + \": every session bound "
                       "to it would get it\").join(\"\\n\")",
                   table);
-    expand(rc, out, sa_buf_str(&t), "RULE_TEXT",
+    gen_role_expand(rc, out, sa_buf_str(&t), "RULE_TEXT",
            "[" V ".join(\"\\x1e\"), " G ".join(\"\\x1e\"), " RS ".join(\"\\x1e\"), " NM ".join(\"\\x1e\"), " U
            ".join(\"\\x1e\")].join(\"\\x1d\")");
     rc->g->failed |= t.oom;
@@ -441,7 +269,7 @@ static void aggregation_rule(role_cel *rc, sa_buf *out, const char *table)
                       "its selectors match, and the role is in \" + %s + \": only an exempt identity may set "
                       "or change it\" : \"\")",
                   table, table);
-    expand(rc, out, sa_buf_str(&t), NULL, NULL);
+    gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
     rc->g->failed |= t.oom;
     sa_buf_free(&t);
 }
@@ -451,13 +279,13 @@ static void aggregation_rule(role_cel *rc, sa_buf *out, const char *table)
 static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *rows, const char *ceilings)
 {
     if (rule == SA_RULE_RBAC_IMPERSONATION) {
-        impersonation(rc, out);
+        gen_role_impersonation(rc, out);
         return;
     }
     if (rule == SA_RULE_RBAC_TOKEN_AUDIENCE) {
         sa_buf_puts(out, "[");
         audiences(rc, out);
-        expand(rc, out, ", variables.audienceRole && !" UNCHANGED " ? ", NULL, NULL);
+        gen_role_expand(rc, out, ", variables.audienceRole && !" UNCHANGED " ? ", NULL, NULL);
         each_grant(rc, out, "\" writes more than " GRANTS_MAX " grants, too many to judge\"",
                    "gr != \"\" || (v != \"" SA_RBAC_VERB_AUDIENCE "\" && !(v == \"create\" && x == "
                    "\"serviceaccounts/token\"))",
@@ -471,7 +299,7 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
      * held to its row's ceiling, else to the escalation list; any other UPDATE may add nothing. */
     sa_buf c = SA_BUF_INIT, bad[2] = {SA_BUF_INIT, SA_BUF_INIT}, all = SA_BUF_INIT;
     sa_buf_printf(&c, "%s[variables.ceilingIndex]", ceilings);
-    expand(rc, out, "[variables.trusted != \"\" && !" UNCHANGED " ? ((!${UPD} || variables.aggregator) ? "
+    gen_role_expand(rc, out, "[variables.trusted != \"\" && !" UNCHANGED " ? ((!${UPD} || variables.aggregator) ? "
                     "(variables.ceilingIndex >= 0 ? ", NULL, NULL);
     ceiling(rc, out, sa_buf_str(&c), ROWKEY, 0);
     sa_buf_puts(out, " : ");
@@ -499,7 +327,7 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
     sa_buf_puts(&all, ")))) && " V ".all(v, " U ".all(u, ");
     covered_by(&all, "variables.oldRules", 1);
     sa_buf_puts(&all, "))");
-    expand(rc, out, "(${UPD} && ${ALL}) ? \"\" : ", "ALL", sa_buf_str(&all));
+    gen_role_expand(rc, out, "(${UPD} && ${ALL}) ? \"\" : ", "ALL", sa_buf_str(&all));
     sa_buf_reset(&c);
     sa_buf_printf(&c, "((frow in %s ? \"bindings.allowedRoles\" : \"bindings.everyoneRoles\") + \" (ClusterRole \" + "
                       "(size(fk) > %zu ? fk.substring(%zu, %zu) : fk.substring(%zu)) + \", which aggregates it by "
@@ -532,7 +360,7 @@ void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
     sa_buf_putc(&rc.imp_any, '(');
     for (unsigned k = 0; k < SA_RBAC_IMP_KINDS; k++) {
         sa_buf_puts(&rc.imp_any, k ? " || " : "");
-        grants_kind(&rc.imp_any, k);
+        gen_role_grants_kind(&rc.imp_any, k);
     }
     sa_buf_putc(&rc.imp_any, ')');
     sa_buf rows = SA_BUF_INIT, ceilings = SA_BUF_INIT, what = SA_BUF_INIT, feed = SA_BUF_INIT;

@@ -22,6 +22,7 @@
 #include "sa_listen.h"
 #include "sa_log.h"
 #include "sa_metrics.h"
+#include "sa_outcome.h"
 
 #define PATH_LOG_MAX 128 /* a refused path is logged cut to this */
 /* A body over --max-body is still read to its end, keeping only its first SKIM_KEEP bytes (at most
@@ -198,52 +199,12 @@ static double elapsed_seconds(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void log_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
-{
-    if (!sa_log_enabled(SA_LOG_INFO))
-        return;
-    sa_buf rules = SA_BUF_INIT;
-    for (int i = 0; i < SA_RULE_COUNT; i++) {
-        if (!(res->rules_hit & (1u << i)))
-            continue;
-        if (rules.len)
-            sa_buf_putc(&rules, ',');
-        sa_buf_puts(&rules, sa_verdict_rule_id((sa_rule)i));
-    }
-    char duration[32], status[8], reason[256] = "";
-    snprintf(duration, sizeof duration, "%.3f", seconds * 1e3);
-    snprintf(status, sizeof status, "%d", res->http_status);
-    if (res->http_status != 200 && res->body) /* the core's one-line reason, never the review */
-        snprintf(reason, sizeof reason, "%.*s", (int)strcspn(res->body, "\n"), res->body);
-    sa_log(res->decision == SA_DECISION_ERROR ? SA_LOG_WARN : SA_LOG_INFO, "review",
-           "endpoint", sa_admit_endpoint_name(ep), "uid", res->uid, "kind", res->kind,
-           "operation", res->operation, "namespace", res->namespace_, "name", res->name,
-           "user", res->username, "decision", sa_admit_decision_name(res->decision),
-           "rules", sa_buf_str(&rules), "status", status, "dry_run", res->dry_run ? "true" : "false",
-           "duration_ms", duration, *reason ? "reason" : NULL, reason, NULL);
-    sa_buf_free(&rules);
-}
-
-/* Counts a review answered on ep; res NULL when the transport refused it before the core saw
- * it (413, 415, 503 busy): then decision "error", kind and operation "unknown". */
-static void count_review(sa_endpoint ep, const sa_admit_result *res, double seconds)
-{
-    sa_metrics_review_sample r = {
-        .endpoint = ep, .kind = res ? res->kind_index : sa_admit_kind_index(NULL),
-        .operation = res ? res->operation : NULL,
-        .decision = res ? res->decision : SA_DECISION_ERROR,
-        .rules_hit = res ? res->rules_hit : 0, .modes_hit = res ? res->modes_hit : NULL,
-        .seconds = seconds,
-    };
-    sa_metrics_review(&r);
-}
-
 static enum MHD_Result answer_review(sa_listener *s, struct MHD_Connection *c, request *rq,
                                      const char *method, const char *url)
 {
     sa_endpoint ep = endpoint_of(rq->route);
     if (rq->busy) {
-        count_review(ep, NULL, elapsed_seconds(&rq->start));
+        sa_outcome_count(ep, NULL, elapsed_seconds(&rq->start));
         return refuse(s, c, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
                       "busy: request bodies over %zu bytes are being buffered; retry",
                       s->max_buffered);
@@ -261,12 +222,12 @@ static enum MHD_Result answer_review(sa_listener *s, struct MHD_Connection *c, r
     sa_snapshot_release(snap);
     if (res.http_status == MHD_HTTP_CONTENT_TOO_LARGE) { /* not a review: a transport refusal */
         sa_admit_result_free(&res);
-        count_review(ep, NULL, elapsed_seconds(&rq->start));
+        sa_outcome_count(ep, NULL, elapsed_seconds(&rq->start));
         return refuse_too_large(s, c, method, url);
     }
     double seconds = elapsed_seconds(&rq->start);
-    count_review(ep, &res, seconds);
-    log_review(ep, &res, seconds);
+    sa_outcome_count(ep, &res, seconds);
+    sa_outcome_log(ep, &res, seconds);
     const char *ct = res.http_status == 200 ? "application/json" : "text/plain; charset=utf-8";
     char *body = res.body;
     res.body = NULL; /* handed to the response */
@@ -334,7 +295,7 @@ static request *begin(sa_listener *s, struct MHD_Connection *c, const char *url,
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         /* declared > FAR_FACTOR * max_body, written so that it cannot overflow */
         if (!json || (declared && (declared - 1) / FAR_FACTOR >= s->max_body)) {
-            count_review(endpoint_of(paths[i].kind), NULL, 0);
+            sa_outcome_count(endpoint_of(paths[i].kind), NULL, 0);
             *rc = json ? refuse_too_large(s, c, method, url)
                        : refuse(s, c, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
                                 "content type must be application/json, got %s", ct ? ct : "none");
