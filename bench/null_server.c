@@ -82,8 +82,8 @@ int main(int argc, char **argv)
     struct sockaddr_storage ss;
     sa_buf response = SA_BUF_INIT;
     unsigned threads = (unsigned)strtoul(argv[4], NULL, 10);
-    sa_tls_config tcfg = {.cert_file = argv[2], .key_file = argv[3], .min_version = "1.2",
-                          .poll_ms = 2000};
+    sa_tls_config tcfg = {
+        .cert_file = argv[2], .key_file = argv[3], .min_version = "1.2", .poll_ms = 2000};
     null_server ns = {0};
     if (sa_listen_parse(argv[1], &ss, err, sizeof err) < 0 ||
         sa_buf_read_file(&response, argv[5], 1u << 20, err, sizeof err) < 0 ||
@@ -106,16 +106,12 @@ int main(int argc, char **argv)
     unsigned started = 0;
     for (; started < threads; started++) {
         d[started] = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_TLS, 0, NULL, NULL,
-            on_request, &ns,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-            MHD_OPTION_HTTPS_CERT_CALLBACK2, sa_tls_retrieve_cert,
-            MHD_OPTION_HTTPS_PRIORITIES, sa_tls_priorities(ns.tls),
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, &ns,
-            MHD_OPTION_CONNECTION_LIMIT, 1024u,
-            MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-            MHD_OPTION_END);
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_TLS, 0, NULL,
+            NULL, on_request, &ns, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_CERT_CALLBACK2,
+            sa_tls_retrieve_cert, MHD_OPTION_HTTPS_PRIORITIES, sa_tls_priorities(ns.tls),
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, &ns, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+            MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
         if (!d[started]) {
             fprintf(stderr, "null_server: cannot serve on %s\n", argv[1]);
             return 1;

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
+        /* clang-format off */
     } commands[] = {
         {"serve", sa_serve_main},
         {"review", sa_commands_review},
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
         {"generate", sa_commands_generate},
         {"version", cmd_version},
     };
+    /* clang-format on */
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
         puts(main_usage);

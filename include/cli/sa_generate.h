@@ -24,13 +24,17 @@
 /* The first Kubernetes minor version the mutation is generated for (see generate_mutate.c). */
 #define SA_GENERATE_MUTATING_MIN 33
 
-enum { SA_GENERATE_BOTH, SA_GENERATE_VALIDATING, SA_GENERATE_MUTATING };
+enum {
+    SA_GENERATE_BOTH,
+    SA_GENERATE_VALIDATING,
+    SA_GENERATE_MUTATING
+};
 
 typedef struct sa_generate_options {
-    int kube_minor;             /* SA_GENERATE_KUBE_MIN .. _MAX */
-    int warn_only;              /* every binding [Warn, Audit]: to run next to the webhook */
-    const char *namespace_;     /* where the parameter ConfigMap lives */
-    int only;                   /* SA_GENERATE_BOTH, _VALIDATING or _MUTATING */
+    int kube_minor;         /* SA_GENERATE_KUBE_MIN .. _MAX */
+    int warn_only;          /* every binding [Warn, Audit]: to run next to the webhook */
+    const char *namespace_; /* where the parameter ConfigMap lives */
+    int only;               /* SA_GENERATE_BOTH, _VALIDATING or _MUTATING */
 } sa_generate_options;
 
 /* Appends the YAML stream to out. Returns 0; or -1 with the reason in err (a glob CEL cannot

@@ -23,19 +23,22 @@
 #include <cjson/cJSON.h>
 
 typedef struct sa_object {
-    const cJSON *obj;       /* a JSON object with string apiVersion and kind; points into docs */
-    unsigned doc;           /* 1-based document number in its file */
-    long item;              /* index in its List's items, or -1 when the document is the object */
+    const cJSON *obj; /* a JSON object with string apiVersion and kind; points into docs */
+    unsigned doc;     /* 1-based document number in its file */
+    long item;        /* index in its List's items, or -1 when the document is the object */
 } sa_object;
 
 typedef struct sa_objects {
     sa_object *items;
     size_t count, cap;
-    cJSON **docs;           /* the parsed documents, owned */
+    cJSON **docs; /* the parsed documents, owned */
     size_t ndocs, capdocs;
 } sa_objects;
 
-#define SA_OBJECTS_INIT {NULL, 0, 0, NULL, 0, 0}
+#define SA_OBJECTS_INIT        \
+    {                          \
+        NULL, 0, 0, NULL, 0, 0 \
+    }
 
 /* Appends every object in text to s. name is the file's name for messages. Empty documents (a
  * lone `---`, a comment) are skipped, as kubectl skips them. Returns 0, or -1 with one line in

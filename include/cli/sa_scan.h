@@ -20,20 +20,20 @@
 
 typedef enum sa_scan_verdict {
     SA_SCAN_ALLOWED,
-    SA_SCAN_PATCHED,            /* allowed, and a mutating webhook changed it */
-    SA_SCAN_WARNED,             /* allowed, with warnings or audit annotations */
+    SA_SCAN_PATCHED, /* allowed, and a mutating webhook changed it */
+    SA_SCAN_WARNED,  /* allowed, with warnings or audit annotations */
     SA_SCAN_DENIED,
-    SA_SCAN_NOT_JUDGED,         /* no webhook is registered for its kind and operation */
-    SA_SCAN_ERROR,              /* the review was refused as unusable (error holds why) */
+    SA_SCAN_NOT_JUDGED, /* no webhook is registered for its kind and operation */
+    SA_SCAN_ERROR,      /* the review was refused as unusable (error holds why) */
     SA_SCAN_VERDICT_COUNT
 } sa_scan_verdict;
 
 typedef struct sa_scan_request {
-    const char *operation;      /* CREATE (when NULL), UPDATE or DELETE */
-    const char *username;       /* when NULL: "session-admission-scan" */
-    const char *const *groups;  /* system:authenticated is added, as the API server adds it */
+    const char *operation;     /* CREATE (when NULL), UPDATE or DELETE */
+    const char *username;      /* when NULL: "session-admission-scan" */
+    const char *const *groups; /* system:authenticated is added, as the API server adds it */
     size_t ngroups;
-    const cJSON *old_object;    /* UPDATE: the object before; DELETE: the object itself */
+    const cJSON *old_object;       /* UPDATE: the object before; DELETE: the object itself */
     const char *default_namespace; /* for namespaced objects without one; NULL: "default" */
 } sa_scan_request;
 
@@ -42,10 +42,10 @@ typedef struct sa_scan_result {
     char kind[128];
     char namespace_[256];
     char name[256];
-    unsigned rules_hit;         /* bit (1u << sa_rule) per rule that fired in any webhook */
-    sa_buf message;             /* the denial, else the warnings, else the audit annotations */
-    cJSON *warnings;            /* array of strings, owned */
-    cJSON *patched;             /* the object after mutation, when patched; owned */
+    unsigned rules_hit; /* bit (1u << sa_rule) per rule that fired in any webhook */
+    sa_buf message;     /* the denial, else the warnings, else the audit annotations */
+    cJSON *warnings;    /* array of strings, owned */
+    cJSON *patched;     /* the object after mutation, when patched; owned */
     char error[512];
 } sa_scan_result;
 

@@ -36,7 +36,7 @@ typedef struct sa_suite_totals {
  * names. Appends "PASS SUITE: NAME" or "FAIL SUITE: NAME: reason" per case to out, notes about
  * keys to notes, and counts into t. Returns 0, or -1 with one line in err when a suite itself is
  * unusable (cannot be read, is not a TestSuite, names a broken policy). */
-int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *out,
-                 sa_buf *notes, sa_suite_totals *t, char *err, size_t errlen);
+int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *out, sa_buf *notes,
+                 sa_suite_totals *t, char *err, size_t errlen);
 
 #endif

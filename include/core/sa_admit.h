@@ -22,19 +22,19 @@ typedef enum sa_decision {
     SA_DECISION_ALLOWED,
     SA_DECISION_PATCHED,
     SA_DECISION_DENIED,
-    SA_DECISION_ERROR,          /* no AdmissionReview answer: HTTP 400, 413, 503 */
+    SA_DECISION_ERROR, /* no AdmissionReview answer: HTTP 400, 413, 503 */
     SA_DECISION_COUNT
 } sa_decision;
 
-const char *sa_admit_endpoint_name(sa_endpoint ep);   /* "mutate", "validate" */
-const char *sa_admit_decision_name(sa_decision d);    /* "allowed", "patched", "denied", "error" */
+const char *sa_admit_endpoint_name(sa_endpoint ep); /* "mutate", "validate" */
+const char *sa_admit_decision_name(sa_decision d);  /* "allowed", "patched", "denied", "error" */
 
 /* The closed set a request's kind is labelled with in metrics, owned by the routing table:
  * each kind it routes (on any endpoint, once), then "other" (a kind it does not route) and
  * "unknown" (none read: an unusable review, or one the transport refused). So no client can
  * make a label value. */
 unsigned sa_admit_kind_count(void);
-const char *sa_admit_kind_name(unsigned i);           /* "unknown" past the end */
+const char *sa_admit_kind_name(unsigned i); /* "unknown" past the end */
 /* The index of kind (matched by name alone, whatever its group) in that set; NULL or "": the
  * index of "unknown". */
 unsigned sa_admit_kind_index(const char *kind);
@@ -46,17 +46,17 @@ const char *sa_admit_not_ready(const sa_snapshot *snap);
 /* What sa_admit produced, plus a summary of the request for logs and metrics (copied, so it
  * outlives the review; long values are cut). */
 typedef struct sa_admit_result {
-    int http_status;            /* 200: body is a response AdmissionReview; else (400, 413, 503) a
+    int http_status; /* 200: body is a response AdmissionReview; else (400, 413, 503) a
                                  * one-line reason */
-    char *body;                 /* owned: sa_admit_result_free */
+    char *body;      /* owned: sa_admit_result_free */
     size_t body_len;
     sa_decision decision;
-    unsigned rules_hit;         /* bit (1u << sa_rule) per rule that fired */
+    unsigned rules_hit; /* bit (1u << sa_rule) per rule that fired */
     unsigned modes_hit[SA_RULE_COUNT];
     int dry_run;
     char uid[128];
     char kind[64];
-    unsigned kind_index;        /* kind in the set of sa_admit_kind_name */
+    unsigned kind_index; /* kind in the set of sa_admit_kind_name */
     char operation[16];
     char namespace_[64];
     char name[256];

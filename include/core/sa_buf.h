@@ -10,13 +10,16 @@
 #include <stddef.h>
 
 typedef struct sa_buf {
-    char *data;     /* NUL-terminated; NULL until the first append */
+    char *data; /* NUL-terminated; NULL until the first append */
     size_t len;
     size_t cap;
-    int oom;        /* an allocation failed: contents are incomplete */
+    int oom; /* an allocation failed: contents are incomplete */
 } sa_buf;
 
-#define SA_BUF_INIT {NULL, 0, 0, 0}
+#define SA_BUF_INIT   \
+    {                 \
+        NULL, 0, 0, 0 \
+    }
 
 void sa_buf_append(sa_buf *b, const char *s, size_t n);
 /* Makes room for exactly n more bytes when there is not room already (no doubling: for a size

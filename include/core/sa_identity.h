@@ -18,15 +18,15 @@
 #include "sa_policy.h"
 
 typedef struct sa_identity {
-    const char *kind;       /* "ServiceAccount" for both forms below, else the subject's kind */
-    int service_account;    /* a ServiceAccount subject, or a User subject named
+    const char *kind;    /* "ServiceAccount" for both forms below, else the subject's kind */
+    int service_account; /* a ServiceAccount subject, or a User subject named
                              * system:serviceaccount:<ns>:<name> (RBAC matches it the same) */
-    int all_namespaces;     /* a subject every session is (groups system:serviceaccounts,
+    int all_namespaces;  /* a subject every session is (groups system:serviceaccounts,
                              * system:authenticated, system:unauthenticated, user
                              * system:anonymous) */
-    const char *ns;         /* the namespace it lives in (not NUL-terminated), when known */
+    const char *ns;      /* the namespace it lives in (not NUL-terminated), when known */
     size_t ns_len;
-    const char *name;       /* the ServiceAccount's name, or the subject's name otherwise */
+    const char *name; /* the ServiceAccount's name, or the subject's name otherwise */
 } sa_identity;
 
 /* Reads subject (one element of a binding's subjects) into id, whose strings point into subject

@@ -14,10 +14,10 @@ sa_nameset *sa_nameset_new(void);
 void sa_nameset_free(sa_nameset *s);
 /* What sa_nameset_add did. Only SA_NAMESET_ADDED changed the set. */
 typedef enum sa_nameset_result {
-    SA_NAMESET_ADDED = 0,       /* the entry is new and now in the set */
-    SA_NAMESET_DUPLICATE = 1,   /* the set already held it */
-    SA_NAMESET_NOMEM = -1,      /* allocation failed */
-    SA_NAMESET_BAD_GLOB = -2    /* a glob fnmatch(3) would misread: an unclosed '[' or a
+    SA_NAMESET_ADDED = 0,     /* the entry is new and now in the set */
+    SA_NAMESET_DUPLICATE = 1, /* the set already held it */
+    SA_NAMESET_NOMEM = -1,    /* allocation failed */
+    SA_NAMESET_BAD_GLOB = -2  /* a glob fnmatch(3) would misread: an unclosed '[' or a
                                  * trailing '\' that escapes nothing */
 } sa_nameset_result;
 

@@ -13,11 +13,14 @@
 #include "sa_buf.h"
 
 typedef struct sa_patch {
-    sa_buf ops;     /* "{...},{...}": the array's elements, without the brackets */
+    sa_buf ops; /* "{...},{...}": the array's elements, without the brackets */
     size_t count;
 } sa_patch;
 
-#define SA_PATCH_INIT {SA_BUF_INIT, 0}
+#define SA_PATCH_INIT  \
+    {                  \
+        SA_BUF_INIT, 0 \
+    }
 
 /* Appends one operation. op is "add", "replace", "remove" or "test"; value_json is the value
  * as JSON text (NULL for "remove"). */

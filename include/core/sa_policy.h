@@ -23,27 +23,26 @@ typedef enum sa_scope {
 } sa_scope;
 
 typedef enum sa_on_mismatch {
-    SA_MISMATCH_OVERRIDE,   /* a session pod naming another SA is given its session SA */
-    SA_MISMATCH_DENY        /* ... or denied */
+    SA_MISMATCH_OVERRIDE, /* a session pod naming another SA is given its session SA */
+    SA_MISMATCH_DENY      /* ... or denied */
 } sa_on_mismatch;
-
 
 /* A row of bindings.allowedRoles. Looked up by "Kind/name" (e.g. "ClusterRole/system:image-puller"). */
 typedef struct sa_role_row {
-    char *kind;             /* Role or ClusterRole */
+    char *kind; /* Role or ClusterRole */
     char *name;
     sa_scope scope;
-    int cross_namespace;    /* may bind session SAs of other namespaces */
-    cJSON *ceiling;         /* the rules the role may grant at most (a JSON array of PolicyRules),
+    int cross_namespace; /* may bind session SAs of other namespaces */
+    cJSON *ceiling;      /* the rules the role may grant at most (a JSON array of PolicyRules),
                              * or NULL for none: then only the escalation list holds it */
-    sa_rbac_rule *ceiling_rules;    /* the same, read once */
+    sa_rbac_rule *ceiling_rules; /* the same, read once */
     size_t nceiling;
 } sa_role_row;
 
 typedef struct sa_subject {
-    char *kind;             /* User, Group or ServiceAccount */
+    char *kind; /* User, Group or ServiceAccount */
     char *name;
-    char *namespace_;       /* ServiceAccount only; "" otherwise */
+    char *namespace_; /* ServiceAccount only; "" otherwise */
 } sa_subject;
 
 /* A row of audiences: which roles grant the audience, and the only subjects they may be bound to. */
@@ -62,45 +61,45 @@ typedef struct sa_audience_list {
 } sa_audience_list;
 
 typedef struct sa_policy {
-    char *source;                       /* file name, or "<built-in>" */
-    sa_nameset *exempt_namespaces;      /* exact names; a trailing * is a prefix (glob) */
+    char *source;                  /* file name, or "<built-in>" */
+    sa_nameset *exempt_namespaces; /* exact names; a trailing * is a prefix (glob) */
     struct {
-        char *label;                    /* session pod label; its value is the session id */
-        char *sa_template;              /* e.g. "session-{id}-sa" */
-        int id_max_length;              /* {id} is lower-cased and cut to this many characters */
+        char *label;       /* session pod label; its value is the session id */
+        char *sa_template; /* e.g. "session-{id}-sa" */
+        int id_max_length; /* {id} is lower-cased and cut to this many characters */
         sa_on_mismatch on_mismatch;
-        char *key_env;                  /* env var that carries the public key PEM */
-        char *key_file;                 /* where serve reads the key when --public-key is not given */
-        sa_nameset *containers;         /* globs on container names that get the key */
-        int init_containers;            /* init containers get it too */
+        char *key_env;          /* env var that carries the public key PEM */
+        char *key_file;         /* where serve reads the key when --public-key is not given */
+        sa_nameset *containers; /* globs on container names that get the key */
+        int init_containers;    /* init containers get it too */
         char *fingerprint_annotation;
         sa_nameset *forbidden_env;
-        sa_nameset *token_audiences;    /* audiences session SAs may request */
-        sa_nameset *api_audiences;      /* the API server's own: always allowed for sessions */
+        sa_nameset *token_audiences; /* audiences session SAs may request */
+        sa_nameset *api_audiences;   /* the API server's own: always allowed for sessions */
     } sessions;
     struct {
-        sa_nameset *session_service_accounts;   /* which SAs are session identities */
-        sa_nameset *namespace_groups;           /* namespaces whose SA group counts as session */
-        sa_map *allowed_roles;                  /* "Kind/name" -> sa_role_row* */
-        sa_nameset *everyone_roles;             /* roles every identity holds: ClusterRoles by
+        sa_nameset *session_service_accounts; /* which SAs are session identities */
+        sa_nameset *namespace_groups;         /* namespaces whose SA group counts as session */
+        sa_map *allowed_roles;                /* "Kind/name" -> sa_role_row* */
+        sa_nameset *everyone_roles;           /* roles every identity holds: ClusterRoles by
                                                  * name, Roles as "<ns>/<name>" */
     } bindings;
     struct {
-        sa_map *object_labels;          /* label key -> required value (char*) */
-        sa_nameset *bootstrap_users;    /* the labels exempt their RBAC writes */
-        sa_nameset *aggregation_users;  /* ... and their UPDATEs of labelled ClusterRoles */
+        sa_map *object_labels;         /* label key -> required value (char*) */
+        sa_nameset *bootstrap_users;   /* the labels exempt their RBAC writes */
+        sa_nameset *aggregation_users; /* ... and their UPDATEs of labelled ClusterRoles */
         sa_nameset *users;
         sa_nameset *groups;
     } exempt;
     struct {
-        unsigned resources;             /* SA_RBAC_IMP_* kinds that may be impersonated */
-        sa_nameset *names;              /* the only names that may be impersonated */
+        unsigned resources; /* SA_RBAC_IMP_* kinds that may be impersonated */
+        sa_nameset *names;  /* the only names that may be impersonated */
     } impersonation;
-    sa_audience_row *audiences;         /* the rows, in file order */
+    sa_audience_row *audiences; /* the rows, in file order */
     size_t naudiences;
-    sa_map *audience_index;             /* audience -> sa_audience_row* */
-    sa_map *audience_roles;             /* role name -> sa_audience_list* */
-    sa_mode modes[SA_RULE_COUNT];       /* default enforce */
+    sa_map *audience_index;       /* audience -> sa_audience_row* */
+    sa_map *audience_roles;       /* role name -> sa_audience_list* */
+    sa_mode modes[SA_RULE_COUNT]; /* default enforce */
 } sa_policy;
 
 /* The largest policy file accepted, bytes: far above any ConfigMap (1 MiB), and it bounds the

@@ -11,11 +11,11 @@
 #define SA_PUBKEY_MIN_BITS 2048
 
 typedef struct sa_pubkey {
-    char *pem;                  /* canonical PEM re-encoded from the parsed key (what pods get) */
+    char *pem; /* canonical PEM re-encoded from the parsed key (what pods get) */
     size_t pem_len;
-    char *pem_json;             /* the same as a JSON string literal, quotes included: escaped once
+    char *pem_json;       /* the same as a JSON string literal, quotes included: escaped once
                                  * per load, not once per container on every request */
-    char fingerprint[65];       /* lower-case hex SHA-256 of the DER SubjectPublicKeyInfo */
+    char fingerprint[65]; /* lower-case hex SHA-256 of the DER SubjectPublicKeyInfo */
     int bits;
 } sa_pubkey;
 

@@ -48,10 +48,10 @@ void sa_rbac_rule_read(sa_rbac_rule *r, const cJSON *rule);
 /* A resource request as the authorizer sees it. */
 typedef struct sa_rbac_request {
     const char *verb;
-    const char *group;          /* "" for the core group */
+    const char *group; /* "" for the core group */
     const char *resource;
-    const char *subresource;    /* "" for none */
-    const char *name;           /* "" for a request without a name (list, create) */
+    const char *subresource; /* "" for none */
+    const char *name;        /* "" for a request without a name (list, create) */
 } sa_rbac_request;
 
 /* Whether the rule grants the resource request (RuleAllows). */
@@ -85,8 +85,8 @@ typedef enum sa_rbac_imp_kind {
     SA_RBAC_IMP_KIND_SERVICEACCOUNTS,
     SA_RBAC_IMP_KIND_USEREXTRAS,
     SA_RBAC_IMP_KIND_UIDS,
-    SA_RBAC_IMP_KIND_NODES,             /* impersonate:arbitrary-node */
-    SA_RBAC_IMP_KIND_ASSOCIATED_NODE,   /* impersonate:associated-node */
+    SA_RBAC_IMP_KIND_NODES,           /* impersonate:arbitrary-node */
+    SA_RBAC_IMP_KIND_ASSOCIATED_NODE, /* impersonate:associated-node */
     SA_RBAC_IMP_KINDS
 } sa_rbac_imp_kind;
 /* Sets of kinds are masks of these bits. */
@@ -151,8 +151,8 @@ typedef struct sa_rbac_grant {
 
 /* Calls fn for every grant of the rule until fn returns non-zero, which is returned; 0 after the
  * last. Returns -1 without calling fn when the rule writes more than max grants. */
-int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max, int (*fn)(void *ctx, const sa_rbac_grant *g),
-                       void *ctx);
+int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max,
+                       int (*fn)(void *ctx, const sa_rbac_grant *g), void *ctx);
 /* Whether the rule grants at least everything g grants. A wildcard in g is a value like any
  * other here, so only the same wildcard (or a wider one) in the rule covers it: "*" verbs are
  * covered only by "*", "*\/scale" by "*\/scale" or "*". */

@@ -20,23 +20,23 @@ typedef enum sa_review_version {
 /* A parsed AdmissionReview request. Every pointer points into its document;
  * strings that are absent are "" and objects that are absent are NULL. */
 typedef struct sa_review {
-    cJSON *doc;                 /* owned; NULL when read from the caller's document */
-    const cJSON *request;       /* the request object, which every member below is in */
-    int marks;                  /* escapes \u0000 read as SA_BUF_NUL_MARK: 0 none, -1 unknown
+    cJSON *doc;           /* owned; NULL when read from the caller's document */
+    const cJSON *request; /* the request object, which every member below is in */
+    int marks;            /* escapes \u0000 read as SA_BUF_NUL_MARK: 0 none, -1 unknown
                                  * (read from the caller's document) */
     sa_review_version version;
     const char *uid;
-    const char *group;          /* request.kind.group ("" = core) */
-    const char *kind;           /* request.kind.kind */
-    const char *resource;       /* request.resource.resource */
-    const char *sub_resource;   /* request.subResource */
-    const char *operation;      /* CREATE, UPDATE, DELETE, CONNECT */
-    const char *namespace_;     /* request.namespace ("" for cluster-scoped objects) */
-    const char *name;           /* request.name ("" when the name is generated) */
-    const char *username;       /* request.userInfo.username */
-    const cJSON *groups;        /* request.userInfo.groups: an array of strings, or NULL */
-    const cJSON *object;        /* request.object: an object, or NULL (DELETE) */
-    const cJSON *old_object;    /* request.oldObject: an object, or NULL */
+    const char *group;        /* request.kind.group ("" = core) */
+    const char *kind;         /* request.kind.kind */
+    const char *resource;     /* request.resource.resource */
+    const char *sub_resource; /* request.subResource */
+    const char *operation;    /* CREATE, UPDATE, DELETE, CONNECT */
+    const char *namespace_;   /* request.namespace ("" for cluster-scoped objects) */
+    const char *name;         /* request.name ("" when the name is generated) */
+    const char *username;     /* request.userInfo.username */
+    const cJSON *groups;      /* request.userInfo.groups: an array of strings, or NULL */
+    const cJSON *object;      /* request.object: an object, or NULL (DELETE) */
+    const cJSON *old_object;  /* request.oldObject: an object, or NULL */
     int dry_run;
 } sa_review;
 

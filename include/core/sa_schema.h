@@ -59,8 +59,8 @@ void sa_schema_known_keys(sa_yaml_errors *e, const sa_yaml_node *map, const char
 
 /* How the entries of a list of names are taken. */
 typedef enum sa_schema_names_mode {
-    SA_SCHEMA_NAMES_GLOB,       /* globs allowed, matched with fnmatch(3) */
-    SA_SCHEMA_NAMES_EXACT       /* exact names only (sa_schema_want_exact) */
+    SA_SCHEMA_NAMES_GLOB, /* globs allowed, matched with fnmatch(3) */
+    SA_SCHEMA_NAMES_EXACT /* exact names only (sa_schema_want_exact) */
 } sa_schema_names_mode;
 
 /* A new nameset (the caller frees it) of the strings of the list n or, if allow_scalar, of n
@@ -82,7 +82,7 @@ void sa_schema_join_path(char *out, const char *base, const char *key);
 typedef struct sa_schema_section {
     const sa_yaml_node *user;
     const sa_yaml_node *def;
-    char path[SA_SCHEMA_PATH_LEN];  /* "sessions.publicKey"; "" at the top */
+    char path[SA_SCHEMA_PATH_LEN]; /* "sessions.publicKey"; "" at the top */
 } sa_schema_section;
 
 /* The value of key (the user's, else the default) and its path for messages (into path,
@@ -105,7 +105,7 @@ const sa_yaml_node *sa_schema_required(sa_yaml_errors *e, const sa_yaml_node *ro
                                        char *path);
 /* The same for a list; NULL also after recording a value of another type. */
 const sa_yaml_node *sa_schema_required_list(sa_yaml_errors *e, const sa_yaml_node *row,
-                                            const char *rpath, const char *key,
-                                            const char *what, char *path);
+                                            const char *rpath, const char *key, const char *what,
+                                            char *path);
 
 #endif

@@ -27,7 +27,7 @@ int sa_slot_ref_unshared(sa_slot_ref *r);
 
 /* The value in force, or NULL. */
 typedef struct sa_slot {
-    pthread_mutex_t lock;       /* guards only the pointer swap and the reference taken */
+    pthread_mutex_t lock; /* guards only the pointer swap and the reference taken */
     sa_slot_ref *current;
 } sa_slot;
 

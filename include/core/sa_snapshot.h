@@ -15,9 +15,9 @@ struct sa_pubkey;
 struct sa_shared_policy;
 
 typedef struct sa_snapshot {
-    struct sa_policy *policy;   /* shared with the snapshots made from this one by
+    struct sa_policy *policy; /* shared with the snapshots made from this one by
                                  * sa_snapshot_with_key; freed with the last of them */
-    struct sa_pubkey *key;      /* owned */
+    struct sa_pubkey *key;    /* owned */
     sa_slot_ref ref;
     struct sa_shared_policy *shared; /* snapshot.c's: the policy's own reference count */
 } sa_snapshot;

@@ -15,12 +15,12 @@
 
 /* Rule ids are part of the interface: policies, logs, metrics and audit annotations name them. */
 typedef enum sa_rule {
-    SA_RULE_RBAC_SESSION_BINDING,   /* "rbac-session-binding" */
-    SA_RULE_RBAC_CROSS_NAMESPACE,   /* "rbac-cross-namespace" */
-    SA_RULE_RBAC_IMPERSONATION,     /* "rbac-impersonation" */
-    SA_RULE_RBAC_TOKEN_AUDIENCE,    /* "rbac-token-audience" */
-    SA_RULE_SESSION_TOKEN_AUDIENCE, /* "session-token-audience" */
-    SA_RULE_SESSION_POD,            /* "session-pod" */
+    SA_RULE_RBAC_SESSION_BINDING,    /* "rbac-session-binding" */
+    SA_RULE_RBAC_CROSS_NAMESPACE,    /* "rbac-cross-namespace" */
+    SA_RULE_RBAC_IMPERSONATION,      /* "rbac-impersonation" */
+    SA_RULE_RBAC_TOKEN_AUDIENCE,     /* "rbac-token-audience" */
+    SA_RULE_SESSION_TOKEN_AUDIENCE,  /* "session-token-audience" */
+    SA_RULE_SESSION_POD,             /* "session-pod" */
     SA_RULE_SESSION_ENV_FROM_SECRET, /* "session-env-from-secret" */
     SA_RULE_COUNT
 } sa_rule;
@@ -50,22 +50,22 @@ typedef struct sa_verdict sa_verdict;
 
 /* A list of messages: the first SA_VERDICT_LIST_MAX joined in text, all of them counted. */
 typedef struct sa_verdict_list {
-    sa_buf text;                 /* "; "-joined (warnings: each NUL-terminated, back to back) */
-    size_t count;                /* every message, listed or not */
+    sa_buf text;  /* "; "-joined (warnings: each NUL-terminated, back to back) */
+    size_t count; /* every message, listed or not */
 } sa_verdict_list;
 
 struct sa_verdict {
-    sa_patch patch;              /* mutations; count 0 means no patch at all */
-    sa_verdict_list denial;      /* enforce-mode messages */
-    sa_verdict_list warnings;    /* warn-mode messages, each cut to SA_WARNING_MAX */
+    sa_patch patch;                       /* mutations; count 0 means no patch at all */
+    sa_verdict_list denial;               /* enforce-mode messages */
+    sa_verdict_list warnings;             /* warn-mode messages, each cut to SA_WARNING_MAX */
     sa_verdict_list audit[SA_RULE_COUNT]; /* audit-mode messages: one annotation per rule */
-    unsigned rules_hit;          /* bit (1u << rule) for every rule that fired, any mode */
-    unsigned modes_hit[SA_RULE_COUNT]; /* bit (1u << mode) per rule, for metrics */
-    int oom;                     /* a message could not be recorded: the verdict denies */
-    const sa_mode *modes;        /* the policy's mode per rule; NULL = all enforce */
-    int collect;                 /* only record the violations' keys, decide nothing */
-    sa_map *keys;                /* with collect: every violation's rule and key, a hash set */
-    const sa_verdict *baseline;  /* violations whose keys it holds are not violations here */
+    unsigned rules_hit;                   /* bit (1u << rule) for every rule that fired, any mode */
+    unsigned modes_hit[SA_RULE_COUNT];    /* bit (1u << mode) per rule, for metrics */
+    int oom;                              /* a message could not be recorded: the verdict denies */
+    const sa_mode *modes;                 /* the policy's mode per rule; NULL = all enforce */
+    int collect;                          /* only record the violations' keys, decide nothing */
+    sa_map *keys;               /* with collect: every violation's rule and key, a hash set */
+    const sa_verdict *baseline; /* violations whose keys it holds are not violations here */
 };
 
 /* A violation's key: the parts that say what it is about (a permission a rule grants, a binding's

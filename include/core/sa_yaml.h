@@ -32,20 +32,27 @@
 #define SA_YAML_MAX_ALIAS_NODES 1000000
 #define SA_YAML_MAX_ALIAS_BYTES (16u << 20)
 
-typedef enum sa_yaml_mode { SA_YAML_POLICY, SA_YAML_MANIFEST } sa_yaml_mode;
+typedef enum sa_yaml_mode {
+    SA_YAML_POLICY,
+    SA_YAML_MANIFEST
+} sa_yaml_mode;
 
-typedef enum sa_yaml_type { SA_YAML_SCALAR, SA_YAML_LIST, SA_YAML_MAP } sa_yaml_type;
+typedef enum sa_yaml_type {
+    SA_YAML_SCALAR,
+    SA_YAML_LIST,
+    SA_YAML_MAP
+} sa_yaml_type;
 
 typedef struct sa_yaml_node {
     sa_yaml_type type;
-    int line, col;              /* 1-based */
-    char *text;                 /* scalars: the value, NUL-free */
-    size_t len;                 /* scalars: bytes of text, before any NUL (policies) */
-    char *tag;                  /* manifests: the explicit tag as libyaml resolves it, or NULL */
-    int plain;                  /* scalars: unquoted, so "null", "true" and "40" are not strings */
-    int reported;               /* already refused (an alias, a NUL): no follow-on errors */
+    int line, col;               /* 1-based */
+    char *text;                  /* scalars: the value, NUL-free */
+    size_t len;                  /* scalars: bytes of text, before any NUL (policies) */
+    char *tag;                   /* manifests: the explicit tag as libyaml resolves it, or NULL */
+    int plain;                   /* scalars: unquoted, so "null", "true" and "40" are not strings */
+    int reported;                /* already refused (an alias, a NUL): no follow-on errors */
     struct sa_yaml_node **items; /* lists: the items; maps: key, value, key, value, ... */
-    size_t n;                   /* lists: items; maps: pairs */
+    size_t n;                    /* lists: items; maps: pairs */
 } sa_yaml_node;
 
 /* The errors of one file, kept until sa_yaml_errors_flush so they come out in file order.
@@ -55,13 +62,13 @@ typedef struct sa_yaml_errors {
     struct sa_yaml_error *errs;
     size_t n;
     size_t cap;
-    int oom;                    /* an error could not be recorded: still a failure */
+    int oom; /* an error could not be recorded: still a failure */
 } sa_yaml_errors;
 
 /* Records "NAME:LINE:COLUMN: message". */
 void sa_yaml_error_at(sa_yaml_errors *e, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-#define SA_YAML_NODE_ERROR(e, node, ...)                                                           \
+#define SA_YAML_NODE_ERROR(e, node, ...) \
     sa_yaml_error_at((e), (node)->line, (node)->col, __VA_ARGS__)
 /* The first error in file order, its message without the position, and its position; NULL
  * when there is none (or the only failure was running out of memory while recording one). */

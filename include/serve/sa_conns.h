@@ -24,9 +24,9 @@
 #include <stdint.h>
 
 typedef enum sa_conn_phase {
-    SA_CONN_IDLE,               /* between requests (or before the first) */
-    SA_CONN_RECEIVING,          /* bytes of a request arrived; it is not whole yet */
-    SA_CONN_ANSWERING           /* the request is whole: its answer is being made or sent */
+    SA_CONN_IDLE,      /* between requests (or before the first) */
+    SA_CONN_RECEIVING, /* bytes of a request arrived; it is not whole yet */
+    SA_CONN_ANSWERING  /* the request is whole: its answer is being made or sent */
 } sa_conn_phase;
 
 /* One connection; the caller's, embedded in its own per-connection record. Only conns.c reads or
@@ -34,12 +34,12 @@ typedef enum sa_conn_phase {
 typedef struct sa_conn {
     struct sa_conn *prev, *next; /* the listener's lock */
     int fd;
-    int cut;                    /* already cut by the deadline (the listener's lock) */
+    int cut; /* already cut by the deadline (the listener's lock) */
     /* The phase, whether the headers are in, and: receiving, when its first byte was seen (ms);
      * idle, which idle period this is (so the watcher cannot judge one by another's bytes). */
     _Atomic uint64_t state;
     _Atomic uint64_t idle_bytes; /* bytes received when it last became idle */
-    uint64_t idle_periods;      /* the worker's own: idle periods so far */
+    uint64_t idle_periods;       /* the worker's own: idle periods so far */
 } sa_conn;
 
 typedef struct sa_conns sa_conns;

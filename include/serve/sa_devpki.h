@@ -8,10 +8,10 @@
 
 /* The development PKI, all PEM text owned by the struct. */
 typedef struct sa_devpki {
-    char *ca_cert_pem;          /* what curl --cacert wants */
-    char *server_cert_pem;      /* for localhost and 127.0.0.1, signed by the CA */
+    char *ca_cert_pem;     /* what curl --cacert wants */
+    char *server_cert_pem; /* for localhost and 127.0.0.1, signed by the CA */
     char *server_key_pem;
-    char *cp_public_pem;        /* stand-in control plane key (its private half is discarded) */
+    char *cp_public_pem; /* stand-in control plane key (its private half is discarded) */
 } sa_devpki;
 
 int sa_devpki_make(sa_devpki *pki, char *err, size_t errlen);

@@ -15,8 +15,8 @@
 #include "sa_state.h"
 
 typedef struct sa_exposition {
-    sa_state *state;            /* the snapshot in force, for its key's fingerprint */
-    sa_reloader *reloader;      /* the watcher whose counters are shown; NULL: none (--dev) */
+    sa_state *state;       /* the snapshot in force, for its key's fingerprint */
+    sa_reloader *reloader; /* the watcher whose counters are shown; NULL: none (--dev) */
 } sa_exposition;
 
 /* An sa_listener_page_fn: arg is an sa_exposition (borrowed, and what it points to). */

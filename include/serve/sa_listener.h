@@ -19,8 +19,8 @@
 #include "sa_tls.h"
 
 typedef enum sa_listener_role {
-    SA_LISTENER_ADMISSION,        /* HTTPS: POST /mutate, POST /validate, GET /healthz, GET /readyz */
-    SA_LISTENER_METRICS           /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
+    SA_LISTENER_ADMISSION, /* HTTPS: POST /mutate, POST /validate, GET /healthz, GET /readyz */
+    SA_LISTENER_METRICS    /* plain HTTP: GET /metrics, GET /healthz, GET /readyz */
 } sa_listener_role;
 
 /* Writes the page GET /metrics answers with; ready is what /readyz answers on the listener
@@ -29,18 +29,18 @@ typedef void sa_listener_page_fn(void *arg, int ready, sa_buf *out);
 
 typedef struct sa_listener_config {
     sa_listener_role role;
-    const char *listen;         /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
-    sa_tls *tls;                /* admission: credentials and TLS policy (borrowed: must outlive
+    const char *listen; /* "ADDR:PORT", "[v6]:PORT" or ":PORT"; port 0 picks a free one */
+    sa_tls *tls;        /* admission: credentials and TLS policy (borrowed: must outlive
                                  * the server) */
     sa_listener_page_fn *metrics_page; /* metrics: writes GET /metrics (required) */
-    void *metrics_page_arg;     /* its argument (borrowed: must outlive the server) */
-    unsigned threads;           /* worker threads: one libmicrohttpd daemon each, with its own
+    void *metrics_page_arg;            /* its argument (borrowed: must outlive the server) */
+    unsigned threads;    /* worker threads: one libmicrohttpd daemon each, with its own
                                  * listening socket on the port (the kernel spreads connections) */
-    size_t max_body;            /* largest request body accepted, bytes */
-    size_t max_buffered;        /* all request bodies being buffered at once, bytes (0: no cap) */
+    size_t max_body;     /* largest request body accepted, bytes */
+    size_t max_buffered; /* all request bodies being buffered at once, bytes (0: no cap) */
     unsigned max_connections;
-    unsigned idle_timeout;      /* seconds a kept-alive connection may sit idle between requests */
-    unsigned request_timeout;   /* seconds from a request's first byte until it must be whole
+    unsigned idle_timeout;    /* seconds a kept-alive connection may sit idle between requests */
+    unsigned request_timeout; /* seconds from a request's first byte until it must be whole
                                  * (0: no deadline); see sa_conns.h */
 } sa_listener_config;
 
@@ -48,7 +48,8 @@ typedef struct sa_listener sa_listener;
 
 /* Starts serving; requests read the snapshot in force from state (borrowed: it must outlive the
  * server). NULL with a one-line reason in err. */
-sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, char *err, size_t errlen);
+sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, char *err,
+                               size_t errlen);
 /* The port actually bound (useful with port 0). */
 unsigned sa_listener_port(const sa_listener *s);
 /* Marks the server as shutting down while it still accepts and serves: /readyz answers 503 and

@@ -21,18 +21,18 @@
 #define SA_METRICS_ENDPOINTS_MAX 4
 #define SA_METRICS_KINDS_MAX 16
 #define SA_METRICS_DECISIONS_MAX 8
-#define SA_METRICS_RULES_MAX 32     /* a bit each in rules_hit */
+#define SA_METRICS_RULES_MAX 32 /* a bit each in rules_hit */
 #define SA_METRICS_MODES_MAX 8
 
 /* One AdmissionReview request answered. */
 typedef struct sa_metrics_review_sample {
     unsigned endpoint;
     unsigned kind;
-    const char *operation;      /* NULL or "": "unknown"; one Kubernetes does not send: "other" */
+    const char *operation; /* NULL or "": "unknown"; one Kubernetes does not send: "other" */
     unsigned decision;
-    unsigned rules_hit;         /* bit (1u << rule) per rule that fired */
-    const unsigned *modes_hit;  /* per rule that fired: bit (1u << mode) per mode it fired in */
-    double seconds;             /* from the request's headers to its answer */
+    unsigned rules_hit;        /* bit (1u << rule) per rule that fired */
+    const unsigned *modes_hit; /* per rule that fired: bit (1u << mode) per mode it fired in */
+    double seconds;            /* from the request's headers to its answer */
 } sa_metrics_review_sample;
 
 void sa_metrics_review(const sa_metrics_review_sample *r);
@@ -66,13 +66,13 @@ typedef struct sa_metrics_labels {
  * read at scrape time. */
 typedef struct sa_metrics_page {
     sa_metrics_labels endpoints, kinds, decisions, rules, modes;
-    sa_metrics_labels reload_targets;       /* the files the policy and key watcher reloads */
-    const unsigned long *reload_success;    /* per reload target; NULL: no watcher (--dev), 0 */
+    sa_metrics_labels reload_targets;    /* the files the policy and key watcher reloads */
+    const unsigned long *reload_success; /* per reload target; NULL: no watcher (--dev), 0 */
     const unsigned long *reload_failure;
-    long long last_reload_time;             /* the snapshot in force was loaded then; 0: no
+    long long last_reload_time;  /* the snapshot in force was loaded then; 0: no
                                              * watcher */
-    const char *key_fingerprint;            /* the public key in force; NULL when none is loaded */
-    int ready;                              /* what /readyz answers: 1 ok, 0 503 */
+    const char *key_fingerprint; /* the public key in force; NULL when none is loaded */
+    int ready;                   /* what /readyz answers: 1 ok, 0 503 */
 } sa_metrics_page;
 
 /* Appends the whole exposition to out; now is the clock the expiring-soon gauge is computed

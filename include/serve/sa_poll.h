@@ -12,12 +12,12 @@
 
 /* What stat(2) says about the file behind a path, symlinks followed. */
 typedef struct sa_file_id {
-    int err;                    /* errno of a failed stat, else 0 */
+    int err; /* errno of a failed stat, else 0 */
     dev_t dev;
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    struct timespec ctime;      /* catches an in-place write even with the mtime set back */
+    struct timespec ctime; /* catches an in-place write even with the mtime set back */
 } sa_file_id;
 
 /* Files loaded together (a policy; a certificate and its key), watched for a version worth
@@ -28,8 +28,8 @@ typedef struct sa_file_id {
 #define SA_POLL_WATCH_MAX 2
 typedef struct sa_poll_watch {
     unsigned n;
-    sa_file_id seen[SA_POLL_WATCH_MAX];     /* what the previous look saw */
-    sa_file_id tried[SA_POLL_WATCH_MAX];    /* the version last tried (loaded or refused) */
+    sa_file_id seen[SA_POLL_WATCH_MAX];  /* what the previous look saw */
+    sa_file_id tried[SA_POLL_WATCH_MAX]; /* the version last tried (loaded or refused) */
 } sa_poll_watch;
 
 /* Starts watching the n paths (at most SA_POLL_WATCH_MAX) as they are now, counted as tried:

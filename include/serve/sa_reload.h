@@ -20,28 +20,27 @@ typedef enum sa_watch_kind {
     SA_WATCH_KIND_COUNT
 } sa_watch_kind;
 
-const char *sa_reload_kind_name(sa_watch_kind kind);   /* "policy", "public_key" */
+const char *sa_reload_kind_name(sa_watch_kind kind); /* "policy", "public_key" */
 
 /* Counters for metrics and tests: a consistent copy, read with sa_reload_get_stats. */
 typedef struct sa_reload_stats {
     unsigned long reload_success[SA_WATCH_KIND_COUNT];
     unsigned long reload_failure[SA_WATCH_KIND_COUNT];
-    time_t last_success_time;   /* the snapshot in force was loaded then (start counts) */
+    time_t last_success_time; /* the snapshot in force was loaded then (start counts) */
 } sa_reload_stats;
 
 typedef struct sa_reload_config {
     const char *policy_path;
-    const char *key_path;       /* NULL: the policy's sessions.publicKey.file, followed when a
+    const char *key_path; /* NULL: the policy's sessions.publicKey.file, followed when a
                                  * new policy names another file */
-    unsigned interval_ms;       /* between polls; 0 means the default, 2000 */
+    unsigned interval_ms; /* between polls; 0 means the default, 2000 */
 } sa_reload_config;
 
 typedef struct sa_reloader sa_reloader;
 
 /* Starts watching. st must already hold the snapshot loaded from these files (a change of only
  * the key shares its parsed policy). NULL with a one-line reason in err. Paths are copied. */
-sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *err,
-                               size_t errlen);
+sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *err, size_t errlen);
 /* Asks the watcher to reload both files now, changed or not (SIGHUP). Returns at once. */
 void sa_reload_trigger(sa_reloader *r);
 void sa_reload_get_stats(sa_reloader *r, sa_reload_stats *out);

@@ -22,9 +22,9 @@
 struct MHD_Connection;
 
 typedef struct sa_tls_config {
-    const char *cert_file;      /* serving chain (PEM), watched; or NULL and cert_pem given */
-    const char *key_file;       /* its private key (PEM), watched; or NULL and key_pem given */
-    const char *cert_pem;       /* in-memory pair for --dev (copied), never reloaded */
+    const char *cert_file; /* serving chain (PEM), watched; or NULL and cert_pem given */
+    const char *key_file;  /* its private key (PEM), watched; or NULL and key_pem given */
+    const char *cert_pem;  /* in-memory pair for --dev (copied), never reloaded */
     const char *key_pem;
     const char *min_version;    /* "1.2" or "1.3" */
     const char *client_ca_file; /* NULL: no client certificate asked */

@@ -140,8 +140,10 @@ static int set_test(sa_buf *out, const sa_nameset *s, const char *expr, int pref
         if (nglob++)
             sa_buf_putc(&re, '|');
         if (glob_regex(e[i], prefixes, &re) < 0) {
-            sa_buf_printf(err, "the glob \"%s\" uses a bracket form ([:class:], [.sym.], [=equiv=]) "
-                          "that CEL's regexes cannot say", e[i]);
+            sa_buf_printf(err,
+                          "the glob \"%s\" uses a bracket form ([:class:], [.sym.], [=equiv=]) "
+                          "that CEL's regexes cannot say",
+                          e[i]);
             rc = -1;
         }
     }

@@ -70,11 +70,13 @@ static sa_snapshot *offline_snapshot(const char *cmd, const char *policy, const 
 int sa_commands_review(int argc, char **argv)
 {
     const char *policy_path = NULL, *key_path = NULL, *path = NULL;
+    /* clang-format off */
     const sa_option opts[] = {
         {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
         {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
         {"--path", NULL, SA_OPT_STRING, &path, "/mutate|/validate", "endpoint to judge as", 0, 0},
     };
+    /* clang-format on */
     const char *pos[1] = {"-"};
     size_t npos;
     char err[1024];
@@ -104,7 +106,8 @@ int sa_commands_review(int argc, char **argv)
         if (path) {
             ep = strcmp(path, "/mutate") == 0 ? SA_ENDPOINT_MUTATE : SA_ENDPOINT_VALIDATE;
         } else if (sa_review_parse(&peek, sa_buf_str(&body), body.len, err, sizeof err) == 0) {
-            if (strcmp(peek.kind, "Pod") == 0 && !*peek.group && strcmp(peek.operation, "CREATE") == 0)
+            if (strcmp(peek.kind, "Pod") == 0 && !*peek.group &&
+                strcmp(peek.operation, "CREATE") == 0)
                 ep = SA_ENDPOINT_MUTATE;
             sa_review_free(&peek);
         }
@@ -116,7 +119,8 @@ int sa_commands_review(int argc, char **argv)
             print_patch(res.body, res.body_len);
             status = 0;
         } else {
-            fprintf(stderr, "session-admission review: %s", res.body ? res.body : "out of memory\n");
+            fprintf(stderr, "session-admission review: %s",
+                    res.body ? res.body : "out of memory\n");
         }
         sa_admit_result_free(&res);
         sa_snapshot_release(snap);
@@ -164,6 +168,7 @@ typedef struct scan_config {
 int sa_commands_scan(int argc, char **argv)
 {
     scan_config cfg = {.output = "table"};
+    /* clang-format off */
     const sa_option opts[] = {
         {"--policy", "SA_POLICY", SA_OPT_STRING, &cfg.policy, "FILE", "policy file (default: built-in example)", 0, 0},
         {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &cfg.public_key, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
@@ -174,6 +179,7 @@ int sa_commands_scan(int argc, char **argv)
         {"-o", NULL, SA_OPT_STRING, &cfg.output, "table|json", "output: a table (default) or one JSON object per line", 0, 0},
         {"--show-patched", NULL, SA_OPT_FLAG, &cfg.show_patched, NULL, "print each mutated object", 0, 0},
     };
+    /* clang-format on */
     const char **pos;
     size_t npos;
     char err[1024];
@@ -201,7 +207,8 @@ int sa_commands_scan(int argc, char **argv)
     for (size_t i = 0; i < npos && status == 0; i++) {
         sa_buf text = SA_BUF_INIT;
         const char *name = strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i];
-        if (sa_buf_read_file(&text, strcmp(pos[i], "-") == 0 ? "/dev/stdin" : pos[i], SCAN_INPUT_MAX, err, sizeof err) < 0 ||
+        if (sa_buf_read_file(&text, strcmp(pos[i], "-") == 0 ? "/dev/stdin" : pos[i],
+                             SCAN_INPUT_MAX, err, sizeof err) < 0 ||
             sa_objects_read(&files[i], name, sa_buf_str(&text), text.len, err, sizeof err) < 0) {
             fprintf(stderr, "session-admission scan: %s\n", err);
             status = 2;
@@ -211,8 +218,11 @@ int sa_commands_scan(int argc, char **argv)
     sa_snapshot *snap = status ? NULL : offline_snapshot("scan", cfg.policy, cfg.public_key);
     if (!snap)
         status = 2;
-    sa_scan_request rq = {.operation = cfg.operation, .username = cfg.user, .groups = cfg.groups.items,
-                          .ngroups = cfg.groups.n, .default_namespace = cfg.ns};
+    sa_scan_request rq = {.operation = cfg.operation,
+                          .username = cfg.user,
+                          .groups = cfg.groups.items,
+                          .ngroups = cfg.groups.n,
+                          .default_namespace = cfg.ns};
     size_t counts[SA_SCAN_VERDICT_COUNT] = {0}, total = 0;
     int json = strcmp(cfg.output, "json") == 0;
     if (snap && !json)
@@ -227,7 +237,8 @@ int sa_commands_scan(int argc, char **argv)
             puts(sa_buf_str(&row));
             sa_buf_free(&row);
             if (res.verdict == SA_SCAN_ERROR) {
-                fprintf(stderr, "session-admission scan: %s: document %u: %s\n", name, files[i].items[j].doc, res.error);
+                fprintf(stderr, "session-admission scan: %s: document %u: %s\n", name,
+                        files[i].items[j].doc, res.error);
                 status = 2;
             }
             counts[res.verdict]++;
@@ -237,8 +248,8 @@ int sa_commands_scan(int argc, char **argv)
     }
     if (snap) {
         fprintf(json ? stderr : stdout,
-                "%zu objects: %zu allowed, %zu patched, %zu warned, %zu denied, %zu not judged%s\n", total,
-                counts[SA_SCAN_ALLOWED], counts[SA_SCAN_PATCHED], counts[SA_SCAN_WARNED],
+                "%zu objects: %zu allowed, %zu patched, %zu warned, %zu denied, %zu not judged%s\n",
+                total, counts[SA_SCAN_ALLOWED], counts[SA_SCAN_PATCHED], counts[SA_SCAN_WARNED],
                 counts[SA_SCAN_DENIED], counts[SA_SCAN_NOT_JUDGED],
                 counts[SA_SCAN_ERROR] ? ", some unusable" : "");
         if (status == 0 && counts[SA_SCAN_DENIED])
@@ -264,10 +275,12 @@ static const char test_usage[] =
 int sa_commands_test(int argc, char **argv)
 {
     const char *policy = NULL, *key = NULL;
+    /* clang-format off */
     const sa_option opts[] = {
         {"--policy", NULL, SA_OPT_STRING, &policy, "FILE", "judge with this policy instead of the suites' own", 0, 0},
         {"--public-key", NULL, SA_OPT_STRING, &key, "FILE", "and this key", 0, 0},
     };
+    /* clang-format on */
     const char **pos;
     size_t npos;
     char err[1024];
@@ -310,10 +323,12 @@ int sa_commands_check_policy(int argc, char **argv)
     const char *pos[1];
     size_t npos;
     char err[256];
-    int rc = sa_options_parse(NULL, 0, argc, argv, pos, 1, &npos, stdout, check_usage, err, sizeof err);
+    int rc =
+        sa_options_parse(NULL, 0, argc, argv, pos, 1, &npos, stdout, check_usage, err, sizeof err);
     if (rc != 0 || npos != 1) {
         if (rc <= 0)
-            fprintf(stderr, "session-admission check-policy: %s\n", rc < 0 ? err : "expected one FILE");
+            fprintf(stderr, "session-admission check-policy: %s\n",
+                    rc < 0 ? err : "expected one FILE");
         return rc > 0 ? 0 : 2;
     }
     sa_buf errors = SA_BUF_INIT;
@@ -358,8 +373,10 @@ static const char generate_usage[] =
 
 int sa_commands_generate(int argc, char **argv)
 {
-    const char *policy_path = NULL, *key_path = NULL, *version = NULL, *actions = "policy", *only = NULL;
+    const char *policy_path = NULL, *key_path = NULL, *version = NULL, *actions = "policy",
+               *only = NULL;
     sa_generate_options o = {.kube_minor = SA_GENERATE_KUBE_MAX, .namespace_ = "session-admission"};
+    /* clang-format off */
     const sa_option opts[] = {
         {"--policy", "SA_POLICY", SA_OPT_STRING, &policy_path, "FILE", "policy file (default: built-in example)", 0, 0},
         {"--public-key", "SA_PUBLIC_KEY", SA_OPT_STRING, &key_path, "FILE", "control plane public key (default: the policy's sessions.publicKey.file if readable, else the built-in example)", 0, 0},
@@ -368,10 +385,11 @@ int sa_commands_generate(int argc, char **argv)
         {"--namespace", NULL, SA_OPT_STRING, &o.namespace_, "NS", "namespace of the key ConfigMap (default session-admission)", 0, 0},
         {"--only", NULL, SA_OPT_STRING, &only, "validating|mutating", "only the validating or only the mutating policies (and the ConfigMap)", 0, 0},
     };
+    /* clang-format on */
     size_t npos;
     char err[1024];
-    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos, stdout,
-                              generate_usage, err, sizeof err);
+    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos,
+                              stdout, generate_usage, err, sizeof err);
     if (rc != 0) {
         if (rc < 0)
             fprintf(stderr, "session-admission generate: %s\n", err);
@@ -392,8 +410,9 @@ int sa_commands_generate(int argc, char **argv)
         fprintf(stderr, "session-admission generate: --only must be validating or mutating\n");
         return 2;
     }
-    o.only = !only ? SA_GENERATE_BOTH : strcmp(only, "validating") == 0 ? SA_GENERATE_VALIDATING
-                                                                       : SA_GENERATE_MUTATING;
+    o.only = !only                             ? SA_GENERATE_BOTH
+             : strcmp(only, "validating") == 0 ? SA_GENERATE_VALIDATING
+                                               : SA_GENERATE_MUTATING;
     sa_snapshot *snap = offline_snapshot("generate", policy_path, key_path);
     if (!snap)
         return 2;

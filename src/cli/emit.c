@@ -19,8 +19,8 @@ static int write_out(void *ctx, unsigned char *buffer, size_t size)
  * needed is harmless, so the test is wide. */
 static int looks_typed(const char *s)
 {
-    static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                        "null", "~", NULL};
+    static const char *const words[] = {"y",    "n",     "yes",  "no", "on", "off",
+                                        "true", "false", "null", "~",  NULL};
     if (!*s || strchr("0123456789+-.", *s))
         return 1;
     char low[8];
@@ -48,14 +48,17 @@ static int node(yaml_emitter_t *em, const cJSON *j)
     yaml_event_t ev;
     if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
         int obj = cJSON_IsObject(j);
-        int ok = obj ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
-                     : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                            YAML_BLOCK_SEQUENCE_STYLE);
+        int ok =
+            obj ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
+                : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+                                                       YAML_BLOCK_SEQUENCE_STYLE);
         if (!ok || !yaml_emitter_emit(em, &ev))
             return -1;
         for (const cJSON *c = j->child; c; c = c->next)
-            if ((obj && scalar(em, c->string, looks_typed(c->string) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-                                                                     : YAML_ANY_SCALAR_STYLE, 1) < 0) ||
+            if ((obj && scalar(em, c->string,
+                               looks_typed(c->string) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                                                      : YAML_ANY_SCALAR_STYLE,
+                               1) < 0) ||
                 node(em, c) < 0)
                 return -1;
         ok = obj ? yaml_mapping_end_event_initialize(&ev) : yaml_sequence_end_event_initialize(&ev);
@@ -63,7 +66,7 @@ static int node(yaml_emitter_t *em, const cJSON *j)
     }
     if (cJSON_IsString(j)) {
         const char *s = j->valuestring;
-        yaml_scalar_style_t style = strchr(s, '\n') ? YAML_LITERAL_SCALAR_STYLE
+        yaml_scalar_style_t style = strchr(s, '\n')  ? YAML_LITERAL_SCALAR_STYLE
                                     : looks_typed(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
                                                      : YAML_ANY_SCALAR_STYLE;
         return scalar(em, s, style, style != YAML_DOUBLE_QUOTED_SCALAR_STYLE);
@@ -93,11 +96,12 @@ int sa_emit_yaml(const cJSON *doc, sa_buf *out, sa_buf *err)
     yaml_emitter_set_unicode(&em, 1);
     yaml_emitter_set_width(&em, 100);
     int rc = -1;
-    if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && yaml_emitter_emit(&em, &ev) &&
-        yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0) && yaml_emitter_emit(&em, &ev) &&
-        node(&em, doc) == 0 && yaml_document_end_event_initialize(&ev, 1) &&
-        yaml_emitter_emit(&em, &ev) && yaml_stream_end_event_initialize(&ev) &&
-        yaml_emitter_emit(&em, &ev))
+    if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+        yaml_emitter_emit(&em, &ev) &&
+        yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0) &&
+        yaml_emitter_emit(&em, &ev) && node(&em, doc) == 0 &&
+        yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
+        yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev))
         rc = 0;
     if (rc < 0)
         sa_buf_printf(err, "cannot write YAML: %s", em.problem ? em.problem : "out of memory");

@@ -140,20 +140,23 @@ void gen_token_violations(gen *g, sa_buf *out)
         sa_buf_putc(&table, ']');
     }
     sa_buf_putc(&table, '}');
+    /* clang-format off */
     const gen_var vars[] = {
         {"ALLOWED", sa_buf_str(&allowed)}, {"TABLE", sa_buf_str(&table)}, {"USER", GEN_USER},
         {"GROUPS", GEN_GROUPS}, {"SEP", GEN_SEP},
         {"WHAT", "\"TokenRequest for ServiceAccount \" + " GEN_NS " + \"/\" + " GEN_NAME}, {NULL, NULL}};
-    gen_expand(g, out,
-               "object.?spec.?audiences.orValue([]).filter(a, type(a) == string && !${ALLOWED} && "
-               "(a in ${TABLE} ? !(object.spec.?boundObjectRef.?kind.orValue(\"\") == \"Pod\" && "
-               "${TABLE}[a].exists(x, x == \"U\" + ${SEP} + ${USER} || (x.startsWith(\"G\" + ${SEP}) && "
-               "x.substring(2) in ${GROUPS}))) : a != \"\"))"
-               ".map(a, ${WHAT} + \": spec.audiences \\\"\" + a + \"\\\" is not in "
-               "sessions.tokenAudiences nor sessions.apiAudiences\" + (a in ${TABLE} ? \", and the "
-               "audiences table allows it only in a token bound to a Pod that one of its listed "
-               "subjects asks for (user \" + ${USER} + \" did)\" : \"\"))",
-               vars);
+    /* clang-format on */
+    gen_expand(
+        g, out,
+        "object.?spec.?audiences.orValue([]).filter(a, type(a) == string && !${ALLOWED} && "
+        "(a in ${TABLE} ? !(object.spec.?boundObjectRef.?kind.orValue(\"\") == \"Pod\" && "
+        "${TABLE}[a].exists(x, x == \"U\" + ${SEP} + ${USER} || (x.startsWith(\"G\" + ${SEP}) && "
+        "x.substring(2) in ${GROUPS}))) : a != \"\"))"
+        ".map(a, ${WHAT} + \": spec.audiences \\\"\" + a + \"\\\" is not in "
+        "sessions.tokenAudiences nor sessions.apiAudiences\" + (a in ${TABLE} ? \", and the "
+        "audiences table allows it only in a token bound to a Pod that one of its listed "
+        "subjects asks for (user \" + ${USER} + \" did)\" : \"\"))",
+        vars);
     g->failed |= allowed.oom | table.oom | tok.oom | api.oom;
     sa_buf_free(&allowed);
     sa_buf_free(&table);
@@ -163,7 +166,12 @@ void gen_token_violations(gen *g, sa_buf *out)
 
 /* ---- documents ---------------------------------------------------------------------------- */
 
-typedef enum family { FAMILY_PODS, FAMILY_TOKENS, FAMILY_BINDINGS, FAMILY_ROLES } family;
+typedef enum family {
+    FAMILY_PODS,
+    FAMILY_TOKENS,
+    FAMILY_BINDINGS,
+    FAMILY_ROLES
+} family;
 static const char *const family_names[] = {"pods", "tokens", "bindings", "roles"};
 
 static void add_condition(gen *g, cJSON *conds, const char *name, const char *expr)
@@ -194,8 +202,9 @@ static int add_label(const char *key, void *ctx)
     label_ctx *lc = ctx;
     sa_buf k = SA_BUF_INIT;
     gen_str(&k, key);
-    sa_buf_printf(lc->out, " && %s.metadata.?labels[?%s].hasValue() && %s.metadata.labels[%s] == ",
-                  lc->root, sa_buf_str(&k), lc->root, sa_buf_str(&k));
+    sa_buf_printf(lc->out,
+                  " && %s.metadata.?labels[?%s].hasValue() && %s.metadata.labels[%s] == ", lc->root,
+                  sa_buf_str(&k), lc->root, sa_buf_str(&k));
     gen_str(lc->out, sa_map_get(lc->labels, key));
     lc->out->oom |= k.oom;
     sa_buf_free(&k);
@@ -216,13 +225,15 @@ static const char token_nul[] =
     "object.?spec.?boundObjectRef.?uid.orValue(\"\").contains(" NUL ") || "
     "object.?metadata.?name.orValue(\"\").contains(" NUL ") || "
     "object.?metadata.?generateName.orValue(\"\").contains(" NUL ") || "
-    "object.?metadata.?namespace.orValue(\"\").contains(" NUL ") || "
-    GEN_NAME ".contains(" NUL ") || " GEN_NS ".contains(" NUL ") || " GEN_USER ".contains(" NUL ") || "
+    "object.?metadata.?namespace.orValue(\"\").contains(" NUL ") || " GEN_NAME ".contains(" NUL
+    ") || " GEN_NS ".contains(" NUL ") || " GEN_USER ".contains(" NUL ") || "
     "request.userInfo.?uid.orValue(\"\").contains(" NUL ") || "
-    "object.?metadata.?labels.orValue({}).exists(k, k.contains(" NUL ") || object.metadata.labels[k].contains(" NUL ")) || "
-    "object.?metadata.?annotations.orValue({}).exists(k, k.contains(" NUL ")) || "
-    GEN_GROUPS ".exists(x, x.contains(" NUL ")) || "
-    "request.userInfo.?extra.orValue({}).exists(k, k.contains(" NUL ") || request.userInfo.extra[k].exists(x, x.contains(" NUL ")))";
+    "object.?metadata.?labels.orValue({}).exists(k, k.contains(" NUL
+    ") || object.metadata.labels[k].contains(" NUL ")) || "
+    "object.?metadata.?annotations.orValue({}).exists(k, k.contains(" NUL ")) || " GEN_GROUPS
+    ".exists(x, x.contains(" NUL ")) || "
+    "request.userInfo.?extra.orValue({}).exists(k, k.contains(" NUL
+    ") || request.userInfo.extra[k].exists(x, x.contains(" NUL ")))";
 
 /* validate_exempt (admit.c): exempt users and groups, the cluster's own RBAC writes, exempt
  * namespaces (a RoleBinding there still judged when it binds a session subject). */
@@ -251,7 +262,8 @@ static cJSON *conditions(gen *g, family f)
         add_condition(g, conds, "not-exempt-group", sa_buf_str(&e));
     }
     int rbac = f == FAMILY_BINDINGS || f == FAMILY_ROLES;
-    if (rbac && sa_map_count(p->exempt.object_labels) && sa_nameset_count(p->exempt.bootstrap_users)) {
+    if (rbac && sa_map_count(p->exempt.object_labels) &&
+        sa_nameset_count(p->exempt.bootstrap_users)) {
         sa_buf_reset(&e);
         sa_buf_puts(&e, "!(");
         gen_in_set(g, &e, p->exempt.bootstrap_users, GEN_USER);
@@ -266,8 +278,9 @@ static cJSON *conditions(gen *g, family f)
     if (f == FAMILY_ROLES && sa_map_count(p->exempt.object_labels) &&
         sa_nameset_count(p->exempt.aggregation_users)) {
         sa_buf_reset(&e);
-        sa_buf_puts(&e, "!(request.kind.kind == \"ClusterRole\" && request.operation == \"UPDATE\" && "
-                        "oldObject != null && !");
+        sa_buf_puts(&e,
+                    "!(request.kind.kind == \"ClusterRole\" && request.operation == \"UPDATE\" && "
+                    "oldObject != null && !");
         gen_in_set(g, &e, p->exempt.bootstrap_users, GEN_USER);
         sa_buf_puts(&e, " && ");
         gen_in_set(g, &e, p->exempt.aggregation_users, GEN_USER);
@@ -361,10 +374,13 @@ static void validation(gen *g, cJSON *spec, sa_rule rule, family f)
     if (f == FAMILY_TOKENS) {
         gen_token_violations(g, &now);
         add_named(vars, "added", sa_buf_str(&now));
-        sa_buf_printf(&msg, "variables.added.map(m, \"%s: \" + m).join(\"; \")", sa_verdict_rule_id(rule));
+        sa_buf_printf(&msg, "variables.added.map(m, \"%s: \" + m).join(\"; \")",
+                      sa_verdict_rule_id(rule));
     } else {
-        void (*records)(gen *, sa_rule, const char *, sa_buf *) =
-            f == FAMILY_PODS ? gen_pod_records : f == FAMILY_ROLES ? gen_role_records : gen_binding_records;
+        void (*records)(gen *, sa_rule, const char *, sa_buf *) = f == FAMILY_PODS ? gen_pod_records
+                                                                  : f == FAMILY_ROLES
+                                                                      ? gen_role_records
+                                                                      : gen_binding_records;
         if (f == FAMILY_ROLES)
             gen_role_variables(g, vars, add_named);
         sa_buf_puts(&now, "(");
@@ -374,23 +390,29 @@ static void validation(gen *g, cJSON *spec, sa_rule rule, family f)
         sa_buf_puts(&old, "request.operation == \"UPDATE\" && oldObject != null ? (");
         records(g, rule, "oldObject", &old);
         /* an empty key is what could not be judged (SA_KEY_NONE): never excused */
-        sa_buf_puts(&old, ").split(\"\\n\").filter(r, r != \"\").map(r, r.split(\"\\t\")[0]).filter(k, k != \"\") : []");
+        sa_buf_puts(
+            &old,
+            ").split(\"\\n\").filter(r, r != \"\").map(r, r.split(\"\\t\")[0]).filter(k, k != \"\") : []");
         add_named(vars, "oldKeys", sa_buf_str(&old));
         /* oldKeys only on an UPDATE: kube-apiserver plans a program anew at each evaluation (cel-go
          * with cost tracking), at a cost that grows with its size, and variables are evaluated
          * when first used */
-        add_named(vars, "added", "request.operation == \"UPDATE\" && oldObject != null ? variables.violations"
-                                 ".filter(r, !(r.split(\"\\t\")[0] in variables.oldKeys)) : variables.violations");
+        add_named(vars, "added",
+                  "request.operation == \"UPDATE\" && oldObject != null ? variables.violations"
+                  ".filter(r, !(r.split(\"\\t\")[0] in variables.oldKeys)) : variables.violations");
         sa_buf_printf(&msg, "variables.added.map(r, \"%s: \" + r.split(\"\\t\")[1]).join(\"; \")",
                       sa_verdict_rule_id(rule));
     }
     /* The API server drops a message over 5 KB (celconfig.MaxEvaluatedMessageExpressionSizeBytes)
      * for the static message: cut at MESSAGE_MAX code points (4 bytes at most each), counted. */
     sa_buf cut = SA_BUF_INIT, fixed = SA_BUF_INIT;
-    sa_buf_printf(&cut, "[%s].map(m, size(m) > %d ? m.substring(0, %d) + \"... (\" + string(size(variables.added)) + "
-                        "\" violations in all)\" : m)[0]",
-                  sa_buf_str(&msg), MESSAGE_MAX, MESSAGE_MAX);
-    sa_buf_printf(&fixed, "%s: the request violates %s", sa_verdict_rule_id(rule), sa_verdict_rule_id(rule));
+    sa_buf_printf(
+        &cut,
+        "[%s].map(m, size(m) > %d ? m.substring(0, %d) + \"... (\" + string(size(variables.added)) + "
+        "\" violations in all)\" : m)[0]",
+        sa_buf_str(&msg), MESSAGE_MAX, MESSAGE_MAX);
+    sa_buf_printf(&fixed, "%s: the request violates %s", sa_verdict_rule_id(rule),
+                  sa_verdict_rule_id(rule));
     cJSON *v = cJSON_CreateObject();
     cJSON_AddStringToObject(v, "expression", "size(variables.added) == 0");
     cJSON_AddStringToObject(v, "message", sa_buf_str(&fixed));
@@ -501,7 +523,8 @@ static void add_mutating_policy(gen *g, cJSON *docs)
     sa_buf_reset(&e);
     sa_buf_printf(&e, "%s && %s", sa_buf_str(&id), sa_buf_str(&valid));
     add_condition(g, conds, "session-pod", sa_buf_str(&e));
-    if (p->sessions.on_mismatch == SA_MISMATCH_DENY && p->modes[SA_RULE_SESSION_POD] == SA_MODE_ENFORCE) {
+    if (p->sessions.on_mismatch == SA_MISMATCH_DENY &&
+        p->modes[SA_RULE_SESSION_POD] == SA_MODE_ENFORCE) {
         sa_buf_reset(&e);
         sa_buf_printf(&e, "%s in [\"\", \"default\", %s]", sa_buf_str(&current), sa_buf_str(&want));
         add_condition(g, conds, "not-refused-service-account", sa_buf_str(&e));
@@ -556,9 +579,10 @@ static void add_refusal_policy(gen *g, cJSON *docs)
     sa_buf e = SA_BUF_INIT;
     sa_buf_printf(&e, "!(%s)", token_nul);
     cJSON_AddStringToObject(v, "expression", sa_buf_str(&e));
-    cJSON_AddStringToObject(v, "message", "refused: session-admission: this TokenRequest holds a NUL (\\u0000), "
-                                          "which no name, key or value the policy compares may hold: it cannot "
-                                          "be judged");
+    cJSON_AddStringToObject(v, "message",
+                            "refused: session-admission: this TokenRequest holds a NUL (\\u0000), "
+                            "which no name, key or value the policy compares may hold: it cannot "
+                            "be judged");
     cJSON_AddStringToObject(v, "reason", "Forbidden");
     cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "validations"), v);
     cJSON_AddItemToArray(docs, vap);
@@ -584,6 +608,7 @@ int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_opti
     static const struct {
         sa_rule rule;
         family f;
+        /* clang-format off */
     } covered[] = {
         {SA_RULE_SESSION_POD, FAMILY_PODS},
         {SA_RULE_SESSION_ENV_FROM_SECRET, FAMILY_PODS},
@@ -596,10 +621,13 @@ int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_opti
         {SA_RULE_RBAC_TOKEN_AUDIENCE, FAMILY_ROLES},
         {SA_RULE_RBAC_SESSION_BINDING, FAMILY_ROLES},
     };
+    /* clang-format on */
     cJSON *docs = cJSON_CreateArray();
     cJSON_AddItemToArray(docs, params_doc(&g, key));
     int mutating = o->only != SA_GENERATE_VALIDATING && o->kube_minor >= SA_GENERATE_MUTATING_MIN;
-    for (size_t i = 0; o->only != SA_GENERATE_MUTATING && i < sizeof covered / sizeof covered[0] && !g.failed; i++)
+    for (size_t i = 0;
+         o->only != SA_GENERATE_MUTATING && i < sizeof covered / sizeof covered[0] && !g.failed;
+         i++)
         add_policy(&g, docs, covered[i].rule, covered[i].f);
     if (o->only != SA_GENERATE_MUTATING && !g.failed)
         add_refusal_policy(&g, docs);
@@ -611,19 +639,24 @@ int sa_generate(const sa_policy *p, const sa_pubkey *key, const sa_generate_opti
         cJSON_Delete(docs);
         return -1;
     }
-    sa_buf_printf(out, "# session-admission generate: the policy %s as admission policies "
-                       "for Kubernetes 1.%d.\n# Key sha256 %s, "
-                       "in ConfigMap %s/%s.\n",
+    sa_buf_printf(out,
+                  "# session-admission generate: the policy %s as admission policies "
+                  "for Kubernetes 1.%d.\n# Key sha256 %s, "
+                  "in ConfigMap %s/%s.\n",
                   p->source, o->kube_minor, key->fingerprint, o->namespace_, PARAMS_NAME);
     if (o->only != SA_GENERATE_VALIDATING && !mutating) {
-        sa_buf_printf(out, "# webhook-only: mutation Pod: MutatingAdmissionPolicy is generated for "
-                           "Kubernetes 1.%d and later\n", SA_GENERATE_MUTATING_MIN);
-        sa_buf_printf(notes, "generate: webhook-only: mutation (Pod): MutatingAdmissionPolicy is "
-                             "generated for Kubernetes 1.%d and later\n", SA_GENERATE_MUTATING_MIN);
+        sa_buf_printf(out,
+                      "# webhook-only: mutation Pod: MutatingAdmissionPolicy is generated for "
+                      "Kubernetes 1.%d and later\n",
+                      SA_GENERATE_MUTATING_MIN);
+        sa_buf_printf(notes,
+                      "generate: webhook-only: mutation (Pod): MutatingAdmissionPolicy is "
+                      "generated for Kubernetes 1.%d and later\n",
+                      SA_GENERATE_MUTATING_MIN);
     }
     for (size_t i = 0; i < sizeof webhook_only / sizeof webhook_only[0]; i++) {
-        sa_buf_printf(out, "# webhook-only: %s %s: %s\n", webhook_only[i].rule, webhook_only[i].kinds,
-                      webhook_only[i].why);
+        sa_buf_printf(out, "# webhook-only: %s %s: %s\n", webhook_only[i].rule,
+                      webhook_only[i].kinds, webhook_only[i].why);
         sa_buf_printf(notes, "generate: webhook-only: %s (%s): %s\n", webhook_only[i].rule,
                       webhook_only[i].kinds, webhook_only[i].why);
     }
@@ -645,8 +678,9 @@ int sa_generate_kube_version(const char *text, int *minor, sa_buf *err)
         return -1;
     }
     if (m < SA_GENERATE_KUBE_MIN || m > SA_GENERATE_KUBE_MAX) {
-        sa_buf_printf(err, "--kube-version %s: this build generates for 1.%d to 1.%d "
-                           "(ValidatingAdmissionPolicy v1 is served from 1.30)",
+        sa_buf_printf(err,
+                      "--kube-version %s: this build generates for 1.%d to 1.%d "
+                      "(ValidatingAdmissionPolicy v1 is served from 1.30)",
                       text, SA_GENERATE_KUBE_MIN, SA_GENERATE_KUBE_MAX);
         return -1;
     }

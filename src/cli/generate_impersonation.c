@@ -45,21 +45,26 @@ static void judge_identity(role_cel *rc, sa_buf *out, unsigned k, const char *ex
     else if ((1u << k) != SA_RBAC_IMP_SERVICEACCOUNTS)
         sa_buf_printf(&who, "\"%s \\\"\" + n + \"\\\"\"", imp_nouns[k]);
     else
-        sa_buf_puts(&who, "(" ISROLE " ? \"ServiceAccount \" + " GEN_NS " + \"/\" + n + \" (a Role reaches "
-                          "only the ServiceAccounts of its own namespace)\" : \"ServiceAccounts named \\\"\" + "
-                          "n + \"\\\" in every namespace it is bound for\")");
-    const char *name_why = "(n == \"*\" ? \"resourceNames \\\"*\\\" is a wildcard (the API server asks "
-                           "for \\\"*\\\" to grant a whole list at once), never allowed\" : \"the name is "
-                           "not in impersonation.names\")";
+        sa_buf_puts(
+            &who,
+            "(" ISROLE " ? \"ServiceAccount \" + " GEN_NS " + \"/\" + n + \" (a Role reaches "
+            "only the ServiceAccounts of its own namespace)\" : \"ServiceAccounts named \\\"\" + "
+            "n + \"\\\" in every namespace it is bound for\")");
+    const char *name_why =
+        "(n == \"*\" ? \"resourceNames \\\"*\\\" is a wildcard (the API server asks "
+        "for \\\"*\\\" to grant a whole list at once), never allowed\" : \"the name is "
+        "not in impersonation.names\")";
     if (kind_ok)
         sa_buf_puts(&why, name_why);
     else
-        sa_buf_printf(&why, "\"%s is not in impersonation.resources\" + (%s ? \"\" : \", and \" + %s)",
+        sa_buf_printf(&why,
+                      "\"%s is not in impersonation.resources\" + (%s ? \"\" : \", and \" + %s)",
                       sa_rbac_imp_name(k), sa_buf_str(&name_ok), name_why);
-    sa_buf_printf(&key, "\"impersonate\" + ${SEP} + \"%s\" + ${SEP} + %s + ${SEP} + n", sa_rbac_imp_name(k),
-                  extra ? extra : "\"\"");
-    sa_buf_printf(&t, "(%s) ? \"\" : %s + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants "
-                      "impersonation of \" + %s + \": \" + %s",
+    sa_buf_printf(&key, "\"impersonate\" + ${SEP} + \"%s\" + ${SEP} + %s + ${SEP} + n",
+                  sa_rbac_imp_name(k), extra ? extra : "\"\"");
+    sa_buf_printf(&t,
+                  "(%s) ? \"\" : %s + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants "
+                  "impersonation of \" + %s + \": \" + %s",
                   kind_ok ? sa_buf_str(&name_ok) : "false", sa_buf_str(&key), sa_buf_str(&who),
                   sa_buf_str(&why));
     gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
@@ -74,12 +79,15 @@ static void judge_identity(role_cel *rc, sa_buf *out, unsigned k, const char *ex
 static void judge_kind(role_cel *rc, sa_buf *out, unsigned k, const char *extra)
 {
     sa_buf t = SA_BUF_INIT;
-    sa_buf_printf(&t, "(size(${NM}) == 0 ? \"impersonate\" + ${SEP} + \"%s\" + ${SEP} + %s + ${SEP} + "
-                      "\"\\t\" + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants impersonation of every %s\" + %s + "
-                      "\"%s (no resourceNames, which means every name)\" : ${NM}.map(n, ",
-                  sa_rbac_imp_name(k), extra ? extra : "\"\"", imp_nouns[k],
-                  extra ? "\" of \" + ek" : "\"\"",
-                  (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS ? "\" + (${ISROLE} ? \" of its own namespace\" : \"\") + \"" : "");
+    sa_buf_printf(
+        &t,
+        "(size(${NM}) == 0 ? \"impersonate\" + ${SEP} + \"%s\" + ${SEP} + %s + ${SEP} + "
+        "\"\\t\" + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants impersonation of every %s\" + %s + "
+        "\"%s (no resourceNames, which means every name)\" : ${NM}.map(n, ",
+        sa_rbac_imp_name(k), extra ? extra : "\"\"", imp_nouns[k], extra ? "\" of \" + ek" : "\"\"",
+        (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS
+            ? "\" + (${ISROLE} ? \" of its own namespace\" : \"\") + \""
+            : "");
     gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
     judge_identity(rc, out, k, extra);
     sa_buf_puts(out, ").join(\"\\n\"))");
@@ -88,8 +96,8 @@ static void judge_kind(role_cel *rc, sa_buf *out, unsigned k, const char *extra)
 }
 
 /* The user extra keys the rule's resources reach (extra_key in validate_role.c). */
-#define EXTRA_KEYS                                                                                 \
-    RS ".filter(x, x == \"*\" || (x.indexOf(\"/\") > 0 && x.indexOf(\"/\") < size(x) - 1 && "      \
+#define EXTRA_KEYS                                                                                          \
+    RS ".filter(x, x == \"*\" || (x.indexOf(\"/\") > 0 && x.indexOf(\"/\") < size(x) - 1 && "               \
        "x.substring(0, x.indexOf(\"/\")) in [\"*\", \"userextras\"])).map(x, x == \"*\" ? \"every key\" : " \
        "x.substring(x.indexOf(\"/\") + 1))"
 
@@ -105,14 +113,18 @@ void gen_role_impersonation(role_cel *rc, sa_buf *out)
     sa_buf_puts(&known, "] || [");
     for (size_t i = 0; i < nmodes; i++)
         sa_buf_printf(&known, "%s\"%s\"", i ? ", " : "", modes[i]);
-    sa_buf_puts(&known, "].exists(m, v.startsWith(\"impersonate-on:\" + m + \":\") && size(v) > 16 + size(m))");
-    sa_buf_printf(&t, "[[${V}.filter(v, v.startsWith(\"impersonate\") && !(%s))].map(l, size(l) == 0 ? \"\" : "
-                      "\"verb\" + ${SEP} + l[0] + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \": verbs \\\"\" + l[0] + "
-                      "\"\\\" starts with \\\"impersonate\\\" but is none of the API server's impersonation "
-                      "verbs (impersonate, impersonate:<user-info|serviceaccount|arbitrary-node|"
-                      "associated-node>, impersonate-on:<mode>:<verb>): refused, since what it grants "
-                      "cannot be judged\")[0]",
-                  sa_buf_str(&known));
+    sa_buf_puts(
+        &known,
+        "].exists(m, v.startsWith(\"impersonate-on:\" + m + \":\") && size(v) > 16 + size(m))");
+    sa_buf_printf(
+        &t,
+        "[[${V}.filter(v, v.startsWith(\"impersonate\") && !(%s))].map(l, size(l) == 0 ? \"\" : "
+        "\"verb\" + ${SEP} + l[0] + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \": verbs \\\"\" + l[0] + "
+        "\"\\\" starts with \\\"impersonate\\\" but is none of the API server's impersonation "
+        "verbs (impersonate, impersonate:<user-info|serviceaccount|arbitrary-node|"
+        "associated-node>, impersonate-on:<mode>:<verb>): refused, since what it grants "
+        "cannot be judged\")[0]",
+        sa_buf_str(&known));
     gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
     for (unsigned k = 0; k < SA_RBAC_IMP_KINDS; k++) {
         sa_buf_puts(out, ", (");
@@ -123,16 +135,22 @@ void gen_role_impersonation(role_cel *rc, sa_buf *out)
             if (p->impersonation.resources & SA_RBAC_IMP_ASSOCIATED_NODE)
                 sa_buf_puts(out, "\"\"");
             else
-                gen_role_expand(rc, out, "\"impersonate\" + ${SEP} + \"associated-node\" + \"\\t\" + ${WHAT} + \": \" + "
-                                "${WHERE} + ${STAR} + \" grants impersonate:associated-node (a ServiceAccount "
-                                "acting as the node its pod runs on): associated-node is not in "
-                                "impersonation.resources\"", NULL, NULL);
+                gen_role_expand(
+                    rc, out,
+                    "\"impersonate\" + ${SEP} + \"associated-node\" + \"\\t\" + ${WHAT} + \": \" + "
+                    "${WHERE} + ${STAR} + \" grants impersonate:associated-node (a ServiceAccount "
+                    "acting as the node its pod runs on): associated-node is not in "
+                    "impersonation.resources\"",
+                    NULL, NULL);
         } else if ((1u << k) == SA_RBAC_IMP_USEREXTRAS) {
             /* each extra key an identity of its own; too many keys x names refused whole */
-            gen_role_expand(rc, out, "[" EXTRA_KEYS "].map(eks, size(${NM}) > 1 && size(eks) > ${MAX} / size(${NM}) ? "
-                            "${NONE} + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants impersonation of user "
-                            "extra values on \" + string(size(eks)) + \" resources x \" + string(size(${NM})) + "
-                            "\" resourceNames, more than ${MAX} to judge\" : eks.map(ek, ", NULL, NULL);
+            gen_role_expand(
+                rc, out,
+                "[" EXTRA_KEYS "].map(eks, size(${NM}) > 1 && size(eks) > ${MAX} / size(${NM}) ? "
+                "${NONE} + ${WHAT} + \": \" + ${WHERE} + ${STAR} + \" grants impersonation of user "
+                "extra values on \" + string(size(eks)) + \" resources x \" + string(size(${NM})) + "
+                "\" resourceNames, more than ${MAX} to judge\" : eks.map(ek, ",
+                NULL, NULL);
             judge_kind(rc, out, k, "ek");
             sa_buf_puts(out, ").join(\"\\n\"))[0]");
         } else {

@@ -19,7 +19,7 @@
 typedef struct gen {
     const sa_policy *p;
     const sa_generate_options *o;
-    sa_buf *err;        /* the first reason generation failed */
+    sa_buf *err; /* the first reason generation failed */
     int failed;
 } gen;
 

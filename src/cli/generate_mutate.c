@@ -50,7 +50,8 @@ void gen_mutations(gen *g, const char *want, cJSON *mutations)
     sa_buf k = SA_BUF_INIT, entry = SA_BUF_INIT, names = SA_BUF_INIT, ann = SA_BUF_INIT,
            path = SA_BUF_INIT, ptr = SA_BUF_INIT, ops = SA_BUF_INIT;
     gen_str(&k, p->sessions.key_env);
-    sa_buf_printf(&entry, "{\"name\": %s, \"value\": string(params.data.publicKey)}", sa_buf_str(&k));
+    sa_buf_printf(&entry, "{\"name\": %s, \"value\": string(params.data.publicKey)}",
+                  sa_buf_str(&k));
     gen_in_set(g, &names, p->sessions.containers, "c.?name.orValue(\"\")");
     gen_str(&ann, p->sessions.fingerprint_annotation);
     sa_buf_puts(&ptr, "/metadata/annotations");
@@ -65,13 +66,17 @@ void gen_mutations(gen *g, const char *want, cJSON *mutations)
             sa_buf_printf(&carrier, "(%s || c.?restartPolicy.orValue(\"\") == \"Always\") && ",
                           p->sessions.init_containers ? "true" : "false");
         sa_buf_puts(&carrier, sa_buf_str(&names));
-        const gen_var vars[] = {{"LIST", lists[l]}, {"CARRIER", sa_buf_str(&carrier)},
-                                {"K", sa_buf_str(&k)}, {"ENTRY", sa_buf_str(&entry)}, {NULL, NULL}};
+        const gen_var vars[] = {{"LIST", lists[l]},
+                                {"CARRIER", sa_buf_str(&carrier)},
+                                {"K", sa_buf_str(&k)},
+                                {"ENTRY", sa_buf_str(&entry)},
+                                {NULL, NULL}};
         gen_expand(g, &list_ops[l], env_ops, vars);
         g->failed |= carrier.oom;
         sa_buf_free(&carrier);
     }
-    const gen_var avars[] = {{"ANN", sa_buf_str(&ann)}, {"ANN_PATH", sa_buf_str(&path)}, {NULL, NULL}};
+    const gen_var avars[] = {
+        {"ANN", sa_buf_str(&ann)}, {"ANN_PATH", sa_buf_str(&path)}, {NULL, NULL}};
     gen_expand(g, &ops, annotation_ops, avars);
     sa_buf sa = SA_BUF_INIT;
     const gen_var svars[] = {{"WANT", want}, {NULL, NULL}};
@@ -89,9 +94,11 @@ void gen_mutations(gen *g, const char *want, cJSON *mutations)
         sa_buf_printf(&one, "%s(%s)", i ? " + " : "", exprs[i]);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "patchType", "JSONPatch");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "jsonPatch"), "expression", sa_buf_str(&one));
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "jsonPatch"), "expression",
+                            sa_buf_str(&one));
     cJSON_AddItemToArray(mutations, m);
-    sa_buf *all[] = {&sa, &k, &entry, &names, &ann, &path, &ptr, &ops, &list_ops[0], &list_ops[1], &one};
+    sa_buf *all[] = {&sa,  &k,   &entry,       &names,       &ann, &path,
+                     &ptr, &ops, &list_ops[0], &list_ops[1], &one};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         g->failed |= all[i]->oom;
         sa_buf_free(all[i]);

@@ -79,9 +79,22 @@ typedef struct pod_cel {
 
 static void free_cel(pod_cel *pc)
 {
-    sa_buf *all[] = {&pc->spec, &pc->id, &pc->present, &pc->what, &pc->want, &pc->valid, &pc->sau, &pc->label,
-                     &pc->tmpl, &pc->key, &pc->kl, &pc->forbidden, &pc->prefix_forbidden,
-                     &pc->names, &pc->allowed, &pc->session_sa};
+    sa_buf *all[] = {&pc->spec,
+                     &pc->id,
+                     &pc->present,
+                     &pc->what,
+                     &pc->want,
+                     &pc->valid,
+                     &pc->sau,
+                     &pc->label,
+                     &pc->tmpl,
+                     &pc->key,
+                     &pc->kl,
+                     &pc->forbidden,
+                     &pc->prefix_forbidden,
+                     &pc->names,
+                     &pc->allowed,
+                     &pc->session_sa};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         pc->g->failed |= all[i]->oom;
         sa_buf_free(all[i]);
@@ -104,15 +117,18 @@ static void read_root(pod_cel *pc, const char *root)
     snprintf(before, sizeof before, "%.*s", (int)(at - tmpl), tmpl);
     snprintf(after, sizeof after, "%s", at + 4);
     gen_str(&pc->want, before);
-    sa_buf_printf(&pc->want, " + (size(%s.lowerAscii()) > %d ? %s.lowerAscii().substring(0, %d) : "
-                             "%s.lowerAscii()) + ",
+    sa_buf_printf(&pc->want,
+                  " + (size(%s.lowerAscii()) > %d ? %s.lowerAscii().substring(0, %d) : "
+                  "%s.lowerAscii()) + ",
                   sa_buf_str(&pc->id), p->sessions.id_max_length, sa_buf_str(&pc->id),
                   p->sessions.id_max_length, sa_buf_str(&pc->id));
     gen_str(&pc->want, after);
-    sa_buf_printf(&pc->valid, "%s != \"\" && size(%s) <= 253 && (%s).matches(\"" DNS1123_SUBDOMAIN "\")",
+    sa_buf_printf(&pc->valid,
+                  "%s != \"\" && size(%s) <= 253 && (%s).matches(\"" DNS1123_SUBDOMAIN "\")",
                   sa_buf_str(&pc->id), sa_buf_str(&pc->want), sa_buf_str(&pc->want));
-    sa_buf_printf(&pc->sau, "(%s.?serviceAccountName.orValue(\"\") != \"\" ? %s.serviceAccountName : "
-                            "%s.?serviceAccount.orValue(\"\"))",
+    sa_buf_printf(&pc->sau,
+                  "(%s.?serviceAccountName.orValue(\"\") != \"\" ? %s.serviceAccountName : "
+                  "%s.?serviceAccount.orValue(\"\"))",
                   sa_buf_str(&pc->spec), sa_buf_str(&pc->spec), sa_buf_str(&pc->spec));
     gen_str(&pc->label, p->sessions.label);
     gen_str(&pc->tmpl, p->sessions.sa_template);
@@ -150,12 +166,15 @@ static void containers(pod_cel *pc, int keys, sa_buf *out)
             if (keys && strcmp(lists[l], "ephemeralContainers") != 0)
                 sa_buf_puts(&one, container_key);
         }
-        const gen_var vars[] = {{"W", sa_buf_str(&w)}, {"SEP", GEN_SEP},
+        const gen_var vars[] = {{"W", sa_buf_str(&w)},
+                                {"SEP", GEN_SEP},
                                 {"WHAT", sa_buf_str(&pc->what)},
                                 {"PREFIX_FORBIDDEN", sa_buf_str(&pc->prefix_forbidden)},
                                 {"FORBIDDEN", sa_buf_str(&pc->forbidden)},
-                                {"CARRIER", sa_buf_str(&carrier)}, {"KL", sa_buf_str(&pc->kl)},
-                                {"K", sa_buf_str(&pc->key)}, {NULL, NULL}};
+                                {"CARRIER", sa_buf_str(&carrier)},
+                                {"KL", sa_buf_str(&pc->kl)},
+                                {"K", sa_buf_str(&pc->key)},
+                                {NULL, NULL}};
         sa_buf_printf(out, "%s%s.?%s.orValue([]).map(c, (", l ? ", " : "", sa_buf_str(&pc->spec),
                       lists[l]);
         gen_expand(pc->g, out, sa_buf_str(&one), vars);
@@ -171,11 +190,16 @@ void gen_pod_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
 {
     pod_cel pc = {.g = g, .rule = rule};
     read_root(&pc, root);
-    const gen_var vars[] = {{"SEP", GEN_SEP}, {"WHAT", sa_buf_str(&pc.what)},
-                            {"SPEC", sa_buf_str(&pc.spec)}, {"ID", sa_buf_str(&pc.id)},
-                            {"WANT", sa_buf_str(&pc.want)}, {"VALID", sa_buf_str(&pc.valid)},
-                            {"SAU", sa_buf_str(&pc.sau)}, {"LABEL", sa_buf_str(&pc.label)},
-                            {"TEMPLATE", sa_buf_str(&pc.tmpl)}, {"ALLOWED", sa_buf_str(&pc.allowed)},
+    const gen_var vars[] = {{"SEP", GEN_SEP},
+                            {"WHAT", sa_buf_str(&pc.what)},
+                            {"SPEC", sa_buf_str(&pc.spec)},
+                            {"ID", sa_buf_str(&pc.id)},
+                            {"WANT", sa_buf_str(&pc.want)},
+                            {"VALID", sa_buf_str(&pc.valid)},
+                            {"SAU", sa_buf_str(&pc.sau)},
+                            {"LABEL", sa_buf_str(&pc.label)},
+                            {"TEMPLATE", sa_buf_str(&pc.tmpl)},
+                            {"ALLOWED", sa_buf_str(&pc.allowed)},
                             {NULL, NULL}};
     /* validate_pod.c: a session pod (its label a string) is judged whole; a pod without the
      * label that runs as a session ServiceAccount is refused, its containers judged without the

@@ -50,14 +50,17 @@ typedef struct rbac_cel {
 #define K "s.?kind.orValue(\"\")"
 #define N "s.?name.orValue(\"\")"
 #define SNS "s.?namespace.orValue(\"\")"
-#define USERSA "(" K " == \"User\" && " N ".startsWith(\"system:serviceaccount:\") && " N \
-               ".substring(22).contains(\":\"))"
+#define USERSA                                                                 \
+    "(" K " == \"User\" && " N ".startsWith(\"system:serviceaccount:\") && " N \
+    ".substring(22).contains(\":\"))"
 #define USERSA_NS N ".substring(22).substring(0, " N ".substring(22).indexOf(\":\"))"
 #define USERSA_NAME N ".substring(22).substring(" N ".substring(22).indexOf(\":\") + 1)"
-#define GROUPNS "(" K " == \"Group\" && " N ".startsWith(\"system:serviceaccounts:\") && size(" N ") > 23)"
-#define EVERYONE_SUBJECT "((" K " == \"Group\" && " N " in [\"system:serviceaccounts\", " \
-                         "\"system:authenticated\", \"system:unauthenticated\"]) || (" K \
-                         " == \"User\" && " N " == \"system:anonymous\"))"
+#define GROUPNS \
+    "(" K " == \"Group\" && " N ".startsWith(\"system:serviceaccounts:\") && size(" N ") > 23)"
+#define EVERYONE_SUBJECT                                                                 \
+    "((" K " == \"Group\" && " N " in [\"system:serviceaccounts\", "                     \
+    "\"system:authenticated\", \"system:unauthenticated\"]) || (" K " == \"User\" && " N \
+    " == \"system:anonymous\"))"
 #define CLUSTER "(request.kind.kind == \"ClusterRoleBinding\")"
 
 /* allowedRoles as two CEL values: "Kind/name" -> scope (1 namespace, 2 cluster, 3 any), and the
@@ -108,8 +111,8 @@ static void audience_rows(rbac_cel *rc)
                 gen_str(&rc->audiences, row->audience);
                 for (size_t q = 0; q < row->nsubjects; q++) {
                     sa_buf one = SA_BUF_INIT;
-                    sa_buf_printf(&one, "%s\x1f%s\x1f%s", row->subjects[q].kind, row->subjects[q].name,
-                                  row->subjects[q].namespace_);
+                    sa_buf_printf(&one, "%s\x1f%s\x1f%s", row->subjects[q].kind,
+                                  row->subjects[q].name, row->subjects[q].namespace_);
                     sa_buf_puts(&rc->audiences, ", ");
                     gen_str(&rc->audiences, sa_buf_str(&one));
                     sa_buf_free(&one);
@@ -136,7 +139,8 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
     gen_in_set(g, &ern, p->bindings.everyone_roles, sa_buf_str(&rc.refn));
     sa_buf_printf(&qualified, "(%s + \"/\" + %s)", sa_buf_str(&rc.bns), sa_buf_str(&rc.refn));
     gen_in_set(g, &erq, p->bindings.everyone_roles, sa_buf_str(&qualified));
-    sa_buf_printf(&rc.everyone_role, "(%s == \"ClusterRole\" ? %s : %s == \"Role\" && %s != \"\" ? %s : false)",
+    sa_buf_printf(&rc.everyone_role,
+                  "(%s == \"ClusterRole\" ? %s : %s == \"Role\" && %s != \"\" ? %s : false)",
                   sa_buf_str(&rc.refk), sa_buf_str(&ern), sa_buf_str(&rc.refk), sa_buf_str(&rc.bns),
                   sa_buf_str(&erq));
     gen_in_set(g, &rc.ssa_n, p->bindings.session_service_accounts, N);
@@ -155,18 +159,22 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
 
     sa_buf idns = SA_BUF_INIT, rowkey = SA_BUF_INIT, scope = SA_BUF_INIT, sk = SA_BUF_INIT,
            who = SA_BUF_INIT, tmpl = SA_BUF_INIT;
-    sa_buf_printf(&idns, "(" K " == \"ServiceAccount\" ? (" SNS " != \"\" ? " SNS " : %s) : " USERSA
-                         " ? " USERSA_NS " : " GROUPNS " ? " N ".substring(23) : \"\")",
+    sa_buf_printf(&idns,
+                  "(" K " == \"ServiceAccount\" ? (" SNS " != \"\" ? " SNS " : %s) : " USERSA
+                  " ? " USERSA_NS " : " GROUPNS " ? " N ".substring(23) : \"\")",
                   sa_buf_str(&rc.bns));
     sa_buf_printf(&rowkey, "(%s + \"/\" + %s)", sa_buf_str(&rc.refk), sa_buf_str(&rc.refn));
     sa_buf_printf(&scope, "(%s in %s ? %s[%s] : 0)", sa_buf_str(&rowkey), sa_buf_str(&rc.scopes),
                   sa_buf_str(&rc.scopes), sa_buf_str(&rowkey));
-    sa_buf_printf(&sk, "(" K " + " GEN_SEP " + (" SNS " == \"\" && " K " == \"ServiceAccount\" ? %s : "
-                       SNS ") + " GEN_SEP " + " N ")",
+    sa_buf_printf(&sk,
+                  "(" K " + " GEN_SEP " + (" SNS " == \"\" && " K
+                  " == \"ServiceAccount\" ? %s : " SNS ") + " GEN_SEP " + " N ")",
                   sa_buf_str(&rc.bns));
-    sa_buf_printf(&who, "(" K " == \"ServiceAccount\" ? \"ServiceAccount \" + %s + \"/\" + " N " : " K
-                        " + \" \" + " N ")",
+    sa_buf_printf(&who,
+                  "(" K " == \"ServiceAccount\" ? \"ServiceAccount \" + %s + \"/\" + " N " : " K
+                  " + \" \" + " N ")",
                   sa_buf_str(&idns));
+    /* clang-format off */
     const gen_var vars[] = {
         {"K", K}, {"N", N}, {"SEP", GEN_SEP}, {"USERSA", USERSA}, {"USERSA_NAME", USERSA_NAME},
         {"GROUPNS", GROUPNS}, {"EVERYONE_SUBJECT", EVERYONE_SUBJECT}, {"CLUSTER", CLUSTER},
@@ -181,6 +189,7 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
         {"IDNAME", "(" USERSA " ? " USERSA_NAME " : " N ")"},
         {"ISSA", "(" K " == \"ServiceAccount\" || " USERSA ")"},
         {NULL, NULL}};
+    /* clang-format on */
     /* A session subject (validate_binding.c's session_subject): an identity of a session, in a
      * binding of a role that not everyone holds already. */
     sa_buf_printf(&tmpl, "!%s && (%s)", sa_buf_str(&rc.everyone_role), identity);
@@ -200,9 +209,12 @@ static void binding_cel(gen *g, int rule, const char *root, sa_buf *out)
         sa_buf_puts(out, ").join(\"\\n\")).join(\"\\n\")");
     }
 
-    sa_buf *all[] = {&rc.bns, &rc.refk, &rc.refn, &rc.everyone_role, &rc.session, &rc.what,
-                     &rc.scopes, &rc.cross, &rc.audiences, &rc.ssa_n, &rc.ssa_u, &rc.nsgroup,
-                     &ern, &erq, &qualified, &idns, &rowkey, &scope, &sk, &who, &tmpl};
+    sa_buf *all[] = {&rc.bns,       &rc.refk,  &rc.refn,   &rc.everyone_role,
+                     &rc.session,   &rc.what,  &rc.scopes, &rc.cross,
+                     &rc.audiences, &rc.ssa_n, &rc.ssa_u,  &rc.nsgroup,
+                     &ern,          &erq,      &qualified, &idns,
+                     &rowkey,       &scope,    &sk,        &who,
+                     &tmpl};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         g->failed |= all[i]->oom;
         sa_buf_free(all[i]);

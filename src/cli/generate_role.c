@@ -40,8 +40,10 @@ static const char covers_resource[] =
 
 #define ROLE_VARS 21 /* the entries of vars_of, its end included */
 
-static const gen_var *vars_of(role_cel *rc, gen_var *vars, const char *extra_name, const char *extra)
+static const gen_var *vars_of(role_cel *rc, gen_var *vars, const char *extra_name,
+                              const char *extra)
 {
+    /* clang-format off */
     gen_var all[] = {
         {"V", V}, {"G", G}, {"RS", RS}, {"NM", NM}, {"U", U}, {"NAMES", NAMES}, {"SEP", GEN_SEP},
         {"ISROLE", ISROLE}, {"STAR", STAR}, {"TOO_MANY", TOO_MANY}, {"NONE", NONE_KEY},
@@ -49,15 +51,18 @@ static const gen_var *vars_of(role_cel *rc, gen_var *vars, const char *extra_nam
         {"UPD", sa_buf_str(&rc->upd)}, {"NS", GEN_NS}, {"ROOT", rc->root},
         {"COVERS", covers_resource}, {"MAX", GRANTS_MAX}, {"COMPARISONS", COMPARISONS_MAX},
         {extra_name, extra}, {NULL, NULL}};
+    /* clang-format on */
     _Static_assert(sizeof all / sizeof all[0] == ROLE_VARS, "ROLE_VARS counts vars_of's entries");
     memcpy(vars, all, sizeof all);
     return vars;
 }
 
-void gen_role_expand(role_cel *rc, sa_buf *out, const char *tmpl, const char *extra_name, const char *extra)
+void gen_role_expand(role_cel *rc, sa_buf *out, const char *tmpl, const char *extra_name,
+                     const char *extra)
 {
     gen_var vars[ROLE_VARS];
-    gen_expand(rc->g, out, tmpl, vars_of(rc, vars, extra_name ? extra_name : "-", extra ? extra : ""));
+    gen_expand(rc->g, out, tmpl,
+               vars_of(rc, vars, extra_name ? extra_name : "-", extra ? extra : ""));
 }
 
 /* Whether the rule allows the request (its name SA_RBAC_ANY: some name): verbs and apiGroups
@@ -75,8 +80,10 @@ void gen_role_allows(sa_buf *out, const sa_rbac_request *q)
     sa_cel_string(out, q->group);
     sa_buf_puts(out, ") && " RS ".exists(x, x == \"*\" || ");
     if (q->subresource == SA_RBAC_ANY) {
-        sa_buf_printf(out, "(x.startsWith(\"%s/\") && size(x) > %zu) || (x.startsWith(\"*/\") && size(x) > 2)",
-                      q->resource, strlen(q->resource) + 1);
+        sa_buf_printf(
+            out,
+            "(x.startsWith(\"%s/\") && size(x) > %zu) || (x.startsWith(\"*/\") && size(x) > 2)",
+            q->resource, strlen(q->resource) + 1);
     } else if (*q->subresource) {
         sa_buf one = SA_BUF_INIT, star = SA_BUF_INIT;
         sa_buf_printf(&one, "%s/%s", q->resource, q->subresource);
@@ -104,7 +111,8 @@ void gen_role_allows(sa_buf *out, const sa_rbac_request *q)
 /* ---- rbac-token-audience: the audiences a rule grants ------------------------------------- */
 
 static const char audiences_tmpl[] =
-    "((${V}.exists(v, v == \"" SA_RBAC_VERB_AUDIENCE "\") || ${V}.exists(v, v == \"*\")) && size(${RS}) > 0 && "
+    "((${V}.exists(v, v == \"" SA_RBAC_VERB_AUDIENCE
+    "\") || ${V}.exists(v, v == \"*\")) && size(${RS}) > 0 && "
     "${G}.exists(x, x == \"*\" || x == \"\") ? [${RS}.filter(a, ${V}.exists(v, v == \"" SA_RBAC_VERB_AUDIENCE
     "\") || !${CORE})].map(al, size(al) == 0 ? \"\" : size(${NM}) > 1 && size(al) > ${MAX} / size(${NM}) ? "
     "${NONE} + ${WHAT} + \": \" + ${WHERE} + ${NOTE} + \" grants " SA_RBAC_VERB_AUDIENCE " on \" + "
@@ -125,11 +133,13 @@ static void audiences(role_cel *rc, sa_buf *out)
     gen_audience_table(rc->g, &table);
     gen_var vars[ROLE_VARS + 4];
     vars_of(rc, vars, "CORE", sa_buf_str(&core));
+    /* clang-format off */
     gen_var more[] = {
         {"TABLE", sa_buf_str(&table)},
         {"NOTE", "(" V ".exists(v, v == \"" SA_RBAC_VERB_AUDIENCE "\") ? \"\" : " STAR ")"},
         {"WHOM", "(s != \"\" ? \" for ServiceAccounts named \\\"\" + s + \"\\\"\" : \"\")"},
         {NULL, NULL}};
+    /* clang-format on */
     memcpy(&vars[ROLE_VARS - 1], more, sizeof more);
     gen_expand(rc->g, out, audiences_tmpl, vars);
     rc->g->failed |= core.oom | table.oom;
@@ -140,22 +150,28 @@ static void audiences(role_cel *rc, sa_buf *out)
 /* ---- grants: a rule's grants one by one --------------------------------------------------- */
 
 /* A grant as a message says it: "get on apps/deployments named \"x\"", "get on the URL /x". */
-#define DESC_RESOURCE "v + \" on \" + gr + (gr != \"\" ? \"/\" : \"\") + x + (size(" NM ") > 0 ? \" named \\\"\" + n + \"\\\"\" : \"\")"
+#define DESC_RESOURCE                                                 \
+    "v + \" on \" + gr + (gr != \"\" ? \"/\" : \"\") + x + (size(" NM \
+    ") > 0 ? \" named \\\"\" + n + \"\\\"\" : \"\")"
 #define DESC_URL "v + \" on the URL \" + u"
-#define KEY_RESOURCE(tag) "\"" tag "\" + ${SEP} + v + ${SEP} + gr + ${SEP} + x + ${SEP} + (size(${NM}) > 0 ? n : \"\")"
+#define KEY_RESOURCE(tag) \
+    "\"" tag "\" + ${SEP} + v + ${SEP} + gr + ${SEP} + x + ${SEP} + (size(${NM}) > 0 ? n : \"\")"
 #define KEY_URL(tag) "\"" tag "\" + ${SEP} + v + ${SEP} + \"<url>\" + ${SEP} + u + ${SEP} + \"\""
 
 /* Whether a rule o grants verb v on the URL u (sa_rbac_allows_url): "*", u itself, or, for an
  * entry ending in stars, a prefix once every trailing star is cut (counted up to URL_STARS_MAX). */
 static void covers_url(sa_buf *out)
 {
-    sa_buf_puts(out, "o.?verbs.orValue([]).exists(w, w == \"*\" || w == v) && o.?nonResourceURLs.orValue([])"
-                     ".exists(s, s == \"*\" || s == u || (s.endsWith(\"*\") && (");
+    sa_buf_puts(
+        out,
+        "o.?verbs.orValue([]).exists(w, w == \"*\" || w == v) && o.?nonResourceURLs.orValue([])"
+        ".exists(s, s == \"*\" || s == u || (s.endsWith(\"*\") && (");
     char stars[URL_STARS_MAX + 2];
     for (int k = 1; k <= URL_STARS_MAX; k++) {
         memset(stars, '*', (size_t)k + 1);
         stars[k + 1] = '\0';
-        sa_buf_printf(out, "!s.endsWith(\"%s\") ? u.startsWith(s.substring(0, size(s) - %d)) : ", stars, k);
+        sa_buf_printf(
+            out, "!s.endsWith(\"%s\") ? u.startsWith(s.substring(0, size(s) - %d)) : ", stars, k);
     }
     sa_buf_puts(out, "false)))");
 }
@@ -179,13 +195,17 @@ static void each_grant(role_cel *rc, sa_buf *out, const char *too_many, const ch
                        const char *bad_url, const char *tag, const char *verb, const char *tail)
 {
     sa_buf t = SA_BUF_INIT;
-    sa_buf_printf(&t, "(${TOO_MANY} ? ${NONE} + ${WHAT} + \": \" + ${WHERE} + %s : "
-                      "[${V}.map(v, ${G}.map(gr, ${RS}.map(x, ${NAMES}.map(n, (%s) ? " KEY_RESOURCE("%s")
-                      " + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \" %s \" + " DESC_RESOURCE " + %s : \"\")"
-                      ".join(\"\\n\")).join(\"\\n\")).join(\"\\n\")).join(\"\\n\"), ${V}.map(v, ${U}.map(u, (%s) ? "
-                      KEY_URL("%s") " + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \" %s \" + " DESC_URL " + %s : \"\")"
-                      ".join(\"\\n\")).join(\"\\n\")].join(\"\\n\"))",
-                  too_many, bad_resource, tag, verb, tail, bad_url, tag, verb, tail);
+    sa_buf_printf(
+        &t,
+        "(${TOO_MANY} ? ${NONE} + ${WHAT} + \": \" + ${WHERE} + %s : "
+        "[${V}.map(v, ${G}.map(gr, ${RS}.map(x, ${NAMES}.map(n, (%s) ? " KEY_RESOURCE(
+            "%s") " + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \" %s \" + " DESC_RESOURCE
+                  " + %s : \"\")"
+                  ".join(\"\\n\")).join(\"\\n\")).join(\"\\n\")).join(\"\\n\"), ${V}.map(v, ${U}.map(u, (%s) ? " KEY_URL(
+                      "%s") " + \"\\t\" + ${WHAT} + \": \" + ${WHERE} + \" %s \" + " DESC_URL
+                            " + %s : \"\")"
+                            ".join(\"\\n\")).join(\"\\n\")].join(\"\\n\"))",
+        too_many, bad_resource, tag, verb, tail, bad_url, tag, verb, tail);
     gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
     rc->g->failed |= t.oom;
     sa_buf_free(&t);
@@ -206,12 +226,16 @@ static void ceiling(role_cel *rc, sa_buf *out, const char *rules, const char *ro
         covered_by(&bad[url], rules, url);
         sa_buf_putc(&bad[url], ')');
     }
-    sa_buf_printf(&tail, "\", beyond the ceiling of allowedRoles row \" + %s + \": every session bound to "
-                         "it would get it\"", row);
-    sa_buf_printf(&many, "\" writes too many grants to hold to the ceiling (at most " GRANTS_MAX
-                         " per rule) of allowedRoles row \" + %s", row);
-    each_grant(rc, out, sa_buf_str(&many), sa_buf_str(&bad[0]), sa_buf_str(&bad[1]), "ceiling", "grants",
-               sa_buf_str(&tail));
+    sa_buf_printf(&tail,
+                  "\", beyond the ceiling of allowedRoles row \" + %s + \": every session bound to "
+                  "it would get it\"",
+                  row);
+    sa_buf_printf(&many,
+                  "\" writes too many grants to hold to the ceiling (at most " GRANTS_MAX
+                  " per rule) of allowedRoles row \" + %s",
+                  row);
+    each_grant(rc, out, sa_buf_str(&many), sa_buf_str(&bad[0]), sa_buf_str(&bad[1]), "ceiling",
+               "grants", sa_buf_str(&tail));
     rc->g->failed |= bad[0].oom | bad[1].oom | tail.oom | many.oom;
     sa_buf_free(&bad[0]);
     sa_buf_free(&bad[1]);
@@ -222,8 +246,10 @@ static void ceiling(role_cel *rc, sa_buf *out, const char *rules, const char *ro
 /* judge_escalation: each escalation the rule grants, the role in table (a CEL string). */
 static void escalation(role_cel *rc, sa_buf *out, const char *table)
 {
-    sa_buf_printf(out, "[%s ? \"impersonation\" : \"\", " V ".exists(v, v == \"*\") ? \"\\\"*\\\" verbs\" : \"\", "
-                       RS ".exists(x, x == \"*\") ? \"\\\"*\\\" resources\" : \"\"",
+    sa_buf_printf(out,
+                  "[%s ? \"impersonation\" : \"\", " V
+                  ".exists(v, v == \"*\") ? \"\\\"*\\\" verbs\" : \"\", " RS
+                  ".exists(x, x == \"*\") ? \"\\\"*\\\" resources\" : \"\"",
                   sa_buf_str(&rc->imp_any));
     size_t n;
     const sa_rbac_escalation *asks = sa_rbac_escalations(&n);
@@ -231,7 +257,8 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
         sa_buf_puts(out, ", (" V ".exists(v, v == \"*\"");
         for (const char *const *verb = asks[i].verbs; *verb; verb++)
             sa_buf_printf(out, " || v == \"%s\"", *verb);
-        sa_rbac_request q = {NULL, asks[i].group, asks[i].resource, asks[i].subresource, SA_RBAC_ANY};
+        sa_rbac_request q = {NULL, asks[i].group, asks[i].resource, asks[i].subresource,
+                             SA_RBAC_ANY};
         sa_buf_puts(out, ") && ");
         gen_role_allows(out, &q);
         sa_buf_puts(out, ") ? ");
@@ -240,13 +267,15 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
     }
     sa_buf_puts(out, "].filter(f, f != \"\").map(f, ");
     sa_buf t = SA_BUF_INIT;
-    sa_buf_printf(&t, "\"escalation\" + ${SEP} + f + ${SEP} + ${RULE_TEXT} + \"\\t\" + ${WHAT} + \": \" + "
-                      "${WHERE} + \" grants \" + f + \", and the role is in \" + %s + \": every session bound "
-                      "to it would get it\").join(\"\\n\")",
-                  table);
+    sa_buf_printf(
+        &t,
+        "\"escalation\" + ${SEP} + f + ${SEP} + ${RULE_TEXT} + \"\\t\" + ${WHAT} + \": \" + "
+        "${WHERE} + \" grants \" + f + \", and the role is in \" + %s + \": every session bound "
+        "to it would get it\").join(\"\\n\")",
+        table);
     gen_role_expand(rc, out, sa_buf_str(&t), "RULE_TEXT",
-           "[" V ".join(\"\\x1e\"), " G ".join(\"\\x1e\"), " RS ".join(\"\\x1e\"), " NM ".join(\"\\x1e\"), " U
-           ".join(\"\\x1e\")].join(\"\\x1d\")");
+                    "[" V ".join(\"\\x1e\"), " G ".join(\"\\x1e\"), " RS ".join(\"\\x1e\"), " NM
+                    ".join(\"\\x1e\"), " U ".join(\"\\x1e\")].join(\"\\x1d\")");
     rc->g->failed |= t.oom;
     sa_buf_free(&t);
 }
@@ -261,14 +290,16 @@ static void escalation(role_cel *rc, sa_buf *out, const char *table)
 static void aggregation_rule(role_cel *rc, sa_buf *out, const char *table)
 {
     sa_buf t = SA_BUF_INIT;
-    sa_buf_printf(&t, "(%s != \"\" && has(${ROOT}.aggregationRule) && !(${UPD} && has(oldObject.aggregationRule) && "
-                      "${ROOT}.aggregationRule == oldObject.aggregationRule) ? \"aggregationRule\" + ${SEP} + "
-                      "(${UPD} ? \"changed\" : \"set\") + \"\\t\" + ${WHAT} + \": \" + (${UPD} && "
-                      "has(oldObject.aggregationRule) ? \"changes\" : \"sets\") + \" an aggregationRule, which "
-                      "grants the role whatever the aggregation controller copies in from every ClusterRole "
-                      "its selectors match, and the role is in \" + %s + \": only an exempt identity may set "
-                      "or change it\" : \"\")",
-                  table, table);
+    sa_buf_printf(
+        &t,
+        "(%s != \"\" && has(${ROOT}.aggregationRule) && !(${UPD} && has(oldObject.aggregationRule) && "
+        "${ROOT}.aggregationRule == oldObject.aggregationRule) ? \"aggregationRule\" + ${SEP} + "
+        "(${UPD} ? \"changed\" : \"set\") + \"\\t\" + ${WHAT} + \": \" + (${UPD} && "
+        "has(oldObject.aggregationRule) ? \"changes\" : \"sets\") + \" an aggregationRule, which "
+        "grants the role whatever the aggregation controller copies in from every ClusterRole "
+        "its selectors match, and the role is in \" + %s + \": only an exempt identity may set "
+        "or change it\" : \"\")",
+        table, table);
     gen_role_expand(rc, out, sa_buf_str(&t), NULL, NULL);
     rc->g->failed |= t.oom;
     sa_buf_free(&t);
@@ -276,7 +307,8 @@ static void aggregation_rule(role_cel *rc, sa_buf *out, const char *table)
 
 /* The part of one rule's records (in scope: r, where, what; fk for session-binding) a rule id
  * owns. */
-static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *rows, const char *ceilings)
+static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *rows,
+                         const char *ceilings)
 {
     if (rule == SA_RULE_RBAC_IMPERSONATION) {
         gen_role_impersonation(rc, out);
@@ -286,12 +318,13 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
         sa_buf_puts(out, "[");
         audiences(rc, out);
         gen_role_expand(rc, out, ", variables.audienceRole && !" UNCHANGED " ? ", NULL, NULL);
-        each_grant(rc, out, "\" writes more than " GRANTS_MAX " grants, too many to judge\"",
-                   "gr != \"\" || (v != \"" SA_RBAC_VERB_AUDIENCE "\" && !(v == \"create\" && x == "
-                   "\"serviceaccounts/token\"))",
-                   "true", "beyond-audiences", "grants",
-                   "\": a role the audiences table names may grant only its audiences and create on "
-                   "serviceaccounts/token\"");
+        each_grant(
+            rc, out, "\" writes more than " GRANTS_MAX " grants, too many to judge\"",
+            "gr != \"\" || (v != \"" SA_RBAC_VERB_AUDIENCE "\" && !(v == \"create\" && x == "
+            "\"serviceaccounts/token\"))",
+            "true", "beyond-audiences", "grants",
+            "\": a role the audiences table names may grant only its audiences and create on "
+            "serviceaccounts/token\"");
         sa_buf_puts(out, " : \"\"].join(\"\\n\")");
         return;
     }
@@ -299,8 +332,11 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
      * held to its row's ceiling, else to the escalation list; any other UPDATE may add nothing. */
     sa_buf c = SA_BUF_INIT, bad[2] = {SA_BUF_INIT, SA_BUF_INIT}, all = SA_BUF_INIT;
     sa_buf_printf(&c, "%s[variables.ceilingIndex]", ceilings);
-    gen_role_expand(rc, out, "[variables.trusted != \"\" && !" UNCHANGED " ? ((!${UPD} || variables.aggregator) ? "
-                    "(variables.ceilingIndex >= 0 ? ", NULL, NULL);
+    gen_role_expand(rc, out,
+                    "[variables.trusted != \"\" && !" UNCHANGED
+                    " ? ((!${UPD} || variables.aggregator) ? "
+                    "(variables.ceilingIndex >= 0 ? ",
+                    NULL, NULL);
     ceiling(rc, out, sa_buf_str(&c), ROWKEY, 0);
     sa_buf_puts(out, " : ");
     escalation(rc, out, "variables.trusted");
@@ -309,31 +345,37 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
         sa_buf_puts(&bad[url], "!");
         covered_by(&bad[url], "variables.oldRules", url);
     }
-    each_grant(rc, out, "\" writes too many grants to compare with the old object (at most " GRANTS_MAX
-                        " per rule, " COMPARISONS_MAX " comparisons per object)\"",
-               sa_buf_str(&bad[0]), sa_buf_str(&bad[1]), "adds", "adds",
-               "\", which the old object did not grant: a role in \" + variables.trusted + \" is widened "
-               "only by an exempt identity\"");
+    each_grant(
+        rc, out,
+        "\" writes too many grants to compare with the old object (at most " GRANTS_MAX
+        " per rule, " COMPARISONS_MAX " comparisons per object)\"",
+        sa_buf_str(&bad[0]), sa_buf_str(&bad[1]), "adds", "adds",
+        "\", which the old object did not grant: a role in \" + variables.trusted + \" is widened "
+        "only by an exempt identity\"");
     /* A ClusterRole feeding a trusted one (fk, its label): held to that row's ceiling (on an
      * UPDATE, what it adds), else, unless an UPDATE adds nothing, to the escalation list. */
-    sa_buf_puts(out, ") : \"\", fk == \"\" ? \"\" : [\"ClusterRole/\" + fk.substring(" );
-    sa_buf_printf(out, "%zu)].map(frow, frow in %s && %s[frow] >= 0 ? ", strlen(AGGREGATE_TO), rows, rows);
+    sa_buf_puts(out, ") : \"\", fk == \"\" ? \"\" : [\"ClusterRole/\" + fk.substring(");
+    sa_buf_printf(out, "%zu)].map(frow, frow in %s && %s[frow] >= 0 ? ", strlen(AGGREGATE_TO), rows,
+                  rows);
     sa_buf_reset(&c);
     sa_buf_printf(&c, "%s[%s[frow]]", ceilings, rows);
     ceiling(rc, out, sa_buf_str(&c), "frow", 1);
     sa_buf_puts(out, " : ");
-    sa_buf_puts(&all, "!" TOO_MANY " && " V ".all(v, " G ".all(gr, " RS ".all(x, " NAMES ".all(n, ");
+    sa_buf_puts(&all,
+                "!" TOO_MANY " && " V ".all(v, " G ".all(gr, " RS ".all(x, " NAMES ".all(n, ");
     covered_by(&all, "variables.oldRules", 0);
     sa_buf_puts(&all, ")))) && " V ".all(v, " U ".all(u, ");
     covered_by(&all, "variables.oldRules", 1);
     sa_buf_puts(&all, "))");
     gen_role_expand(rc, out, "(${UPD} && ${ALL}) ? \"\" : ", "ALL", sa_buf_str(&all));
     sa_buf_reset(&c);
-    sa_buf_printf(&c, "((frow in %s ? \"bindings.allowedRoles\" : \"bindings.everyoneRoles\") + \" (ClusterRole \" + "
-                      "(size(fk) > %zu ? fk.substring(%zu, %zu) : fk.substring(%zu)) + \", which aggregates it by "
-                      "label \" + (size(fk) > 80 ? fk.substring(0, 80) : fk) + \")\")",
-                  rows, strlen(AGGREGATE_TO) + 40, strlen(AGGREGATE_TO), strlen(AGGREGATE_TO) + 40,
-                  strlen(AGGREGATE_TO));
+    sa_buf_printf(
+        &c,
+        "((frow in %s ? \"bindings.allowedRoles\" : \"bindings.everyoneRoles\") + \" (ClusterRole \" + "
+        "(size(fk) > %zu ? fk.substring(%zu, %zu) : fk.substring(%zu)) + \", which aggregates it by "
+        "label \" + (size(fk) > 80 ? fk.substring(0, 80) : fk) + \")\")",
+        rows, strlen(AGGREGATE_TO) + 40, strlen(AGGREGATE_TO), strlen(AGGREGATE_TO) + 40,
+        strlen(AGGREGATE_TO));
     escalation(rc, out, sa_buf_str(&c));
     sa_buf_puts(out, ")[0]].join(\"\\n\")");
     rc->g->failed |= c.oom | bad[0].oom | bad[1].oom | all.oom;
@@ -346,15 +388,19 @@ static void rule_records(role_cel *rc, sa_buf *out, sa_rule rule, const char *ro
 /* A rule named by what it lists (no index-aware map in CEL here). */
 static const char where_expr[] =
     "\"the rule {\" + [size(" V ") > 0 ? \"verbs: \" + " V ".join(\",\") : \"\", size(" G ") > 0 ? "
-    "\"apiGroups: \" + " G ".map(x, x == \"\" ? \"\\\"\\\"\" : x).join(\",\") : \"\", size(" RS ") > 0 ? "
-    "\"resources: \" + " RS ".join(\",\") : \"\", size(" NM ") > 0 ? \"resourceNames: \" + " NM ".join(\",\") : "
-    "\"\", size(" U ") > 0 ? \"nonResourceURLs: \" + " U ".join(\",\") : \"\"].filter(x, x != \"\").join(\"; \") + \"}\"";
+    "\"apiGroups: \" + " G ".map(x, x == \"\" ? \"\\\"\\\"\" : x).join(\",\") : \"\", size(" RS
+    ") > 0 ? "
+    "\"resources: \" + " RS ".join(\",\") : \"\", size(" NM ") > 0 ? \"resourceNames: \" + " NM
+    ".join(\",\") : "
+    "\"\", size(" U ") > 0 ? \"nonResourceURLs: \" + " U
+    ".join(\",\") : \"\"].filter(x, x != \"\").join(\"; \") + \"}\"";
 
 void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
 {
     const sa_policy *p = g->p;
     role_cel rc = {.g = g, .root = root, .update = strcmp(root, "object") == 0};
-    sa_buf_puts(&rc.upd, rc.update ? "(request.operation == \"UPDATE\" && oldObject != null)" : "false");
+    sa_buf_puts(&rc.upd,
+                rc.update ? "(request.operation == \"UPDATE\" && oldObject != null)" : "false");
     sa_buf_puts(&rc.what, "what");
     sa_buf_puts(&rc.where, "where");
     sa_buf_putc(&rc.imp_any, '(');
@@ -373,24 +419,29 @@ void gen_role_records(gen *g, sa_rule rule, const char *root, sa_buf *out)
         size_t n = strlen(AGGREGATE_TO);
         sa_buf target = SA_BUF_INIT;
         sa_buf_printf(&target, "k.substring(%zu)", n);
-        sa_buf_printf(&feed, "[request.kind.kind == \"ClusterRole\" && variables.trusted == \"\" ? "
-                             "%s.metadata.?labels.orValue({}).filter(k, k.startsWith(\"%s\") && "
-                             "%s.metadata.labels[k] == \"true\" && ((\"ClusterRole/\" + k.substring(%zu)) in %s || ",
-                      root, AGGREGATE_TO, root, n, sa_buf_str(&rows));
+        sa_buf_printf(
+            &feed,
+            "[request.kind.kind == \"ClusterRole\" && variables.trusted == \"\" ? "
+            "%s.metadata.?labels.orValue({}).filter(k, k.startsWith(\"%s\") && "
+            "%s.metadata.labels[k] == \"true\" && ((\"ClusterRole/\" + k.substring(%zu)) in %s || ",
+            root, AGGREGATE_TO, root, n, sa_buf_str(&rows));
         gen_in_set(g, &feed, p->bindings.everyone_roles, sa_buf_str(&target));
-        sa_buf_puts(&feed, ")) : []].map(fl, size(fl) == 0 ? \"\" : fl.filter(k, fl.all(o, o >= k))[0])");
+        sa_buf_puts(&feed,
+                    ")) : []].map(fl, size(fl) == 0 ? \"\" : fl.filter(k, fl.all(o, o >= k))[0])");
         sa_buf_printf(out, "%s.map(fk, ", sa_buf_str(&feed));
         g->failed |= target.oom;
         sa_buf_free(&target);
     }
-    sa_buf_printf(out, "[variables.%s.map(r, [%s].map(where, ", rc.update ? "rules" : "oldRules", where_expr);
+    sa_buf_printf(out, "[variables.%s.map(r, [%s].map(where, ", rc.update ? "rules" : "oldRules",
+                  where_expr);
     rule_records(&rc, out, rule, sa_buf_str(&rows), sa_buf_str(&ceilings));
     sa_buf_puts(out, ")[0]).join(\"\\n\"), ");
     if (rule == SA_RULE_RBAC_SESSION_BINDING)
         aggregation_rule(&rc, out, "variables.trusted");
     else if (rule == SA_RULE_RBAC_TOKEN_AUDIENCE)
-        aggregation_rule(&rc, out, "(variables.trusted == \"\" && variables.audienceRole ? \"the audiences "
-                                   "table\" : \"\")");
+        aggregation_rule(&rc, out,
+                         "(variables.trusted == \"\" && variables.audienceRole ? \"the audiences "
+                         "table\" : \"\")");
     else
         sa_buf_puts(out, "\"\"");
     sa_buf_puts(out, "].join(\"\\n\"))[0]");
@@ -408,23 +459,26 @@ void gen_role_variables(gen *g, cJSON *vars, void (*add)(cJSON *, const char *, 
     const sa_policy *p = g->p;
     sa_buf e = SA_BUF_INIT, rows = SA_BUF_INIT, ceilings = SA_BUF_INIT;
     gen_role_tables(g, &rows, &ceilings);
-    add(vars, "roleName", "object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME);
+    add(vars, "roleName",
+        "object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME);
     /* Role.Rules and ClusterRole.Rules are json:"rules" without omitempty (k8s.io/api/rbac/v1,
      * types.go): a role with no rules, as an aggregated ClusterRole (admin, edit, view) is made,
      * reaches CEL as rules: null, which .?rules.orValue([]) passes through. */
     add(vars, "rules", "object.?rules.orValue([]) != null ? object.rules : []");
-    add(vars, "oldRules", "oldObject != null && oldObject.?rules.orValue([]) != null ? oldObject.rules : []");
+    add(vars, "oldRules",
+        "oldObject != null && oldObject.?rules.orValue([]) != null ? oldObject.rules : []");
     /* trusted_table: bindings.allowedRoles by "Kind/name", else bindings.everyoneRoles (a
      * ClusterRole by name, a Role as ns/name) */
-    sa_buf_printf(&e, "%s in %s ? \"bindings.allowedRoles\" : (" ISROLE " ? " GEN_NS " != \"\" && ", ROWKEY,
-                  sa_buf_str(&rows));
+    sa_buf_printf(&e, "%s in %s ? \"bindings.allowedRoles\" : (" ISROLE " ? " GEN_NS " != \"\" && ",
+                  ROWKEY, sa_buf_str(&rows));
     gen_in_set(g, &e, p->bindings.everyone_roles, "(" GEN_NS " + \"/\" + variables.roleName)");
     sa_buf_puts(&e, " : ");
     gen_in_set(g, &e, p->bindings.everyone_roles, "variables.roleName");
     sa_buf_puts(&e, ") ? \"bindings.everyoneRoles\" : \"\"");
     add(vars, "trusted", sa_buf_str(&e));
     sa_buf_reset(&e);
-    sa_buf_printf(&e, "%s in %s ? %s[%s] : -1", ROWKEY, sa_buf_str(&rows), sa_buf_str(&rows), ROWKEY);
+    sa_buf_printf(&e, "%s in %s ? %s[%s] : -1", ROWKEY, sa_buf_str(&rows), sa_buf_str(&rows),
+                  ROWKEY);
     add(vars, "ceilingIndex", sa_buf_str(&e));
     sa_buf_reset(&e);
     sa_buf_puts(&e, "variables.roleName in ");
@@ -444,9 +498,12 @@ void gen_role_guarded(gen *g, sa_buf *out)
     const sa_policy *p = g->p;
     sa_buf rows = SA_BUF_INIT, ceilings = SA_BUF_INIT, name = SA_BUF_INIT, key = SA_BUF_INIT;
     gen_role_tables(g, &rows, &ceilings);
-    sa_buf_puts(&name, "(object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME ")");
+    sa_buf_puts(&name,
+                "(object.metadata.?name.orValue(\"\") != \"\" ? object.metadata.name : " GEN_NAME
+                ")");
     sa_buf_printf(&key, "(request.kind.kind + \"/\" + %s)", sa_buf_str(&name));
-    sa_buf_printf(out, "(%s in %s || (" ISROLE " ? " GEN_NS " != \"\" && ", sa_buf_str(&key), sa_buf_str(&rows));
+    sa_buf_printf(out, "(%s in %s || (" ISROLE " ? " GEN_NS " != \"\" && ", sa_buf_str(&key),
+                  sa_buf_str(&rows));
     sa_buf q = SA_BUF_INIT;
     sa_buf_printf(&q, "(" GEN_NS " + \"/\" + %s)", sa_buf_str(&name));
     gen_in_set(g, out, p->bindings.everyone_roles, sa_buf_str(&q));

@@ -25,11 +25,11 @@
 #define STAR "(" V ".exists(v, v == \"*\") ? \" (verbs \\\"*\\\")\" : \"\")"
 /* Too many grants to judge one by one (sa_rbac_each_grant): the product of the lists past
  * GRANTS_MAX, each list bounded first so that the product cannot overflow. */
-#define TOO_MANY                                                                                   \
+#define TOO_MANY                                                                                  \
     "(size(" V ") > " GRANTS_MAX " || size(" G ") > " GRANTS_MAX " || size(" RS ") > " GRANTS_MAX \
     " || size(" NM ") > " GRANTS_MAX " || size(" U ") > " GRANTS_MAX " || size(" V ") * size(" G  \
-    ") * size(" RS ") * size(" NAMES ") > " GRANTS_MAX " || size(" V ") * size(" U ") > " GRANTS_MAX \
-    " - size(" V ") * size(" G ") * size(" RS ") * size(" NAMES "))"
+    ") * size(" RS ") * size(" NAMES ") > " GRANTS_MAX " || size(" V ") * size(" U                \
+    ") > " GRANTS_MAX " - size(" V ") * size(" G ") * size(" RS ") * size(" NAMES "))"
 
 /* The record (KEY\tMESSAGE) of a violation whose key no old object excuses: "" (see
  * validation() in generate.c, which never excuses an empty key), as SA_KEY_NONE. */
@@ -38,13 +38,14 @@
 typedef struct role_cel {
     gen *g;
     const char *root;
-    int update;                 /* root is the object: an UPDATE compares with oldObject */
+    int update; /* root is the object: an UPDATE compares with oldObject */
     sa_buf upd, what, where, imp_any;
 } role_cel;
 
 /* Expands tmpl into out with the rule's variables (${V}, ${WHAT}, ...) and, when extra_name is
  * not NULL, ${extra_name} as extra. */
-void gen_role_expand(role_cel *rc, sa_buf *out, const char *tmpl, const char *extra_name, const char *extra);
+void gen_role_expand(role_cel *rc, sa_buf *out, const char *tmpl, const char *extra_name,
+                     const char *extra);
 /* Whether the rule r allows the request q (its name SA_RBAC_ANY: some name; its verb NULL: the
  * caller asks the verbs), as RuleAllows decides it. */
 void gen_role_allows(sa_buf *out, const sa_rbac_request *q);

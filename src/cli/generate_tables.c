@@ -61,7 +61,6 @@ void gen_audience_table(gen *g, sa_buf *out)
     sa_buf_putc(out, '}');
 }
 
-
 /* ---- the tables --------------------------------------------------------------------------- */
 
 typedef struct rows_ctx {
@@ -143,4 +142,3 @@ void gen_audience_roles(gen *g, sa_buf *out)
         }
     sa_buf_putc(out, ']');
 }
-

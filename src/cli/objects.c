@@ -33,14 +33,14 @@ static int one_of(const char *s, const char *const *list)
 }
 
 /* go-yaml v2's resolution of a plain scalar (resolve.go), which kubectl's YAML decoding uses. */
-static const char *const yaml_true[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-                                        "on", "On", "ON", NULL};
-static const char *const yaml_false[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
-                                         "off", "Off", "OFF", NULL};
+static const char *const yaml_true[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                        "True", "TRUE", "on",  "On",  "ON",  NULL};
+static const char *const yaml_false[] = {"n",     "N",     "no",  "No",  "NO",  "false",
+                                         "False", "FALSE", "off", "Off", "OFF", NULL};
 static const char *const yaml_null[] = {"", "~", "null", "Null", "NULL", NULL};
-static const char *const yaml_nonfinite[] = {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
-                                             "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf",
-                                             "-.INF", NULL};
+static const char *const yaml_nonfinite[] = {".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
+                                             ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf",
+                                             "-.Inf", "-.INF", NULL};
 
 /* An integer as Go's strconv.ParseInt(s, 0, 64) reads it after '_' are removed: an optional
  * sign, then 0x / 0o / 0b / a leading 0 (octal) / decimal digits. */
@@ -72,7 +72,7 @@ static int parse_int(const char *s, double *out)
         return 0;
     double v = 0;
     for (; *p; p++) {
-        int d = *p >= '0' && *p <= '9' ? *p - '0'
+        int d = *p >= '0' && *p <= '9'   ? *p - '0'
                 : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
                 : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
                                          : 99;
@@ -147,9 +147,10 @@ static cJSON *binary_scalar(const sa_yaml_node *scalar, char *err, size_t errlen
     size_t n = b64.len, body = n, pad = 0;
     while (body > 0 && pad < 2 && b64.data[body - 1] == '=')
         body--, pad++;
-    int ok = !b64.oom && strspn(sa_buf_str(&b64), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                  "0123456789+/") == body && n % 4 == 0 &&
-             sa_buf_base64_decode(sa_buf_str(&b64), &raw) == 0;
+    int ok = !b64.oom &&
+             strspn(sa_buf_str(&b64), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789+/") == body &&
+             n % 4 == 0 && sa_buf_base64_decode(sa_buf_str(&b64), &raw) == 0;
     cJSON *node = NULL;
     if (!ok) {
         fail_at(scalar, "!!binary value contains invalid base64 data", err, errlen);
@@ -368,7 +369,8 @@ static int read_yaml(sa_objects *s, const char *name, const char *text, size_t l
         if (*why)
             snprintf(err, errlen, "%s: document %u: %s", name, n ? n : 1, why);
         else if (msg)
-            snprintf(err, errlen, "%s: document %u: line %d column %d: %s", name, n ? n : 1, line, col, msg);
+            snprintf(err, errlen, "%s: document %u: line %d column %d: %s", name, n ? n : 1, line,
+                     col, msg);
         else
             snprintf(err, errlen, "%s: out of memory", name);
     }

@@ -9,7 +9,12 @@
 #include "sa_objects.h"
 #include "sa_patch.h"
 
-enum { OP_CREATE = 1u, OP_UPDATE = 2u, OP_DELETE = 4u, OP_CONNECT = 8u };
+enum {
+    OP_CREATE = 1u,
+    OP_UPDATE = 2u,
+    OP_DELETE = 4u,
+    OP_CONNECT = 8u
+};
 
 /* What charts/session-admission/templates/webhooks.yaml registers: per kind (group and kind of
  * the object) and subresource, the resource the API server names in the review, and on which
@@ -22,6 +27,7 @@ static const struct registration {
     const char *resource_group, *resource, *sub_resource;
     int namespaced;
     unsigned mutate_ops, validate_ops;
+    /* clang-format off */
 } registrations[] = {
     {"", "Pod", "", "pods", "", 1, OP_CREATE, OP_CREATE | OP_UPDATE},
     /* A debug container added to a running pod: the API server sends the whole Pod. */
@@ -33,9 +39,10 @@ static const struct registration {
     /* A TokenRequest is created on its ServiceAccount's token subresource; its name is the SA's. */
     {"authentication.k8s.io", "TokenRequest", "", "serviceaccounts", "token", 1, 0, OP_CREATE},
 };
+/* clang-format on */
 
-static const char *const verdict_names[SA_SCAN_VERDICT_COUNT] = {
-    "allowed", "patched", "warned", "denied", "not-judged", "error"};
+static const char *const verdict_names[SA_SCAN_VERDICT_COUNT] = {"allowed", "patched",    "warned",
+                                                                 "denied",  "not-judged", "error"};
 
 const char *sa_scan_verdict_name(sa_scan_verdict v)
 {
@@ -68,7 +75,8 @@ static const struct registration *find_registration(const char *group, const cha
                                                     const char *sub_resource)
 {
     for (size_t i = 0; i < sizeof registrations / sizeof registrations[0]; i++)
-        if (strcmp(registrations[i].group, group) == 0 && strcmp(registrations[i].kind, kind) == 0 &&
+        if (strcmp(registrations[i].group, group) == 0 &&
+            strcmp(registrations[i].kind, kind) == 0 &&
             strcmp(registrations[i].sub_resource, sub_resource) == 0)
             return &registrations[i];
     return NULL;
@@ -82,10 +90,12 @@ static void init_result(sa_scan_result *res)
 
 /* Takes one webhook's answer into res. Returns 1 when the chain goes on, 0 when it stops (a
  * denial or an error). The object a mutation patched replaces request.object for the next. */
-static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit, sa_scan_result *res)
+static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit,
+                       sa_scan_result *res)
 {
     if (ar->http_status != 200) {
-        snprintf(res->error, sizeof res->error, "%.*s", (int)strcspn(ar->body ? ar->body : "", "\n"),
+        snprintf(res->error, sizeof res->error, "%.*s",
+                 (int)strcspn(ar->body ? ar->body : "", "\n"),
                  ar->body ? ar->body : "out of memory");
         res->verdict = SA_SCAN_ERROR;
         return 0;
@@ -97,11 +107,17 @@ static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit,
     cJSON *doc = cJSON_ParseWithLength(ar->body, ar->body_len);
     const cJSON *resp = sa_json_get(doc, "response");
     int go_on = 1;
-    for (const cJSON *w = sa_json_get(resp, "warnings") ? sa_json_get(resp, "warnings")->child : NULL; w; w = w->next)
+    for (const cJSON *w = sa_json_get(resp, "warnings") ? sa_json_get(resp, "warnings")->child
+                                                        : NULL;
+         w; w = w->next)
         if (sa_json_str(w))
             cJSON_AddItemToArray(res->warnings, cJSON_CreateString(w->valuestring));
-    for (const cJSON *a = sa_json_get(resp, "auditAnnotations") ? sa_json_get(resp, "auditAnnotations")->child : NULL; a; a = a->next)
-        sa_buf_printf(audit, "%s%s: %s", audit->len ? "; " : "", a->string, sa_json_str(a) ? a->valuestring : "");
+    for (const cJSON *a = sa_json_get(resp, "auditAnnotations")
+                              ? sa_json_get(resp, "auditAnnotations")->child
+                              : NULL;
+         a; a = a->next)
+        sa_buf_printf(audit, "%s%s: %s", audit->len ? "; " : "", a->string,
+                      sa_json_str(a) ? a->valuestring : "");
     const char *patch = sa_json_str(sa_json_get(resp, "patch"));
     if (!cJSON_IsTrue(sa_json_get(resp, "allowed"))) {
         res->verdict = SA_SCAN_DENIED;
@@ -110,16 +126,19 @@ static int take_answer(const sa_admit_result *ar, cJSON *request, sa_buf *audit,
     } else if (patch) {
         sa_buf ops = SA_BUF_INIT;
         char err[256];
-        cJSON *obj = res->patched ? res->patched : cJSON_Duplicate(sa_json_get(request, "object"), 1);
+        cJSON *obj = res->patched ? res->patched
+                                  : cJSON_Duplicate(sa_json_get(request, "object"), 1);
         res->patched = obj;
-        if (!obj || sa_buf_base64_decode(patch, &ops) < 0 || sa_patch_apply(obj, sa_buf_str(&ops), ops.len, err, sizeof err) < 0) {
+        if (!obj || sa_buf_base64_decode(patch, &ops) < 0 ||
+            sa_patch_apply(obj, sa_buf_str(&ops), ops.len, err, sizeof err) < 0) {
             snprintf(res->error, sizeof res->error, "the mutation's patch cannot be applied: %s",
                      obj ? err : "out of memory");
             res->verdict = SA_SCAN_ERROR;
             go_on = 0;
         } else {
             /* The next webhook sees the mutated object, borrowed from res. */
-            cJSON_ReplaceItemInObjectCaseSensitive(request, "object", cJSON_CreateObjectReference(obj->child));
+            cJSON_ReplaceItemInObjectCaseSensitive(request, "object",
+                                                   cJSON_CreateObjectReference(obj->child));
             res->verdict = SA_SCAN_PATCHED;
         }
         sa_buf_free(&ops);
@@ -211,11 +230,13 @@ void sa_scan_object(const sa_snapshot *snap, const cJSON *obj, const sa_scan_req
     /* The API server's attributes: kind from the object, resource the plural it was posted to
      * (requestKind and requestResource the same: no conversion happens here). */
     cJSON_AddItemToObject(req, "kind", group_version_kind(group, version, "kind", kind));
-    cJSON_AddItemToObject(req, "resource", group_version_kind(reg->resource_group, "v1", "resource", reg->resource));
+    cJSON_AddItemToObject(req, "resource",
+                          group_version_kind(reg->resource_group, "v1", "resource", reg->resource));
     if (*reg->sub_resource)
         cJSON_AddStringToObject(req, "subResource", reg->sub_resource);
     cJSON_AddItemToObject(req, "requestKind", group_version_kind(group, version, "kind", kind));
-    cJSON_AddItemToObject(req, "requestResource", group_version_kind(reg->resource_group, "v1", "resource", reg->resource));
+    cJSON_AddItemToObject(req, "requestResource",
+                          group_version_kind(reg->resource_group, "v1", "resource", reg->resource));
     if (*reg->sub_resource)
         cJSON_AddStringToObject(req, "requestSubResource", reg->sub_resource);
     cJSON_AddStringToObject(req, "name", res->name);
@@ -223,7 +244,8 @@ void sa_scan_object(const sa_snapshot *snap, const cJSON *obj, const sa_scan_req
         cJSON_AddStringToObject(req, "namespace", ns);
     cJSON_AddStringToObject(req, "operation", op);
     cJSON *user = cJSON_AddObjectToObject(req, "userInfo");
-    cJSON_AddStringToObject(user, "username", rq->username ? rq->username : "session-admission-scan");
+    cJSON_AddStringToObject(user, "username",
+                            rq->username ? rq->username : "session-admission-scan");
     cJSON *groups = cJSON_AddArrayToObject(user, "groups");
     int authenticated = 0;
     for (size_t i = 0; i < rq->ngroups; i++) {
@@ -276,7 +298,8 @@ void sa_scan_result_free(sa_scan_result *res)
 }
 
 /* The columns of sa_scan_format_row's table lines. */
-const char sa_scan_table_header[] = "VERDICT    KIND                NAMESPACE/NAME                                RULES                  MESSAGE";
+const char sa_scan_table_header[] =
+    "VERDICT    KIND                NAMESPACE/NAME                                RULES                  MESSAGE";
 
 static void json_field(sa_buf *out, const char *key, const char *value)
 {
@@ -290,7 +313,8 @@ void sa_scan_format_row(const sa_scan_result *res, const char *file, const sa_ob
     sa_buf rules = SA_BUF_INIT;
     sa_scan_rule_ids(res->rules_hit, &rules);
     /* A generated name is not known yet: show what it is generated from. */
-    const char *name = *res->name ? res->name : sa_json_string(sa_json_get(o->obj, "metadata"), "generateName");
+    const char *name = *res->name ? res->name
+                                  : sa_json_string(sa_json_get(o->obj, "metadata"), "generateName");
     char *patched = show_patched && res->patched ? cJSON_PrintUnformatted(res->patched) : NULL;
     if (json) {
         sa_buf_puts(out, "{\"verdict\":");
@@ -317,9 +341,11 @@ void sa_scan_format_row(const sa_scan_result *res, const char *file, const sa_ob
         sa_buf_putc(out, '}');
     } else {
         char where[600];
-        snprintf(where, sizeof where, "%s%s%s", res->namespace_, *res->namespace_ ? "/" : "", *name ? name : "-");
-        sa_buf_printf(out, "%-10s %-19s %-45s %-22s %s", sa_scan_verdict_name(res->verdict), res->kind, where,
-                      rules.len ? sa_buf_str(&rules) : "-", sa_buf_str(&res->message));
+        snprintf(where, sizeof where, "%s%s%s", res->namespace_, *res->namespace_ ? "/" : "",
+                 *name ? name : "-");
+        sa_buf_printf(out, "%-10s %-19s %-45s %-22s %s", sa_scan_verdict_name(res->verdict),
+                      res->kind, where, rules.len ? sa_buf_str(&rules) : "-",
+                      sa_buf_str(&res->message));
         if (show_patched && res->patched)
             sa_buf_printf(out, "\n  patched: %s", patched ? patched : "(out of memory)");
     }

@@ -18,8 +18,8 @@
 
 /* One suite being run. */
 typedef struct suite {
-    const char *path;           /* as given: how PASS and FAIL lines name the suite */
-    char dir[4096];             /* its directory, for the files its cases name */
+    const char *path; /* as given: how PASS and FAIL lines name the suite */
+    char dir[4096];   /* its directory, for the files its cases name */
     const sa_snapshot *snap;
 } suite;
 
@@ -40,10 +40,12 @@ static int read_text(const char *path, sa_buf *b, char *err, size_t errlen)
 
 /* The one object a case's object or oldObject names: a file (relative to the suite) or inline.
  * The objects own it; NULL with a reason in err. */
-static const cJSON *case_object(const suite *s, const cJSON *spec, sa_objects *objs, char *err, size_t errlen)
+static const cJSON *case_object(const suite *s, const cJSON *spec, sa_objects *objs, char *err,
+                                size_t errlen)
 {
     if (cJSON_IsObject(spec)) {
-        if (!sa_json_str(sa_json_get(spec, "apiVersion")) || !sa_json_str(sa_json_get(spec, "kind"))) {
+        if (!sa_json_str(sa_json_get(spec, "apiVersion")) ||
+            !sa_json_str(sa_json_get(spec, "kind"))) {
             snprintf(err, errlen, "an inline object needs apiVersion and kind");
             return NULL;
         }
@@ -132,10 +134,13 @@ static int expect_verdict(const expect_ctx *c, const char *k, const cJSON *e)
 {
     (void)k;
     if (!sa_json_str(e) || sa_scan_verdict_from_name(e->valuestring) < 0)
-        return snprintf(c->why, c->cap, "expect.verdict: one of allowed, patched, warned, denied, not-judged"), 0;
+        return snprintf(c->why, c->cap,
+                        "expect.verdict: one of allowed, patched, warned, denied, not-judged"),
+               0;
     if (strcmp(e->valuestring, c->verdict) != 0)
         return snprintf(c->why, c->cap, "verdict %s, expected %s: %s", c->verdict, e->valuestring,
-                        sa_buf_str(&c->res->message)), 0;
+                        sa_buf_str(&c->res->message)),
+               0;
     return 1;
 }
 
@@ -146,8 +151,10 @@ static int expect_flag(const expect_ctx *c, const char *k, int have, const cJSON
     if (!cJSON_IsBool(e))
         return snprintf(c->why, c->cap, "expect.%s: true or false", k), 0;
     if (want != have)
-        return snprintf(c->why, c->cap, "%s%s, expected %s%s: %s", have ? "" : "not ", k, want ? "" : "not ", k,
-                        c->res->message.len ? sa_buf_str(&c->res->message) : c->verdict), 0;
+        return snprintf(c->why, c->cap, "%s%s, expected %s%s: %s", have ? "" : "not ", k,
+                        want ? "" : "not ", k,
+                        c->res->message.len ? sa_buf_str(&c->res->message) : c->verdict),
+               0;
     return 1;
 }
 
@@ -171,7 +178,8 @@ static int expect_rules(const expect_ctx *c, const char *k, const cJSON *e)
         int id = sa_json_str(r) ? sa_verdict_rule_from_id(r->valuestring) : -1;
         if (id < 0)
             return snprintf(c->why, c->cap, "expect.rules: unknown rule id \"%s\"",
-                            sa_json_str(r) ? r->valuestring : ""), 0;
+                            sa_json_str(r) ? r->valuestring : ""),
+                   0;
         want |= 1u << id;
     }
     if (want == c->res->rules_hit)
@@ -191,14 +199,16 @@ static int expect_text(const expect_ctx *c, const char *k, int found, const cJSO
     if (!sa_json_str(e))
         return snprintf(c->why, c->cap, "expect.%s: a string", k), 0;
     if (!found)
-        return snprintf(c->why, c->cap, "no %s contains \"%s\" (%s: %s)", k, e->valuestring, c->verdict,
-                        sa_buf_str(&c->res->message)), 0;
+        return snprintf(c->why, c->cap, "no %s contains \"%s\" (%s: %s)", k, e->valuestring,
+                        c->verdict, sa_buf_str(&c->res->message)),
+               0;
     return 1;
 }
 
 static int expect_message(const expect_ctx *c, const char *k, const cJSON *e)
 {
-    return expect_text(c, k, sa_json_str(e) && strstr(sa_buf_str(&c->res->message), e->valuestring), e);
+    return expect_text(c, k, sa_json_str(e) && strstr(sa_buf_str(&c->res->message), e->valuestring),
+                       e);
 }
 
 static int expect_warning(const expect_ctx *c, const char *k, const cJSON *e)
@@ -234,11 +244,13 @@ static int expect_fields(const expect_ctx *c, const char *k, const cJSON *e)
 static const struct {
     const char *key;
     expect_fn check;
+    /* clang-format off */
 } expectations[] = {
     {"verdict", expect_verdict}, {"allowed", expect_allowed}, {"rules", expect_rules},
     {"message", expect_message}, {"warning", expect_warning}, {"patched", expect_patched},
     {"fields", expect_fields},
 };
+/* clang-format on */
 #define NEXPECTATIONS (sizeof expectations / sizeof expectations[0])
 
 /* Checks the result against expect; the first mismatch goes to why. */
@@ -251,16 +263,19 @@ static int check_expect(const cJSON *expect, const sa_scan_result *res, const cJ
         while (i < NEXPECTATIONS && strcmp(expectations[i].key, e->string) != 0)
             i++;
         if (i == NEXPECTATIONS)
-            return snprintf(why, cap, "unknown expectation \"%s\" (verdict, allowed, rules, message, "
-                            "warning, patched, fields)", e->string), 0;
+            return snprintf(why, cap,
+                            "unknown expectation \"%s\" (verdict, allowed, rules, message, "
+                            "warning, patched, fields)",
+                            e->string),
+                   0;
         if (!expectations[i].check(&c, e->string, e))
             return 0;
     }
     return 1;
 }
 
-static const char *const case_keys[] = {"name", "object", "review", "oldObject", "operation",
-                                        "user", "groups", "namespace", "expect", NULL};
+static const char *const case_keys[] = {"name", "object", "review",    "oldObject", "operation",
+                                        "user", "groups", "namespace", "expect",    NULL};
 
 /* Runs one case; returns 1 on PASS, with the reason for a FAIL in why. */
 static int run_case(const suite *s, const cJSON *c, char *why, size_t cap)
@@ -316,12 +331,15 @@ static int run_case(const suite *s, const cJSON *c, char *why, size_t cap)
             groups[ngroups++] = g->valuestring;
         }
         const char *op = sa_json_str(sa_json_get(c, "operation"));
+        /* clang-format off */
         sa_scan_request rq = {
             .operation = op, .username = sa_json_str(sa_json_get(c, "user")), .groups = groups,
             .ngroups = ngroups, .old_object = old,
             .default_namespace = sa_json_str(sa_json_get(c, "namespace")),
         };
-        if (op && strcmp(op, "CREATE") != 0 && strcmp(op, "UPDATE") != 0 && strcmp(op, "DELETE") != 0) {
+        /* clang-format on */
+        if (op && strcmp(op, "CREATE") != 0 && strcmp(op, "UPDATE") != 0 &&
+            strcmp(op, "DELETE") != 0) {
             snprintf(why, cap, "operation: CREATE, UPDATE or DELETE");
             goto out;
         }
@@ -378,7 +396,8 @@ static int run_file(const char *path, const char *policy, const char *key, sa_bu
     sa_load_from from = {.policy_path = p, .key_path = k, .example_key = 1};
     snap = sa_load_snapshot(&from, notes, &errors);
     if (!snap) {
-        snprintf(err, errlen, "%s: %.*s", path, (int)strcspn(sa_buf_str(&errors), "\n"), sa_buf_str(&errors));
+        snprintf(err, errlen, "%s: %.*s", path, (int)strcspn(sa_buf_str(&errors), "\n"),
+                 sa_buf_str(&errors));
         sa_buf_free(&errors);
         goto out;
     }
@@ -419,8 +438,8 @@ static int yaml_name(const char *n)
                            (len > 4 && strcmp(n + len - 4, ".yml") == 0));
 }
 
-int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *out,
-                 sa_buf *notes, sa_suite_totals *t, char *err, size_t errlen)
+int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *out, sa_buf *notes,
+                 sa_suite_totals *t, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -452,7 +471,8 @@ int sa_suite_run(const char *path, const char *policy, const char *key, sa_buf *
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = run_file(names[i], policy, key, out, notes, t, 1, err, errlen);
     if (rc == 0 && t->passed + t->failed == before) {
-        snprintf(err, errlen, "%s: no suite (a .yaml file of kind TestSuite) in this directory", path);
+        snprintf(err, errlen, "%s: no suite (a .yaml file of kind TestSuite) in this directory",
+                 path);
         rc = -1;
     }
     for (size_t i = 0; i < n; i++)

@@ -41,6 +41,7 @@ typedef struct sa_route {
     sa_handler_fn *handler;
 } sa_route;
 
+/* clang-format off */
 static const sa_route routes[] = {
     {SA_ENDPOINT_MUTATE, "", KIND_POD, sa_mutate_pod},
     {SA_ENDPOINT_VALIDATE, "rbac.authorization.k8s.io", KIND_ROLE_BINDING, sa_validate_binding},
@@ -52,10 +53,11 @@ static const sa_route routes[] = {
     {SA_ENDPOINT_VALIDATE, "", KIND_POD, sa_validate_pod},
     {SA_ENDPOINT_COUNT, NULL, KIND_COUNT, NULL} /* end */
 };
+/* clang-format on */
 
 static const char *const endpoint_names[SA_ENDPOINT_COUNT] = {"mutate", "validate"};
 static const char *const decision_names[SA_DECISION_COUNT] = {"allowed", "patched", "denied",
-                                                             "error"};
+                                                              "error"};
 
 const char *sa_admit_endpoint_name(sa_endpoint ep)
 {
@@ -152,7 +154,8 @@ static int cluster_own_rbac(const sa_policy *p, const sa_review *r)
         !is_kind(r, RBAC_GROUP, "Role") && !is_kind(r, RBAC_GROUP, "RoleBinding"))
         return 0;
     if (sa_nameset_match(p->exempt.bootstrap_users, r->username))
-        return sa_review_in_group(r, LOOPBACK_GROUP) && has_exempt_labels(p->exempt.object_labels, r->object);
+        return sa_review_in_group(r, LOOPBACK_GROUP) &&
+               has_exempt_labels(p->exempt.object_labels, r->object);
     return cluster_role && strcmp(r->operation, "UPDATE") == 0 &&
            sa_nameset_match(p->exempt.aggregation_users, r->username) &&
            has_exempt_labels(p->exempt.object_labels, r->old_object) &&
@@ -189,7 +192,8 @@ static int validate_exempt(const sa_policy *p, const sa_review *r)
  * Role's rules, is not blocked, while every added grant is, whatever its message reads. */
 static void judge(const sa_route *rt, const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
 {
-    if (rt->endpoint != SA_ENDPOINT_VALIDATE || strcmp(r->operation, "UPDATE") != 0 || !r->old_object) {
+    if (rt->endpoint != SA_ENDPOINT_VALIDATE || strcmp(r->operation, "UPDATE") != 0 ||
+        !r->old_object) {
         rt->handler(snap, r, v);
         return;
     }
@@ -249,7 +253,8 @@ static void admit(const sa_snapshot *snap, sa_endpoint ep, const sa_review *r, c
         sa_verdict_refuse(&v, "session-admission: this %s review cannot be judged: %s", r->kind,
                           unread);
     else if (rt && sa_nulmark_find(r, &where))
-        sa_verdict_refuse(&v, "session-admission: %s holds a NUL (\\u0000), which no name, key or "
+        sa_verdict_refuse(&v,
+                          "session-admission: %s holds a NUL (\\u0000), which no name, key or "
                           "value the policy compares may hold: this %s cannot be judged",
                           sa_buf_str(&where), r->kind);
     else if (rt && (ep != SA_ENDPOINT_VALIDATE || !validate_exempt(snap->policy, r)))
@@ -281,9 +286,16 @@ void sa_admit_unread(const sa_snapshot *snap, sa_endpoint ep, const char *body, 
         fail(res, status, SA_DECISION_ERROR, why);
         return;
     }
-    sa_review r = {.version = skim.version, .uid = skim.uid, .group = skim.group,
-                   .kind = skim.kind, .resource = "", .sub_resource = "", .operation = "",
-                   .namespace_ = "", .name = "", .username = ""};
+    sa_review r = {.version = skim.version,
+                   .uid = skim.uid,
+                   .group = skim.group,
+                   .kind = skim.kind,
+                   .resource = "",
+                   .sub_resource = "",
+                   .operation = "",
+                   .namespace_ = "",
+                   .name = "",
+                   .username = ""};
     admit(snap, ep, &r, why, res);
 }
 

@@ -119,12 +119,24 @@ void sa_buf_json_escape(sa_buf *b, const char *s, size_t n)
         sa_buf_append(b, run, (size_t)(s - run));
         run = s + 1;
         switch (c) {
-        case '"': sa_buf_puts(b, "\\\""); break;
-        case '\\': sa_buf_puts(b, "\\\\"); break;
-        case '\n': sa_buf_puts(b, "\\n"); break;
-        case '\r': sa_buf_puts(b, "\\r"); break;
-        case '\t': sa_buf_puts(b, "\\t"); break;
-        case (unsigned char)SA_BUF_NUL_MARK: sa_buf_puts(b, "\\u0000"); break;
+        case '"':
+            sa_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            sa_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            sa_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            sa_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            sa_buf_puts(b, "\\t");
+            break;
+        case (unsigned char)SA_BUF_NUL_MARK:
+            sa_buf_puts(b, "\\u0000");
+            break;
         default: {
             char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
             sa_buf_puts(b, esc);

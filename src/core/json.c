@@ -34,11 +34,17 @@ static size_t utf8_sequence(const unsigned char *s, size_t avail)
     size_t n;
     unsigned min, cp;
     if (c >= 0xC2 && c <= 0xDF) {
-        n = 1; min = 0x80; cp = c & 0x1F;
+        n = 1;
+        min = 0x80;
+        cp = c & 0x1F;
     } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2; min = 0x800; cp = c & 0x0F;
+        n = 2;
+        min = 0x800;
+        cp = c & 0x0F;
     } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3; min = 0x10000; cp = c & 0x07;
+        n = 3;
+        min = 0x10000;
+        cp = c & 0x07;
     } else {
         return 0;
     }
@@ -100,7 +106,10 @@ static size_t utf8_check(const unsigned char *s, size_t len, size_t *nuls, const
         size_t n = utf8_sequence(s + i, len - i);
         if (!n) {
             /* A lead byte whose sequence would run past the end: the body was cut short. */
-            size_t want = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+            size_t want = c >= 0xF0 && c <= 0xF4   ? 4
+                          : c >= 0xE0 && c <= 0xEF ? 3
+                          : c >= 0xC2 && c <= 0xDF ? 2
+                                                   : 0;
             *why = want && i + want > len ? "is not valid UTF-8 (truncated sequence)"
                                           : "is not valid UTF-8";
             return i;
@@ -120,7 +129,8 @@ static char *mark_nuls(const char *text, size_t len, size_t *outlen)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        if (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' && memcmp(text + i + 2, "0000", 4) == 0) {
+        if (text[i] == '\\' && i + 5 < len && text[i + 1] == 'u' &&
+            memcmp(text + i + 2, "0000", 4) == 0) {
             out[o++] = SA_BUF_NUL_MARK;
             i += 6;
         } else if (text[i] == '\\' && i + 1 < len) {
@@ -276,7 +286,7 @@ typedef struct arena_chunk {
     alignas(max_align_t) unsigned char data[];
 } arena_chunk;
 
-static _Thread_local arena_chunk *arena;   /* newest chunk first; NULL when no arena is open */
+static _Thread_local arena_chunk *arena; /* newest chunk first; NULL when no arena is open */
 static _Thread_local int arena_open;
 
 static void *arena_malloc(size_t n)

@@ -39,9 +39,11 @@ static sa_pubkey *load_key(const sa_load_from *from, const sa_policy *p, sa_buf 
     } else if (!from->example_key || readable(file, why, sizeof why)) {
         if (!(key = sa_pubkey_load(file, err, sizeof err)))
             sa_buf_printf(errors, "%s: sessions.publicKey.file refused: %s\n", p->source, err);
-    } else if ((key = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err))) {
-        sa_buf_printf(notes, "sessions.publicKey.file %s cannot be read here (%s): using the built-in "
-                             "example key, SHA-256 %s (give --public-key to use yours)\n",
+    } else if ((key = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err,
+                                      sizeof err))) {
+        sa_buf_printf(notes,
+                      "sessions.publicKey.file %s cannot be read here (%s): using the built-in "
+                      "example key, SHA-256 %s (give --public-key to use yours)\n",
                       file, why, key->fingerprint);
     } else {
         sa_buf_printf(errors, "built-in example key refused: %s\n", err);
@@ -75,8 +77,9 @@ int sa_load_check_key(const sa_policy *p, sa_buf *notes, sa_buf *errors)
     const char *file = p->sessions.key_file;
     char why[256], err[512];
     if (!readable(file, why, sizeof why)) {
-        sa_buf_printf(notes, "sessions.publicKey.file %s not checked: it cannot be read here (%s)\n",
-                      file, why);
+        sa_buf_printf(notes,
+                      "sessions.publicKey.file %s not checked: it cannot be read here (%s)\n", file,
+                      why);
         return 0;
     }
     sa_pubkey *k = sa_pubkey_load(file, err, sizeof err);

@@ -17,7 +17,7 @@
 #include <openssl/rand.h>
 
 typedef struct slot {
-    char *key;          /* owned; NULL marks an empty slot */
+    char *key; /* owned; NULL marks an empty slot */
     size_t len;
     uint64_t hash;
     void *value;
@@ -25,7 +25,7 @@ typedef struct slot {
 
 struct sa_map {
     slot *slots;
-    size_t cap;         /* a power of two, or 0 before the first put */
+    size_t cap; /* a power of two, or 0 before the first put */
     size_t count;
 };
 
@@ -43,12 +43,22 @@ static void seed_init(void)
 }
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                              \
-    do {                                                                                      \
-        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                             \
-        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                                \
-        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                                \
-        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                             \
+#define SIPROUND           \
+    do {                   \
+        v0 += v1;          \
+        v1 = ROTL(v1, 13); \
+        v1 ^= v0;          \
+        v0 = ROTL(v0, 32); \
+        v2 += v3;          \
+        v3 = ROTL(v3, 16); \
+        v3 ^= v2;          \
+        v0 += v3;          \
+        v3 = ROTL(v3, 21); \
+        v3 ^= v0;          \
+        v2 += v1;          \
+        v1 = ROTL(v1, 17); \
+        v1 ^= v2;          \
+        v2 = ROTL(v2, 32); \
     } while (0)
 
 /* SipHash-1-3 (one compression round, three finalization rounds). */

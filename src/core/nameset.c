@@ -8,9 +8,9 @@
 #include "sa_map.h"
 
 struct sa_nameset {
-    sa_map *exact;      /* name -> the set itself (any non-NULL value marks presence) */
-    sa_map *glob_seen;  /* the globs again, only to refuse duplicates in O(1) */
-    char **globs;       /* owned copies, matched in order */
+    sa_map *exact;     /* name -> the set itself (any non-NULL value marks presence) */
+    sa_map *glob_seen; /* the globs again, only to refuse duplicates in O(1) */
+    char **globs;      /* owned copies, matched in order */
     size_t nglobs;
     size_t capglobs;
 };

@@ -14,6 +14,7 @@ typedef struct step {
  * session key's env value and its own fingerprint annotation, and compares both whole, so a NUL
  * only makes them differ (the pod is refused or re-patched, as for any other wrong value). */
 #define FREE_TEXT_STEPS 7
+/* clang-format off */
 static const char *const free_text[][FREE_TEXT_STEPS] = {
     {"object|oldObject", "metadata", "annotations", "*"},
     {"object|oldObject", "spec", "containers|initContainers|ephemeralContainers", "#", "env", "#",
@@ -21,6 +22,7 @@ static const char *const free_text[][FREE_TEXT_STEPS] = {
     {"object|oldObject", "spec", "containers|initContainers|ephemeralContainers", "#",
      "args|command", "#"},
 };
+/* clang-format on */
 
 static int step_matches(const char *pattern, const step *s)
 {
@@ -46,7 +48,8 @@ static int is_free_text(const step *path, size_t depth)
 {
     for (size_t i = 0; i < sizeof free_text / sizeof free_text[0]; i++) {
         size_t d = 0;
-        while (d < FREE_TEXT_STEPS && free_text[i][d] && d < depth && step_matches(free_text[i][d], &path[d]))
+        while (d < FREE_TEXT_STEPS && free_text[i][d] && d < depth &&
+               step_matches(free_text[i][d], &path[d]))
             d++;
         if (d == depth && (d == FREE_TEXT_STEPS || !free_text[i][d]))
             return 1;

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int set_value(const sa_option *o, const char *value, const char *from, char *err, size_t errlen)
+static int set_value(const sa_option *o, const char *value, const char *from, char *err,
+                     size_t errlen)
 {
     char *end;
     unsigned long long v;
@@ -42,8 +43,9 @@ static int set_value(const sa_option *o, const char *value, const char *from, ch
         v = strtoull(value, &end, 10);
         if (o->type == SA_OPT_SIZE && *end) {
             unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
-            if (shift && (end[1] == '\0' || strcmp(end + 1, "i") == 0 || strcmp(end + 1, "iB") == 0)
-                && v <= (~0ULL >> shift)) {
+            if (shift &&
+                (end[1] == '\0' || strcmp(end + 1, "i") == 0 || strcmp(end + 1, "iB") == 0) &&
+                v <= (~0ULL >> shift)) {
                 v <<= shift;
                 end += strlen(end);
             }
@@ -84,9 +86,9 @@ void sa_options_help(const sa_option *opts, size_t nopts, const char *usage, FIL
     fprintf(out, "  %-28s %s\n", "-h, --help", "show this help");
 }
 
-int sa_options_parse(const sa_option *opts, size_t nopts, int argc, char **argv,
-                     const char **pos, size_t maxpos, size_t *npos, FILE *out,
-                     const char *usage, char *err, size_t errlen)
+int sa_options_parse(const sa_option *opts, size_t nopts, int argc, char **argv, const char **pos,
+                     size_t maxpos, size_t *npos, FILE *out, const char *usage, char *err,
+                     size_t errlen)
 {
     *npos = 0;
     for (size_t i = 0; i < nopts; i++) {

@@ -102,7 +102,8 @@ static int pointer_token(const char **p, char *tok, size_t cap)
 /* An array index token: decimal digits without a leading zero. -1 otherwise. */
 static long pointer_index(const char *tok)
 {
-    if (!*tok || (tok[0] == '0' && tok[1]) || strspn(tok, "0123456789") != strlen(tok) || strlen(tok) > 9)
+    if (!*tok || (tok[0] == '0' && tok[1]) || strspn(tok, "0123456789") != strlen(tok) ||
+        strlen(tok) > 9)
         return -1;
     return strtol(tok, NULL, 10);
 }

@@ -93,8 +93,8 @@ int sa_policy_session_sa(const sa_policy *p, const char *session_id, sa_buf *out
 static void load_service_account(sa_yaml_errors *e, const sa_schema_section *sessions, sa_policy *p)
 {
     static const char *const keys[] = {"template", "idMaxLength", "onMismatch", NULL};
-    static const char *const mismatch[] = {[SA_MISMATCH_OVERRIDE] = "override",
-                                           [SA_MISMATCH_DENY] = "deny"};
+    static const char *const mismatch[] = {
+        [SA_MISMATCH_OVERRIDE] = "override", [SA_MISMATCH_DENY] = "deny"};
     sa_schema_section s;
     sa_schema_subsection(e, sessions, "serviceAccount", keys, &s);
     char path[SA_SCHEMA_PATH_LEN];
@@ -133,8 +133,8 @@ static void load_service_account(sa_yaml_errors *e, const sa_schema_section *ses
 
 static void load_public_key(sa_yaml_errors *e, const sa_schema_section *sessions, sa_policy *p)
 {
-    static const char *const keys[] = {"env", "file", "containers", "initContainers",
-                                       "fingerprintAnnotation", NULL};
+    static const char *const keys[] = {
+        "env", "file", "containers", "initContainers", "fingerprintAnnotation", NULL};
     sa_schema_section s;
     sa_schema_subsection(e, sessions, "publicKey", keys, &s);
     char path[SA_SCHEMA_PATH_LEN];
@@ -153,8 +153,9 @@ static void load_public_key(sa_yaml_errors *e, const sa_schema_section *sessions
 
 static void load_sessions(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
 {
-    static const char *const keys[] = {"label", "serviceAccount", "publicKey", "forbiddenEnv",
-                                       "tokenAudiences", "apiAudiences", NULL};
+    static const char *const keys[] = {
+        "label",          "serviceAccount", "publicKey", "forbiddenEnv",
+        "tokenAudiences", "apiAudiences",   NULL};
     sa_schema_section s;
     sa_schema_subsection(e, top, "sessions", keys, &s);
     p->sessions.label = dup_qualified(e, &s, "label");
@@ -162,9 +163,8 @@ static void load_sessions(sa_yaml_errors *e, const sa_schema_section *top, sa_po
     load_public_key(e, &s, p);
     p->sessions.forbidden_env =
         sa_schema_names_field(e, &s, "forbiddenEnv", SA_SCHEMA_NAMES_GLOB, NULL);
-    p->sessions.token_audiences =
-        sa_schema_names_field(e, &s, "tokenAudiences", SA_SCHEMA_NAMES_EXACT,
-                              "audiences are granted one by one");
+    p->sessions.token_audiences = sa_schema_names_field(
+        e, &s, "tokenAudiences", SA_SCHEMA_NAMES_EXACT, "audiences are granted one by one");
     p->sessions.api_audiences =
         sa_schema_names_field(e, &s, "apiAudiences", SA_SCHEMA_NAMES_EXACT,
                               "the API server's audiences are exact strings");
@@ -180,16 +180,20 @@ static void role_row_free(void *row)
 }
 
 /* The kinds of role a row of bindings.allowedRoles names. */
-typedef enum role_kind { ROLE_KIND_ROLE, ROLE_KIND_CLUSTER_ROLE, ROLE_KINDS } role_kind;
+typedef enum role_kind {
+    ROLE_KIND_ROLE,
+    ROLE_KIND_CLUSTER_ROLE,
+    ROLE_KINDS
+} role_kind;
 
 static void load_role_row(sa_yaml_errors *e, const sa_yaml_node *row, const char *rpath,
                           sa_map *index)
 {
     static const char *const keys[] = {"kind", "name", "scope", "crossNamespace", "ceiling", NULL};
-    static const char *const kinds[ROLE_KINDS] = {[ROLE_KIND_ROLE] = "Role",
-                                                  [ROLE_KIND_CLUSTER_ROLE] = "ClusterRole"};
-    static const char *const scopes[] = {[SA_SCOPE_NAMESPACE] = "namespace",
-                                         [SA_SCOPE_CLUSTER] = "cluster", [SA_SCOPE_ANY] = "any"};
+    static const char *const kinds[ROLE_KINDS] = {
+        [ROLE_KIND_ROLE] = "Role", [ROLE_KIND_CLUSTER_ROLE] = "ClusterRole"};
+    static const char *const scopes[] = {
+        [SA_SCOPE_NAMESPACE] = "namespace", [SA_SCOPE_CLUSTER] = "cluster", [SA_SCOPE_ANY] = "any"};
     if (sa_schema_want_type(e, row, rpath, SA_YAML_MAP) < 0)
         return;
     sa_schema_known_keys(e, row, rpath, keys);
@@ -267,11 +271,13 @@ static sa_nameset *session_globs_from_template(const char *t)
 static void check_template_covered(sa_yaml_errors *e, const sa_yaml_node *n, const char *path,
                                    const sa_policy *p)
 {
-    if (!p->sessions.sa_template || !p->sessions.id_max_length || !p->bindings.session_service_accounts)
+    if (!p->sessions.sa_template || !p->sessions.id_max_length ||
+        !p->bindings.session_service_accounts)
         return;
     char longest[SA_K8SNAME_SUBDOMAIN_MAX + 1];
-    int len = p->sessions.id_max_length < (int)SA_K8SNAME_SUBDOMAIN_MAX ? p->sessions.id_max_length
-                                                                        : (int)SA_K8SNAME_SUBDOMAIN_MAX;
+    int len = p->sessions.id_max_length < (int)SA_K8SNAME_SUBDOMAIN_MAX
+                  ? p->sessions.id_max_length
+                  : (int)SA_K8SNAME_SUBDOMAIN_MAX;
     memset(longest, 'z', (size_t)len);
     longest[len] = '\0';
     const char *const probes[] = {"a", "0", "a-0", longest};
@@ -280,7 +286,8 @@ static void check_template_covered(sa_yaml_errors *e, const sa_yaml_node *n, con
         sa_buf_reset(&name);
         if (sa_policy_session_sa(p, probes[i], &name) == 0 &&
             !sa_nameset_match(p->bindings.session_service_accounts, sa_buf_str(&name))) {
-            SA_YAML_NODE_ERROR(e, n, "%s: does not match %.80s, which sessions.serviceAccount.template "
+            SA_YAML_NODE_ERROR(e, n,
+                               "%s: does not match %.80s, which sessions.serviceAccount.template "
                                "%s forms: every session ServiceAccount must be one of these globs",
                                path, sa_buf_str(&name), p->sessions.sa_template);
             break;
@@ -310,8 +317,8 @@ static void check_everyone_roles(sa_yaml_errors *e, const sa_yaml_node *list, co
 
 static void load_bindings(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
 {
-    static const char *const keys[] = {"sessionServiceAccounts", "namespaceGroups",
-                                       "allowedRoles", "everyoneRoles", NULL};
+    static const char *const keys[] = {"sessionServiceAccounts", "namespaceGroups", "allowedRoles",
+                                       "everyoneRoles", NULL};
     sa_schema_section s;
     sa_schema_subsection(e, top, "bindings", keys, &s);
     char path[SA_SCHEMA_PATH_LEN];
@@ -328,9 +335,8 @@ static void load_bindings(sa_yaml_errors *e, const sa_schema_section *top, sa_po
     }
     p->bindings.namespace_groups =
         sa_schema_names_field(e, &s, "namespaceGroups", SA_SCHEMA_NAMES_GLOB, NULL);
-    p->bindings.everyone_roles =
-        sa_schema_names_field(e, &s, "everyoneRoles", SA_SCHEMA_NAMES_EXACT,
-                              "roles are looked up by name");
+    p->bindings.everyone_roles = sa_schema_names_field(
+        e, &s, "everyoneRoles", SA_SCHEMA_NAMES_EXACT, "roles are looked up by name");
     check_everyone_roles(e, sa_schema_field(&s, "everyoneRoles", path), path);
 
     p->bindings.allowed_roles = sa_map_new();
@@ -348,7 +354,7 @@ static void load_bindings(sa_yaml_errors *e, const sa_schema_section *top, sa_po
 static void load_exempt(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
 {
     static const char *const keys[] = {"objectLabels", "bootstrapUsers", "aggregationUsers",
-                                       "users", "groups", NULL};
+                                       "users",        "groups",         NULL};
     sa_schema_section s;
     sa_schema_subsection(e, top, "exempt", keys, &s);
     char path[SA_SCHEMA_PATH_LEN];
@@ -407,9 +413,8 @@ static void load_impersonation(sa_yaml_errors *e, const sa_schema_section *top, 
                                    resources[r]);
             p->impersonation.resources |= 1u << r;
         }
-    p->impersonation.names =
-        sa_schema_names_field(e, &s, "names", SA_SCHEMA_NAMES_EXACT,
-                              "impersonation is granted on exactly named users");
+    p->impersonation.names = sa_schema_names_field(
+        e, &s, "names", SA_SCHEMA_NAMES_EXACT, "impersonation is granted on exactly named users");
 }
 
 static void load_modes(sa_yaml_errors *e, const sa_schema_section *top, sa_policy *p)
@@ -471,9 +476,9 @@ static void load_header(sa_yaml_errors *e, const sa_yaml_node *root)
 static void load_policy(sa_yaml_errors *e, const sa_yaml_node *root, const sa_yaml_node *defaults,
                         sa_policy *p)
 {
-    static const char *const keys[] = {"apiVersion", "kind", "exemptNamespaces", "sessions",
-                                       "bindings", "exempt", "impersonation", "audiences",
-                                       "modes", NULL};
+    static const char *const keys[] = {"apiVersion", "kind",   "exemptNamespaces", "sessions",
+                                       "bindings",   "exempt", "impersonation",    "audiences",
+                                       "modes",      NULL};
     sa_schema_section top = {root, defaults, ""};
     sa_schema_known_keys(e, root, "the policy", keys);
     load_header(e, root);
@@ -602,24 +607,22 @@ void sa_policy_summary(const sa_policy *p, sa_buf *out)
     int per_mode[SA_MODE_COUNT] = {0};
     for (int i = 0; i < SA_RULE_COUNT; i++)
         per_mode[p->modes[i]]++;
-    sa_buf_printf(out,
-                  "exemptNamespaces=%zu containers=%zu forbiddenEnv=%zu tokenAudiences=%zu "
-                  "apiAudiences=%zu sessionServiceAccounts=%zu namespaceGroups=%zu "
-                  "allowedRoles=%zu everyoneRoles=%zu exempt.objectLabels=%zu "
-                  "exempt.bootstrapUsers=%zu exempt.aggregationUsers=%zu exempt.users=%zu "
-                  "exempt.groups=%zu "
-                  "impersonation.names=%zu audiences=%zu modes=enforce:%d,warn:%d,audit:%d",
-                  sa_nameset_count(p->exempt_namespaces), sa_nameset_count(p->sessions.containers),
-                  sa_nameset_count(p->sessions.forbidden_env),
-                  sa_nameset_count(p->sessions.token_audiences),
-                  sa_nameset_count(p->sessions.api_audiences),
-                  sa_nameset_count(p->bindings.session_service_accounts),
-                  sa_nameset_count(p->bindings.namespace_groups),
-                  sa_map_count(p->bindings.allowed_roles),
-                  sa_nameset_count(p->bindings.everyone_roles),
-                  sa_map_count(p->exempt.object_labels), sa_nameset_count(p->exempt.bootstrap_users),
-                  sa_nameset_count(p->exempt.aggregation_users), sa_nameset_count(p->exempt.users),
-                  sa_nameset_count(p->exempt.groups),
-                  sa_nameset_count(p->impersonation.names), p->naudiences,
-                  per_mode[SA_MODE_ENFORCE], per_mode[SA_MODE_WARN], per_mode[SA_MODE_AUDIT]);
+    sa_buf_printf(
+        out,
+        "exemptNamespaces=%zu containers=%zu forbiddenEnv=%zu tokenAudiences=%zu "
+        "apiAudiences=%zu sessionServiceAccounts=%zu namespaceGroups=%zu "
+        "allowedRoles=%zu everyoneRoles=%zu exempt.objectLabels=%zu "
+        "exempt.bootstrapUsers=%zu exempt.aggregationUsers=%zu exempt.users=%zu "
+        "exempt.groups=%zu "
+        "impersonation.names=%zu audiences=%zu modes=enforce:%d,warn:%d,audit:%d",
+        sa_nameset_count(p->exempt_namespaces), sa_nameset_count(p->sessions.containers),
+        sa_nameset_count(p->sessions.forbidden_env), sa_nameset_count(p->sessions.token_audiences),
+        sa_nameset_count(p->sessions.api_audiences),
+        sa_nameset_count(p->bindings.session_service_accounts),
+        sa_nameset_count(p->bindings.namespace_groups), sa_map_count(p->bindings.allowed_roles),
+        sa_nameset_count(p->bindings.everyone_roles), sa_map_count(p->exempt.object_labels),
+        sa_nameset_count(p->exempt.bootstrap_users), sa_nameset_count(p->exempt.aggregation_users),
+        sa_nameset_count(p->exempt.users), sa_nameset_count(p->exempt.groups),
+        sa_nameset_count(p->impersonation.names), p->naudiences, per_mode[SA_MODE_ENFORCE],
+        per_mode[SA_MODE_WARN], per_mode[SA_MODE_AUDIT]);
 }

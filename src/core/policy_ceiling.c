@@ -18,6 +18,7 @@
  * alike), and no more: the ceiling of a row naming one of them that sets none. */
 static const struct {
     const char *kind, *name, *rules;
+    /* clang-format off */
 } known[] = {
     {"ClusterRole", "system:image-puller",
      "[{\"apiGroups\":[\"\",\"image.openshift.io\"],\"resources\":[\"imagestreams/layers\"],"
@@ -31,10 +32,11 @@ static const struct {
      "\"verbs\":[\"update\"]},"
      "{\"apiGroups\":[\"\",\"build.openshift.io\"],\"resources\":[\"builds\"],\"verbs\":[\"get\"]}]"},
 };
+/* clang-format on */
 
 /* A PolicyRule's list fields, as Kubernetes names them. */
-static const char *const rule_keys[] = {"apiGroups", "resources", "resourceNames",
-                                        "nonResourceURLs", "verbs", NULL};
+static const char *const rule_keys[] = {"apiGroups",       "resources", "resourceNames",
+                                        "nonResourceURLs", "verbs",     NULL};
 
 /* One list of strings of a ceiling rule, into obj under key. Returns its length, or -1 after
  * recording an error. */
@@ -85,8 +87,8 @@ static cJSON *read_rule(sa_yaml_errors *e, const sa_yaml_node *row, const char *
         SA_YAML_NODE_ERROR(e, row, "%s: a ceiling rule needs verbs", rpath);
         bad = 1;
     } else if (!bad && !counts[1] == !counts[3]) {
-        SA_YAML_NODE_ERROR(e, row, "%s: a ceiling rule names resources or nonResourceURLs, one of the two",
-                           rpath);
+        SA_YAML_NODE_ERROR(
+            e, row, "%s: a ceiling rule names resources or nonResourceURLs, one of the two", rpath);
         bad = 1;
     }
     if (bad) {

@@ -27,14 +27,14 @@ void sa_rbac_rule_read(sa_rbac_rule *r, const cJSON *rule)
 }
 
 /* The strings of a list, skipping items of other types. */
-#define EACH_STRING(it, s, list)                                                               \
-    for (const cJSON *it = (list); it; it = it->next)                                          \
+#define EACH_STRING(it, s, list)                      \
+    for (const cJSON *it = (list); it; it = it->next) \
         if (cJSON_IsString(it) && (s = it->valuestring) != NULL)
 
 int sa_rbac_named(const sa_rbac_rule *rule)
 {
     const char *s;
-    EACH_STRING(it, s, rule->resource_names)
+    EACH_STRING (it, s, rule->resource_names)
         return 1;
     return 0;
 }
@@ -42,7 +42,7 @@ int sa_rbac_named(const sa_rbac_rule *rule)
 int sa_rbac_lists(const cJSON *list, const char *want)
 {
     const char *s;
-    EACH_STRING(it, s, list)
+    EACH_STRING (it, s, list)
         if (strcmp(s, want) == 0)
             return 1;
     return 0;
@@ -52,7 +52,7 @@ int sa_rbac_lists(const cJSON *list, const char *want)
 static int star_or_exact(const cJSON *list, const char *want)
 {
     const char *s;
-    EACH_STRING(it, s, list)
+    EACH_STRING (it, s, list)
         if (want == SA_RBAC_ANY || strcmp(s, "*") == 0 || strcmp(s, want) == 0)
             return 1;
     return 0;
@@ -70,7 +70,7 @@ static int resource_matches(const sa_rbac_rule *rule, const char *res, const cha
 {
     size_t n = strlen(res);
     const char *s;
-    EACH_STRING(it, s, rule->resources) {
+    EACH_STRING (it, s, rule->resources) {
         if (strcmp(s, "*") == 0)
             return 1;
         if (sub == SA_RBAC_ANY) {
@@ -92,7 +92,7 @@ static int name_matches(const sa_rbac_rule *rule, const char *name)
 {
     int named = 0;
     const char *s;
-    EACH_STRING(it, s, rule->resource_names) {
+    EACH_STRING (it, s, rule->resource_names) {
         if (name == SA_RBAC_ANY || (name != SA_RBAC_EVERY && strcmp(s, name) == 0))
             return 1;
         named = 1;
@@ -111,7 +111,7 @@ int sa_rbac_allows_url(const sa_rbac_rule *rule, const char *verb, const char *p
     if (!star_or_exact(rule->verbs, verb))
         return 0;
     const char *s;
-    EACH_STRING(it, s, rule->urls) {
+    EACH_STRING (it, s, rule->urls) {
         size_t n = strlen(s);
         if (strcmp(s, "*") == 0 || strcmp(s, path) == 0)
             return 1;
@@ -155,6 +155,7 @@ static const char *const imp_modes[] = {"user-info", "serviceaccount", "arbitrar
 static const struct {
     sa_rbac_imp_kind kind;
     const char *verb, *group, *subresource, *name;
+    /* clang-format off */
 } imp_checks[] = {
     {SA_RBAC_IMP_KIND_USERS, "impersonate", "", "", SA_RBAC_ANY},
     {SA_RBAC_IMP_KIND_GROUPS, "impersonate", "", "", SA_RBAC_ANY},
@@ -171,13 +172,14 @@ static const struct {
     {SA_RBAC_IMP_KIND_NODES, "impersonate:arbitrary-node", SA_RBAC_GROUP_AUTH, "", SA_RBAC_ANY},
     {SA_RBAC_IMP_KIND_ASSOCIATED_NODE, "impersonate:associated-node", SA_RBAC_GROUP_AUTH, "", "*"},
 };
+/* clang-format on */
 
 unsigned sa_rbac_impersonation(const sa_rbac_rule *rule)
 {
     /* Most rules grant ordinary verbs: settle them with one pass over the verbs. */
     int candidate = 0;
     const char *s;
-    EACH_STRING(it, s, rule->verbs)
+    EACH_STRING (it, s, rule->verbs)
         candidate |= strcmp(s, "*") == 0 || strncmp(s, "impersonate", 11) == 0;
     if (!candidate)
         return 0;
@@ -238,7 +240,7 @@ static int known_impersonate_verb(const char *v)
 const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule)
 {
     const char *s;
-    EACH_STRING(it, s, rule->verbs)
+    EACH_STRING (it, s, rule->verbs)
         if (strncmp(s, "impersonate", 11) == 0 && !known_impersonate_verb(s))
             return s;
     return NULL;
@@ -254,6 +256,7 @@ const char *sa_rbac_unknown_impersonate_verb(const sa_rbac_rule *rule)
  * evaluation_helpers.go, VerbMatches), so a rule listing "GET" grants nothing. */
 #define READS "get", "list", "watch"
 #define WRITES "create", "update", "patch", "delete", "deletecollection"
+/* clang-format off */
 static const sa_rbac_escalation escalations[] = {
     {{"bind"}, SA_RBAC_GROUP_RBAC, "roles", "", "bind on roles"},
     {{"bind"}, SA_RBAC_GROUP_RBAC, "clusterroles", "", "bind on clusterroles"},
@@ -287,6 +290,7 @@ static const sa_rbac_escalation escalations[] = {
     {{WRITES}, "admissionregistration.k8s.io", "mutatingadmissionpolicybindings", "",
      "writes to mutatingadmissionpolicybindings"},
 };
+/* clang-format on */
 
 _Static_assert(sizeof escalations / sizeof escalations[0] <= SA_RBAC_ESCALATIONS_MAX,
                "SA_RBAC_ESCALATIONS_MAX is the bound callers size their arrays by");
@@ -308,32 +312,119 @@ const sa_rbac_escalation *sa_rbac_escalations(size_t *n)
  * and the like in them). A "*" verb on "projects" is then an API grant, not a token audience.
  * Sorted (strcmp order) for bsearch; a unit test checks it. */
 static const char *const core_resources[] = {
-    "appliedclusterresourcequotas", "bindings", "buildconfigs", "buildconfigs/instantiate",
-    "buildconfigs/instantiatebinary", "buildconfigs/webhooks", "buildlogs", "builds",
-    "builds/clone", "builds/custom", "builds/details", "builds/docker", "builds/jenkinspipeline",
-    "builds/log", "builds/optimizeddocker", "builds/source", "clusternetworks",
-    "clusterresourcequotas", "clusterrolebindings", "clusterroles", "componentstatuses",
-    "configmaps", "deploymentconfigrollbacks", "deploymentconfigs", "deploymentconfigs/instantiate",
-    "deploymentconfigs/log", "deploymentconfigs/rollback", "deploymentconfigs/scale",
-    "deploymentconfigs/status", "egressnetworkpolicies", "endpoints", "events", "groups",
-    "hostsubnets", "identities", "images", "imagesignatures", "imagestreamimages",
-    "imagestreamimports", "imagestreammappings", "imagestreams", "imagestreams/layers",
-    "imagestreams/secrets", "imagestreams/status", "imagestreamtags", "imagetags", "limitranges",
-    "localresourceaccessreviews", "localsubjectaccessreviews", "namespaces", "namespaces/finalize",
-    "namespaces/status", "netnamespaces", "nodes", "nodes/checkpoint", "nodes/configz",
-    "nodes/healthz", "nodes/log", "nodes/metrics", "nodes/pods", "nodes/proxy", "nodes/spec",
-    "nodes/stats", "nodes/status", "oauthaccesstokens", "oauthauthorizetokens",
-    "oauthclientauthorizations", "oauthclients", "persistentvolumeclaims",
-    "persistentvolumeclaims/status", "persistentvolumes", "persistentvolumes/status", "pods",
-    "pods/attach", "pods/binding", "pods/checkpoint", "pods/ephemeralcontainers", "pods/eviction",
-    "pods/exec", "pods/log", "pods/portforward", "pods/proxy", "pods/resize", "pods/status",
-    "podtemplates", "processedtemplates", "projectrequests", "projects", "replicationcontrollers",
-    "replicationcontrollers/scale", "replicationcontrollers/status", "resourceaccessreviews",
-    "resourcequotas", "resourcequotas/status", "rolebindingrestrictions", "rolebindings", "roles",
-    "routes", "routes/status", "secrets", "selfsubjectrulesreviews", "serviceaccounts",
-    "serviceaccounts/token", "services", "services/proxy", "services/status",
-    "subjectaccessreviews", "subjectrulesreviews", "templateconfigs", "templateinstances",
-    "templates", "useridentitymappings", "users",
+    "appliedclusterresourcequotas",
+    "bindings",
+    "buildconfigs",
+    "buildconfigs/instantiate",
+    "buildconfigs/instantiatebinary",
+    "buildconfigs/webhooks",
+    "buildlogs",
+    "builds",
+    "builds/clone",
+    "builds/custom",
+    "builds/details",
+    "builds/docker",
+    "builds/jenkinspipeline",
+    "builds/log",
+    "builds/optimizeddocker",
+    "builds/source",
+    "clusternetworks",
+    "clusterresourcequotas",
+    "clusterrolebindings",
+    "clusterroles",
+    "componentstatuses",
+    "configmaps",
+    "deploymentconfigrollbacks",
+    "deploymentconfigs",
+    "deploymentconfigs/instantiate",
+    "deploymentconfigs/log",
+    "deploymentconfigs/rollback",
+    "deploymentconfigs/scale",
+    "deploymentconfigs/status",
+    "egressnetworkpolicies",
+    "endpoints",
+    "events",
+    "groups",
+    "hostsubnets",
+    "identities",
+    "images",
+    "imagesignatures",
+    "imagestreamimages",
+    "imagestreamimports",
+    "imagestreammappings",
+    "imagestreams",
+    "imagestreams/layers",
+    "imagestreams/secrets",
+    "imagestreams/status",
+    "imagestreamtags",
+    "imagetags",
+    "limitranges",
+    "localresourceaccessreviews",
+    "localsubjectaccessreviews",
+    "namespaces",
+    "namespaces/finalize",
+    "namespaces/status",
+    "netnamespaces",
+    "nodes",
+    "nodes/checkpoint",
+    "nodes/configz",
+    "nodes/healthz",
+    "nodes/log",
+    "nodes/metrics",
+    "nodes/pods",
+    "nodes/proxy",
+    "nodes/spec",
+    "nodes/stats",
+    "nodes/status",
+    "oauthaccesstokens",
+    "oauthauthorizetokens",
+    "oauthclientauthorizations",
+    "oauthclients",
+    "persistentvolumeclaims",
+    "persistentvolumeclaims/status",
+    "persistentvolumes",
+    "persistentvolumes/status",
+    "pods",
+    "pods/attach",
+    "pods/binding",
+    "pods/checkpoint",
+    "pods/ephemeralcontainers",
+    "pods/eviction",
+    "pods/exec",
+    "pods/log",
+    "pods/portforward",
+    "pods/proxy",
+    "pods/resize",
+    "pods/status",
+    "podtemplates",
+    "processedtemplates",
+    "projectrequests",
+    "projects",
+    "replicationcontrollers",
+    "replicationcontrollers/scale",
+    "replicationcontrollers/status",
+    "resourceaccessreviews",
+    "resourcequotas",
+    "resourcequotas/status",
+    "rolebindingrestrictions",
+    "rolebindings",
+    "roles",
+    "routes",
+    "routes/status",
+    "secrets",
+    "selfsubjectrulesreviews",
+    "serviceaccounts",
+    "serviceaccounts/token",
+    "services",
+    "services/proxy",
+    "services/status",
+    "subjectaccessreviews",
+    "subjectrulesreviews",
+    "templateconfigs",
+    "templateinstances",
+    "templates",
+    "useridentitymappings",
+    "users",
 };
 
 static int cmp_name(const void *key, const void *elem)
@@ -367,13 +458,13 @@ static size_t count_strings(const cJSON *list)
 {
     size_t n = 0;
     const char *s;
-    EACH_STRING(it, s, list)
+    EACH_STRING (it, s, list)
         n++;
     return n;
 }
 
-int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max, int (*fn)(void *ctx, const sa_rbac_grant *g),
-                       void *ctx)
+int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max,
+                       int (*fn)(void *ctx, const sa_rbac_grant *g), void *ctx)
 {
     size_t names = count_strings(rule->resource_names);
     size_t verbs = count_strings(rule->verbs);
@@ -387,18 +478,18 @@ int sa_rbac_each_grant(const sa_rbac_rule *rule, size_t max, int (*fn)(void *ctx
         return -1;
     const char *v, *g, *r, *n;
     int rc;
-    EACH_STRING(vi, v, rule->verbs) {
-        EACH_STRING(ui, r, rule->urls) {
+    EACH_STRING (vi, v, rule->verbs) {
+        EACH_STRING (ui, r, rule->urls) {
             sa_rbac_grant grant = {v, NULL, r, NULL};
             if ((rc = fn(ctx, &grant)) != 0)
                 return rc;
         }
-        EACH_STRING(gi, g, rule->api_groups) {
-            EACH_STRING(ri, r, rule->resources) {
+        EACH_STRING (gi, g, rule->api_groups) {
+            EACH_STRING (ri, r, rule->resources) {
                 sa_rbac_grant grant = {v, g, r, NULL};
                 if (!names && (rc = fn(ctx, &grant)) != 0)
                     return rc;
-                EACH_STRING(ni, n, rule->resource_names) {
+                EACH_STRING (ni, n, rule->resource_names) {
                     grant.name = n;
                     if ((rc = fn(ctx, &grant)) != 0)
                         return rc;

@@ -127,8 +127,7 @@ int sa_review_read(sa_review *r, const cJSON *doc, char *err, size_t errlen)
     memset(r, 0, sizeof *r);
     r->marks = -1;
     r->request = sa_json_get(doc, "request");
-    if (parse_envelope(r, doc, err, errlen) < 0 ||
-        parse_request(r, r->request, err, errlen) < 0) {
+    if (parse_envelope(r, doc, err, errlen) < 0 || parse_request(r, r->request, err, errlen) < 0) {
         memset(r, 0, sizeof *r);
         return -1;
     }
@@ -166,8 +165,8 @@ typedef struct skim {
         const char *value;
         size_t len;
         int seen, escaped;
-    } want[WANTED];             /* what was found of each wanted member */
-    int kind_closed;            /* request.kind was read to its end */
+    } want[WANTED];  /* what was found of each wanted member */
+    int kind_closed; /* request.kind was read to its end */
 } skim;
 
 static void skim_space(skim *k)
@@ -268,9 +267,9 @@ static int skim_object(skim *k, int object)
         skim_space(k);
         if (k->p >= k->end)
             return 0;
-        int into = object == 0 && klen == 7 && memcmp(key, "request", 7) == 0   ? 1
-                   : object == 1 && klen == 4 && memcmp(key, "kind", 4) == 0 ? 2
-                                                                             : -1;
+        int into = object == 0 && klen == 7 && memcmp(key, "request", 7) == 0 ? 1
+                   : object == 1 && klen == 4 && memcmp(key, "kind", 4) == 0  ? 2
+                                                                              : -1;
         if (into > 0 && *k->p == '{') {
             if (!skim_object(k, into))
                 return 0;
@@ -300,7 +299,7 @@ static int skim_take(const skim *k, size_t i, const char *where, char *out, size
     if (k->want[i].seen != 1 || k->want[i].escaped || n >= cap ||
         sa_json_utf8_valid_prefix(k->want[i].value, n) != n) {
         snprintf(err, errlen, "%s is %s", where,
-                 !k->want[i].seen     ? "missing"
+                 !k->want[i].seen      ? "missing"
                  : k->want[i].seen > 1 ? "given twice"
                                        : "not a plain string");
         return -1;
@@ -348,8 +347,8 @@ int sa_review_skim(sa_review_envelope *s, const char *body, size_t len, char *er
         snprintf(err, errlen, "request.kind is missing or cut short");
         return -1;
     }
-    if ((k.want[3].seen && skim_take(&k, 3, "request.kind.group", s->group, sizeof s->group, err,
-                                     errlen) < 0) ||
+    if ((k.want[3].seen &&
+         skim_take(&k, 3, "request.kind.group", s->group, sizeof s->group, err, errlen) < 0) ||
         skim_take(&k, 4, "request.kind.kind", s->kind, sizeof s->kind, err, errlen) < 0)
         return -1;
     return 0;
@@ -394,7 +393,8 @@ void sa_review_encode(const sa_review *r, const sa_verdict *v, sa_buf *out)
     if (v->warnings.count) {
         sa_buf_puts(out, ",\"warnings\":[");
         const char *w = sa_buf_str(&v->warnings.text);
-        size_t listed = v->warnings.count < SA_VERDICT_LIST_MAX ? v->warnings.count : SA_VERDICT_LIST_MAX;
+        size_t listed = v->warnings.count < SA_VERDICT_LIST_MAX ? v->warnings.count
+                                                                : SA_VERDICT_LIST_MAX;
         for (size_t i = 0; i < listed; i++) {
             if (i)
                 sa_buf_putc(out, ',');

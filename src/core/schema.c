@@ -91,7 +91,7 @@ const char *sa_schema_want_exact(sa_yaml_errors *e, const sa_yaml_node *n, const
 int sa_schema_want_bool(sa_yaml_errors *e, const sa_yaml_node *n, const char *path, int *out)
 {
     static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False",
-                                                                             "FALSE"};
+                                                                              "FALSE"};
     if (n->type == SA_YAML_SCALAR && n->plain)
         for (size_t i = 0; i < 3; i++) {
             if (!strcmp(n->text, yes[i]) || !strcmp(n->text, no[i])) {
@@ -153,9 +153,10 @@ int sa_schema_want_type(sa_yaml_errors *e, const sa_yaml_node *n, const char *pa
 {
     if (n->type == type && !(type == SA_YAML_SCALAR && sa_yaml_is_null(n)))
         return 0;
-    sa_schema_expected(e, n, path, type == SA_YAML_MAP    ? "a mapping"
-                                   : type == SA_YAML_LIST ? "a list"
-                                                          : "a string");
+    sa_schema_expected(e, n, path,
+                       type == SA_YAML_MAP    ? "a mapping"
+                       : type == SA_YAML_LIST ? "a list"
+                                              : "a string");
     return -1;
 }
 

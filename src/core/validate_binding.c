@@ -26,29 +26,30 @@ static void describe_subject(const cJSON *subject, const sa_identity *id, char *
     if (strcmp(sa_json_string(subject, "kind"), "ServiceAccount") == 0)
         snprintf(out, cap, "ServiceAccount %.*s/%s", (int)id->ns_len, id->ns, id->name);
     else
-        snprintf(out, cap, "%s %s", sa_json_string(subject, "kind"), sa_json_string(subject, "name"));
+        snprintf(out, cap, "%s %s", sa_json_string(subject, "kind"),
+                 sa_json_string(subject, "name"));
 }
 
 /* What one binding references, read once for all its subjects. */
 typedef struct binding {
-    const char *what;           /* "RoleBinding ns/name" */
-    int cluster;                /* a ClusterRoleBinding */
-    const char *ns;             /* the binding's namespace, "" for a ClusterRoleBinding */
+    const char *what; /* "RoleBinding ns/name" */
+    int cluster;      /* a ClusterRoleBinding */
+    const char *ns;   /* the binding's namespace, "" for a ClusterRoleBinding */
     const char *ref_kind, *ref_name;
-    const sa_role_row *row;     /* the allowedRoles row of roleRef, or NULL */
-    int everyone;               /* roleRef is in bindings.everyoneRoles */
+    const sa_role_row *row;            /* the allowedRoles row of roleRef, or NULL */
+    int everyone;                      /* roleRef is in bindings.everyoneRoles */
     const sa_audience_list *audiences; /* the audience rows naming roleRef, or NULL */
 } binding;
 
-static const char *const scope_binding[] = {[SA_SCOPE_NAMESPACE] = "RoleBinding",
-                                            [SA_SCOPE_CLUSTER] = "ClusterRoleBinding"};
-static const char *const scope_name[] = {[SA_SCOPE_NAMESPACE] = "namespace",
-                                         [SA_SCOPE_CLUSTER] = "cluster"};
+static const char *const scope_binding[] = {
+    [SA_SCOPE_NAMESPACE] = "RoleBinding", [SA_SCOPE_CLUSTER] = "ClusterRoleBinding"};
+static const char *const scope_name[] = {
+    [SA_SCOPE_NAMESPACE] = "namespace", [SA_SCOPE_CLUSTER] = "cluster"};
 
 /* One subject: as messages show it (cut to fit), and as its violations' keys name it (whole,
  * as written, so two long names that differ only past the cut are two subjects). */
 typedef struct subject {
-    const char *who;            /* "ServiceAccount ns/name" */
+    const char *who; /* "ServiceAccount ns/name" */
     const char *kind, *name, *ns;
 } subject;
 #define SUBJECT_KEY(s, ...) SA_KEY((s)->kind, (s)->ns, (s)->name, __VA_ARGS__)
@@ -81,12 +82,11 @@ static void judge_session_subject(const binding *b, const sa_identity *id, const
                              "%s/%s does not allow crossNamespace",
                              b->what, who, b->ns, b->ref_kind, b->ref_name);
     else if (id->ns_len != strlen(b->ns) || strncmp(id->ns, b->ns, id->ns_len) != 0)
-        sa_verdict_violation(v, SA_RULE_RBAC_CROSS_NAMESPACE,
-                             SUBJECT_KEY(sj, b->ref_kind, b->ref_name),
-                             "%s: subject %s is from namespace %.*s, not %s, and roleRef %s/%s "
-                             "does not allow crossNamespace",
-                             b->what, who, (int)id->ns_len, id->ns, b->ns, b->ref_kind,
-                             b->ref_name);
+        sa_verdict_violation(
+            v, SA_RULE_RBAC_CROSS_NAMESPACE, SUBJECT_KEY(sj, b->ref_kind, b->ref_name),
+            "%s: subject %s is from namespace %.*s, not %s, and roleRef %s/%s "
+            "does not allow crossNamespace",
+            b->what, who, (int)id->ns_len, id->ns, b->ns, b->ref_kind, b->ref_name);
 }
 
 /* Whether the audience row lists the subject; a row holds the few subjects of one audience. */
@@ -96,8 +96,8 @@ static int audience_subject_listed(const sa_audience_row *row, const sa_identity
         const sa_subject *s = &row->subjects[i];
         if (strcmp(s->kind, id->kind) != 0 || strcmp(s->name, id->name) != 0)
             continue;
-        if (!id->service_account ||
-            (strlen(s->namespace_) == id->ns_len && strncmp(s->namespace_, id->ns, id->ns_len) == 0))
+        if (!id->service_account || (strlen(s->namespace_) == id->ns_len &&
+                                     strncmp(s->namespace_, id->ns, id->ns_len) == 0))
             return 1;
     }
     return 0;
@@ -134,8 +134,7 @@ static void read_binding(const sa_policy *p, const sa_review *r, binding *b)
 
 /* Whether a subject is a session identity this binding grants its role to: nobody is granted an
  * everyoneRoles role by a binding, as every identity holds it already. */
-static int session_subject(const sa_policy *p, const binding *b, const cJSON *subj,
-                           sa_identity *id)
+static int session_subject(const sa_policy *p, const binding *b, const cJSON *subj, sa_identity *id)
 {
     return sa_identity_from_subject(p, subj, b->ns, id) && !b->everyone;
 }

@@ -37,9 +37,10 @@ void sa_validate_session_audience(const sa_policy *p, sa_verdict *v, const char 
 {
     if (*aud && !sa_nameset_match(p->sessions.token_audiences, aud) &&
         !sa_nameset_match(p->sessions.api_audiences, aud))
-        sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(aud),
-                             "%s: %s \"%s\" is not in sessions.tokenAudiences nor sessions.apiAudiences",
-                             what, field, aud);
+        sa_verdict_violation(
+            v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(aud),
+            "%s: %s \"%s\" is not in sessions.tokenAudiences nor sessions.apiAudiences", what,
+            field, aud);
 }
 
 int sa_validate_everyone_role(const sa_policy *p, const char *kind, const char *ns,

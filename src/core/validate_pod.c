@@ -26,7 +26,7 @@ static const char *const container_lists[] = {"containers", "initContainers",
 typedef struct pod_ctx {
     const sa_snapshot *snap;
     sa_verdict *v;
-    const char *what;           /* "Pod ns/name" */
+    const char *what; /* "Pod ns/name" */
 } pod_ctx;
 
 static void judge_service_account(const pod_ctx *c, const cJSON *spec, const char *id)
@@ -92,8 +92,7 @@ static void judge_container(const pod_ctx *c, const cJSON *ctr, const char *wher
         return;
     if (!key)
         sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, "missing"),
-                             "%s: %s.env %s is missing", c->what,
-                             where, p->sessions.key_env);
+                             "%s: %s.env %s is missing", c->what, where, p->sessions.key_env);
     else if (sa_json_get(key, "valueFrom"))
         sa_verdict_violation(c->v, SA_RULE_SESSION_POD, SA_KEY(where, "valueFrom"),
                              "%s: %s.env %s is set with valueFrom, not the current key", c->what,
@@ -123,7 +122,8 @@ static void judge_token_volumes(const pod_ctx *c, const cJSON *spec)
         size_t i = 0;
         for (const cJSON *src = sa_validate_items(sa_json_path(vol, "projected", "sources", NULL));
              src; src = src->next, i++) {
-            const char *aud = sa_json_str(sa_json_path(src, "serviceAccountToken", "audience", NULL));
+            const char *aud =
+                sa_json_str(sa_json_path(src, "serviceAccountToken", "audience", NULL));
             if (!aud)
                 continue;
             char field[320];
@@ -145,7 +145,8 @@ void sa_validate_pod(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)
      * EphemeralContainersREST.New returns a Pod since 1.22), so it is judged like an UPDATE. */
     if (!r->object || (*r->sub_resource && strcmp(r->sub_resource, "ephemeralcontainers") != 0))
         return;
-    const char *id = sa_json_str(sa_json_path(r->object, "metadata", "labels", p->sessions.label, NULL));
+    const char *id =
+        sa_json_str(sa_json_path(r->object, "metadata", "labels", p->sessions.label, NULL));
     const cJSON *spec = sa_json_get(r->object, "spec");
     char what[512];
     sa_validate_describe(r, what, sizeof what);

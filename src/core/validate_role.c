@@ -31,27 +31,27 @@
 typedef struct role_ctx {
     const sa_policy *p;
     sa_verdict *v;
-    const char *what;                   /* "ClusterRole name", "Role ns/name" */
-    const char *role;                   /* the role's name, as bindings reference it */
-    const char *ns;                     /* a Role's namespace; NULL for a ClusterRole */
-    const sa_audience_list *audiences;  /* the audience rows naming the role, or NULL */
-    const char *trusted;                /* the table (bindings.allowedRoles or
+    const char *what;                  /* "ClusterRole name", "Role ns/name" */
+    const char *role;                  /* the role's name, as bindings reference it */
+    const char *ns;                    /* a Role's namespace; NULL for a ClusterRole */
+    const sa_audience_list *audiences; /* the audience rows naming the role, or NULL */
+    const char *trusted;               /* the table (bindings.allowedRoles or
                                          * bindings.everyoneRoles) that hands the role to
                                          * sessions, or NULL */
-    const sa_role_row *ceiling;         /* the allowedRoles row whose ceiling holds the role
+    const sa_role_row *ceiling;        /* the allowedRoles row whose ceiling holds the role
                                          * (its own, or the one it feeds), or NULL */
-    sa_rbac_rule *old;                  /* an allowed role's UPDATE: the old rules, read once */
+    sa_rbac_rule *old;                 /* an allowed role's UPDATE: the old rules, read once */
     size_t nold;
-    const cJSON *old_same;              /* the old rule at the index of the rule judged */
-    size_t comparisons;                 /* old rules compared so far */
-    char where[48];                     /* "rules[2]" */
-    const char *star_note;              /* " (verbs \"*\")" when the rule lists "*" */
-    sa_rbac_rule rule;                  /* the rule judged, read once */
-    const cJSON *rule_json;             /* the rule judged, as written */
-    char feeds[256];                    /* a ClusterRole aggregated into a trusted one: what it
+    const cJSON *old_same;  /* the old rule at the index of the rule judged */
+    size_t comparisons;     /* old rules compared so far */
+    char where[48];         /* "rules[2]" */
+    const char *star_note;  /* " (verbs \"*\")" when the rule lists "*" */
+    sa_rbac_rule rule;      /* the rule judged, read once */
+    const cJSON *rule_json; /* the rule judged, as written */
+    char feeds[256];        /* a ClusterRole aggregated into a trusted one: what it
                                          * feeds ("bindings.allowedRoles (ClusterRole view, by
                                          * label ...)"), else "" */
-    int aggregator;                     /* written by one of exempt.aggregationUsers */
+    int aggregator;         /* written by one of exempt.aggregationUsers */
 } role_ctx;
 
 /* ---- impersonation ---------------------------------------------------------------------- */
@@ -62,16 +62,18 @@ static const char *const imp_nouns[SA_RBAC_IMP_KINDS] = {
 
 /* "ServiceAccount project-a/x" in a Role, whose RoleBindings reach only their namespace;
  * "ServiceAccounts named x" in a ClusterRole, which a ClusterRoleBinding grants everywhere. */
-static void describe_identity(const role_ctx *c, unsigned kind, const char *name,
-                              const char *extra, char *out, size_t cap)
+static void describe_identity(const role_ctx *c, unsigned kind, const char *name, const char *extra,
+                              char *out, size_t cap)
 {
     if (extra)
         snprintf(out, cap, "%s \"%s\" of %s", imp_nouns[kind], name, extra);
     else if ((1u << kind) != SA_RBAC_IMP_SERVICEACCOUNTS)
         snprintf(out, cap, "%s \"%s\"", imp_nouns[kind], name);
     else if (c->ns)
-        snprintf(out, cap, "ServiceAccount %s/%s (a Role reaches only the ServiceAccounts of its "
-                 "own namespace)", c->ns, name);
+        snprintf(out, cap,
+                 "ServiceAccount %s/%s (a Role reaches only the ServiceAccounts of its "
+                 "own namespace)",
+                 c->ns, name);
     else
         snprintf(out, cap, "ServiceAccounts named \"%s\" in every namespace it is bound for", name);
 }
@@ -96,8 +98,8 @@ static void judge_identity(const role_ctx *c, unsigned kind, const char *name, c
                           : "the name is not in impersonation.names");
     sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
                          SA_KEY("impersonate", sa_rbac_imp_name(kind), extra ? extra : "", name),
-                         "%s: %s%s grants impersonation of %s: %s", c->what, c->where,
-                         c->star_note, who, why);
+                         "%s: %s%s grants impersonation of %s: %s", c->what, c->where, c->star_note,
+                         who, why);
 }
 
 /* Whether n of the rule's resources (audiences, user extra keys: judged per ServiceAccount or
@@ -144,12 +146,13 @@ static void judge_kind(const role_ctx *c, unsigned k, const cJSON *names, const 
             snprintf(noun, sizeof noun, "%s of %s", imp_nouns[k], extra);
         else
             snprintf(noun, sizeof noun, "%s", imp_nouns[k]);
-        sa_verdict_violation(c->v, SA_RULE_RBAC_IMPERSONATION,
-                             SA_KEY("impersonate", sa_rbac_imp_name(k), extra ? extra : "", ""),
-                             "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
-                             "which means every name)",
-                             c->what, c->where, c->star_note, noun,
-                             (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
+        sa_verdict_violation(
+            c->v, SA_RULE_RBAC_IMPERSONATION,
+            SA_KEY("impersonate", sa_rbac_imp_name(k), extra ? extra : "", ""),
+            "%s: %s%s grants impersonation of every %s%s (no resourceNames, "
+            "which means every name)",
+            c->what, c->where, c->star_note, noun,
+            (1u << k) == SA_RBAC_IMP_SERVICEACCOUNTS && c->ns ? " of its own namespace" : "");
         return;
     }
     for (const cJSON *n = names; n; n = n->next)
@@ -259,7 +262,8 @@ static void judge_audiences(const role_ctx *c)
     const cJSON *first = c->rule.resources;
     while (first && !sa_json_str(first))
         first = first->next;
-    sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", first ? first->valuestring : "", "", SA_RBAC_ANY};
+    sa_rbac_request req = {SA_RBAC_VERB_AUDIENCE, "", first ? first->valuestring : "", "",
+                           SA_RBAC_ANY};
     if (!first || !sa_rbac_allows(&c->rule, &req))
         return;
     const cJSON *names = sa_rbac_named(&c->rule) ? c->rule.resource_names : NULL;
@@ -280,7 +284,7 @@ static void judge_audiences(const role_ctx *c)
                     judge_audience(c, aud, nm->valuestring, note);
         }
         if (pass == 0 && (!n || (names && too_many_pairs(c, n, SA_RULE_RBAC_TOKEN_AUDIENCE,
-                                                          SA_RBAC_VERB_AUDIENCE))))
+                                                         SA_RBAC_VERB_AUDIENCE))))
             return;
     }
 }
@@ -385,12 +389,12 @@ static int allowed_role_grant(void *ctx, const sa_rbac_grant *g)
         return covered < 0 ? -1 : 0;
     char desc[512];
     describe_grant(g, desc, sizeof desc);
-    sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING,
-                         SA_KEY("adds", g->verb, g->group ? g->group : "<url>", g->resource,
-                                g->name ? g->name : ""),
-                         "%s: %s adds %s, which the old object did not grant: a role in %s "
-                         "is widened only by an exempt identity",
-                         c->what, c->where, desc, c->trusted);
+    sa_verdict_violation(
+        c->v, SA_RULE_RBAC_SESSION_BINDING,
+        SA_KEY("adds", g->verb, g->group ? g->group : "<url>", g->resource, g->name ? g->name : ""),
+        "%s: %s adds %s, which the old object did not grant: a role in %s "
+        "is widened only by an exempt identity",
+        c->what, c->where, desc, c->trusted);
     return 0;
 }
 
@@ -428,10 +432,11 @@ static int ceiling_grant(void *ctx, const sa_rbac_grant *g)
 static void judge_ceiling(role_ctx *c)
 {
     if (c->ceiling && sa_rbac_each_grant(&c->rule, GRANTS_MAX, ceiling_grant, c) < 0)
-        sa_verdict_violation(c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
-                             "%s: %s writes too many grants to hold to the ceiling (at most %d per rule) "
-                             "of allowedRoles row %s/%s",
-                             c->what, c->where, GRANTS_MAX, c->ceiling->kind, c->ceiling->name);
+        sa_verdict_violation(
+            c->v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY_NONE,
+            "%s: %s writes too many grants to hold to the ceiling (at most %d per rule) "
+            "of allowedRoles row %s/%s",
+            c->what, c->where, GRANTS_MAX, c->ceiling->kind, c->ceiling->name);
 }
 
 static void judge_guarded(role_ctx *c, const cJSON *rule, const cJSON *old_object)
@@ -481,22 +486,26 @@ static void find_feeds(role_ctx *c, const cJSON *object)
     const cJSON *labels = sa_json_path(object, "metadata", "labels", NULL);
     size_t n = strlen(AGGREGATE_TO);
     sa_buf key = SA_BUF_INIT;
-    for (const cJSON *l = cJSON_IsObject(labels) ? labels->child : NULL; l && !c->feeds[0]; l = l->next) {
+    for (const cJSON *l = cJSON_IsObject(labels) ? labels->child : NULL; l && !c->feeds[0];
+         l = l->next) {
         const char *target = l->string + n;
         if (strncmp(l->string, AGGREGATE_TO, n) != 0 || !sa_json_str(l) ||
             strcmp(l->valuestring, "true") != 0)
             continue;
         sa_buf_reset(&key);
         sa_buf_printf(&key, "ClusterRole/%s", target);
-        const sa_role_row *row = key.oom ? NULL : sa_map_getn(c->p->bindings.allowed_roles, key.data, key.len);
+        const sa_role_row *row =
+            key.oom ? NULL : sa_map_getn(c->p->bindings.allowed_roles, key.data, key.len);
         const char *table = row ? "bindings.allowedRoles"
                             : sa_nameset_match(c->p->bindings.everyone_roles, target)
                                 ? "bindings.everyoneRoles"
                                 : NULL;
         c->ceiling = row && row->ceiling ? row : NULL;
         if (table)
-            snprintf(c->feeds, sizeof c->feeds, "%s (ClusterRole %.40s, which aggregates it by "
-                     "label %.80s)", table, target, l->string);
+            snprintf(c->feeds, sizeof c->feeds,
+                     "%s (ClusterRole %.40s, which aggregates it by "
+                     "label %.80s)",
+                     table, target, l->string);
     }
     sa_buf_free(&key);
 }
@@ -509,7 +518,8 @@ static const char *trusted_table(const sa_policy *p, const sa_review *r, const c
     sa_buf key = SA_BUF_INIT;
     sa_buf_printf(&key, "%s/%s", r->kind, role);
     const char *table = NULL;
-    const sa_role_row *found = key.oom ? NULL : sa_map_getn(p->bindings.allowed_roles, key.data, key.len);
+    const sa_role_row *found = key.oom ? NULL
+                                       : sa_map_getn(p->bindings.allowed_roles, key.data, key.len);
     if (row)
         *row = found;
     if (found)
@@ -548,13 +558,13 @@ static void judge_aggregation_rule(const role_ctx *c, const sa_review *r)
     if (!rule || cJSON_IsNull(rule) || (old && cJSON_Compare(rule, old, 1)))
         return;
     char *text = cJSON_PrintUnformatted(rule);
-    sa_verdict_violation(c->v, c->trusted ? SA_RULE_RBAC_SESSION_BINDING : SA_RULE_RBAC_TOKEN_AUDIENCE,
-                         SA_KEY("aggregationRule", text ? text : ""),
-                         "%s: %s an aggregationRule, which grants the role whatever the "
-                         "aggregation controller copies in from every ClusterRole its selectors "
-                         "match, and the role is in %s: only an exempt identity may set or change it",
-                         c->what, old ? "changes" : "sets",
-                         c->trusted ? c->trusted : "the audiences table");
+    sa_verdict_violation(
+        c->v, c->trusted ? SA_RULE_RBAC_SESSION_BINDING : SA_RULE_RBAC_TOKEN_AUDIENCE,
+        SA_KEY("aggregationRule", text ? text : ""),
+        "%s: %s an aggregationRule, which grants the role whatever the "
+        "aggregation controller copies in from every ClusterRole its selectors "
+        "match, and the role is in %s: only an exempt identity may set or change it",
+        c->what, old ? "changes" : "sets", c->trusted ? c->trusted : "the audiences table");
     cJSON_free(text);
 }
 

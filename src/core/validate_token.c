@@ -31,8 +31,9 @@ static int requester_is(const sa_review *r, const sa_subject *s)
         return sa_review_in_group(r, s->name);
     size_t plen = strlen(SA_USERNAME_PREFIX), nslen = strlen(s->namespace_);
     const char *u = r->username;
-    return strncmp(u, SA_USERNAME_PREFIX, plen) == 0 && strncmp(u + plen, s->namespace_, nslen) == 0 &&
-           u[plen + nslen] == ':' && strcmp(u + plen + nslen + 1, s->name) == 0;
+    return strncmp(u, SA_USERNAME_PREFIX, plen) == 0 &&
+           strncmp(u + plen, s->namespace_, nslen) == 0 && u[plen + nslen] == ':' &&
+           strcmp(u + plen + nslen + 1, s->name) == 0;
 }
 
 /* Judges an audience of the audiences table: allowed in a pod-bound token one of its row's
@@ -46,11 +47,12 @@ static void judge_table_audience(const sa_review *r, const sa_audience_row *row,
         for (size_t i = 0; i < row->nsubjects; i++)
             if (requester_is(r, &row->subjects[i]))
                 return;
-    sa_verdict_violation(v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(row->audience),
-                         "%s: %s \"%s\" is not in sessions.tokenAudiences nor sessions.apiAudiences, "
-                         "and the audiences table allows it only in a token bound to a Pod that "
-                         "one of its listed subjects asks for (user %s did)",
-                         what, field, row->audience, r->username);
+    sa_verdict_violation(
+        v, SA_RULE_SESSION_TOKEN_AUDIENCE, SA_KEY(row->audience),
+        "%s: %s \"%s\" is not in sessions.tokenAudiences nor sessions.apiAudiences, "
+        "and the audiences table allows it only in a token bound to a Pod that "
+        "one of its listed subjects asks for (user %s did)",
+        what, field, row->audience, r->username);
 }
 
 void sa_validate_token_request(const sa_snapshot *snap, const sa_review *r, sa_verdict *v)

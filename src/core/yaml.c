@@ -18,8 +18,8 @@
 /* One error, kept until the end so the list comes out in file order. */
 typedef struct sa_yaml_error {
     int line, col;
-    size_t seq;         /* keeps errors at one position in the order found */
-    char *msg;          /* the message, without file and position */
+    size_t seq; /* keeps errors at one position in the order found */
+    char *msg;  /* the message, without file and position */
 } sa_yaml_error;
 
 /* What an alias adds when it is copied: nodes, and bytes of scalar text and keys. */
@@ -28,7 +28,7 @@ typedef struct extent {
 } extent;
 
 typedef struct anchor {
-    const sa_yaml_node *node;   /* in the document being read */
+    const sa_yaml_node *node; /* in the document being read */
     extent size;
 } anchor;
 
@@ -38,11 +38,11 @@ struct sa_yaml_reader {
     const char *text;
     size_t len;
     yaml_parser_t parser;
-    unsigned docs;              /* documents read so far */
-    int done;                   /* the stream ended or an error stopped it */
-    sa_map *anchors;            /* manifests, the current document: name -> anchor (owned), so a
+    unsigned docs;   /* documents read so far */
+    int done;        /* the stream ended or an error stopped it */
+    sa_map *anchors; /* manifests, the current document: name -> anchor (owned), so a
                                  * file of 100,000 anchors resolves each alias in constant time */
-    extent aliased;             /* manifests: added by aliases so far in this file */
+    extent aliased;  /* manifests: added by aliases so far in this file */
 };
 
 typedef struct sa_yaml_reader reader;
@@ -168,7 +168,8 @@ static int next_event(reader *r, yaml_event_t *ev)
 
 static void error_at_event(reader *r, const yaml_event_t *ev, const char *what)
 {
-    sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "%s", what);
+    sa_yaml_error_at(r->e, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "%s",
+                     what);
 }
 
 static sa_yaml_node *node_new(reader *r, sa_yaml_type type, const yaml_event_t *ev)
@@ -200,7 +201,8 @@ static sa_yaml_node *node_copy(const sa_yaml_node *n)
     sa_yaml_node *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    *c = (sa_yaml_node){n->type, n->line, n->col, NULL, n->len, NULL, n->plain, n->reported, NULL, 0};
+    *c = (sa_yaml_node){n->type, n->line,  n->col,      NULL, n->len,
+                        NULL,    n->plain, n->reported, NULL, 0};
     size_t count = n->type == SA_YAML_MAP ? 2 * n->n : n->n;
     if ((n->text && !(c->text = strdup(n->text))) || (n->tag && !(c->tag = strdup(n->tag))) ||
         (count && !(c->items = calloc(count, sizeof *c->items)))) {
@@ -224,14 +226,16 @@ static int decorations(reader *r, const yaml_event_t *ev, const yaml_char_t *anc
     if (r->mode == SA_YAML_MANIFEST)
         return tag && !(n->tag = strdup((const char *)tag)) ? -1 : 0;
     if (anchor_name)
-        error_at_event(r, ev, "anchors and aliases are not allowed (they let a small file expand "
-                              "without bound); write the value out");
+        error_at_event(r, ev,
+                       "anchors and aliases are not allowed (they let a small file expand "
+                       "without bound); write the value out");
     if (tag) /* libyaml leaves it NULL unless one was written */
         error_at_event(r, ev, "explicit YAML tags are not allowed; write a plain value");
     return 0;
 }
 
-static int remember_anchor(reader *r, const yaml_char_t *name, const sa_yaml_node *node, extent size)
+static int remember_anchor(reader *r, const yaml_char_t *name, const sa_yaml_node *node,
+                           extent size)
 {
     if (!r->anchors && !(r->anchors = sa_map_new()))
         return -1;
@@ -293,7 +297,8 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth, extent *size)
 /* Reads items into the list n up to the end event (a map's keys and values alternate: the
  * caller turns it into a map once complete, so sa_yaml_free is right at every step).
  * Returns 0 or -1 (stop). */
-static int build_children(reader *r, sa_yaml_node *n, yaml_event_type_t end, int depth, extent *size)
+static int build_children(reader *r, sa_yaml_node *n, yaml_event_type_t end, int depth,
+                          extent *size)
 {
     size_t cap = 0;
     for (;;) {
@@ -384,7 +389,8 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth, extent *size)
             break;
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         size->bytes = ev->data.scalar.length;
-        if (decorations(r, ev, anchor_name, ev->data.scalar.tag, n) < 0 || scalar_text(r, ev, n) < 0) {
+        if (decorations(r, ev, anchor_name, ev->data.scalar.tag, n) < 0 ||
+            scalar_text(r, ev, n) < 0) {
             sa_yaml_free(n);
             n = NULL;
         }
@@ -394,8 +400,9 @@ static sa_yaml_node *build(reader *r, yaml_event_t *ev, int depth, extent *size)
         int is_map = ev->type == YAML_MAPPING_START_EVENT;
         anchor_name = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
         n = node_new(r, SA_YAML_LIST, ev);
-        if (n && (decorations(r, ev, anchor_name, is_map ? ev->data.mapping_start.tag
-                                                          : ev->data.sequence_start.tag, n) < 0 ||
+        if (n && (decorations(r, ev, anchor_name,
+                              is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag,
+                              n) < 0 ||
                   build_children(r, n, is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT,
                                  depth, size) < 0)) {
             sa_yaml_free(n);
@@ -433,8 +440,7 @@ int sa_yaml_is_null(const sa_yaml_node *n)
     if (n->type != SA_YAML_SCALAR || !n->plain)
         return 0;
     const char *t = n->text;
-    return !*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") ||
-           !strcmp(t, "NULL");
+    return !*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL");
 }
 
 sa_yaml_reader *sa_yaml_open(sa_yaml_errors *e, sa_yaml_mode mode, const char *text, size_t len)

@@ -40,12 +40,12 @@
 #define PAYLOAD_SHIFT 3
 
 struct sa_conns {
-    pthread_mutex_t lock;       /* guards the list and the connections' cut flags */
+    pthread_mutex_t lock; /* guards the list and the connections' cut flags */
     sa_conn *head;
     unsigned count;
     unsigned request_timeout;
-    const char *name;           /* static */
-    sa_poller *watcher;         /* NULL without a request deadline */
+    const char *name;   /* static */
+    sa_poller *watcher; /* NULL without a request deadline */
 };
 
 /* Bytes the peer has sent on fd so far; 0 when the kernel cannot say (not TCP, or too old), in
@@ -124,8 +124,8 @@ static void cut(sa_conns *cs, sa_conn *c, const char *why, uint64_t state, uint6
     char peer[INET6_ADDRSTRLEN + 8], secs[32];
     peer_of(c->fd, peer, sizeof peer);
     snprintf(secs, sizeof secs, "%.1f", (double)(now - (state >> PAYLOAD_SHIFT)) / 1000);
-    sa_log(SA_LOG_WARN, why, "listener", cs->name, "peer", peer,
-           "waiting_for", state & HEADERS_IN ? "body" : "handshake or headers", "seconds", secs, NULL);
+    sa_log(SA_LOG_WARN, why, "listener", cs->name, "peer", peer, "waiting_for",
+           state & HEADERS_IN ? "body" : "handshake or headers", "seconds", secs, NULL);
 }
 
 /* One pass over the connections: cuts every one whose request is not whole by its deadline,
@@ -231,7 +231,8 @@ void sa_conns_idle(sa_conns *cs, sa_conn *c)
     (void)cs;
     /* The count first: the watcher reads it only once it sees this idle period. */
     atomic_store_explicit(&c->idle_bytes, bytes_received(c->fd), memory_order_release);
-    atomic_store_explicit(&c->state, pack(SA_CONN_IDLE, 0, ++c->idle_periods), memory_order_release);
+    atomic_store_explicit(&c->state, pack(SA_CONN_IDLE, 0, ++c->idle_periods),
+                          memory_order_release);
 }
 
 unsigned sa_conns_close_idle(sa_conns *cs)

@@ -34,8 +34,8 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 }
 
 /* A certificate for key, signed by issuer_key (self-signed when issuer is NULL). */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-                       int is_ca, long days)
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int is_ca,
+                       long days)
 {
     X509 *cert = X509_new();
     unsigned char serial[16];
@@ -48,12 +48,11 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
         sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
         ok = sn && X509_set_version(cert, 2) && X509_set_serialNumber(cert, sn) &&
              X509_gmtime_adj(X509_getm_notBefore(cert), -300) &&
-             X509_gmtime_adj(X509_getm_notAfter(cert), days * 86400L) &&
-             X509_set_pubkey(cert, key);
+             X509_gmtime_adj(X509_getm_notAfter(cert), days * 86400L) && X509_set_pubkey(cert, key);
     }
     X509_NAME *name = ok ? X509_get_subject_name(cert) : NULL;
-    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn,
-                                          -1, -1, 0);
+    ok = ok &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     ok = ok && X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
     X509 *iss = issuer ? issuer : cert;
     if (ok && is_ca) {
@@ -81,9 +80,10 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
 static char *pem_of(X509 *cert, EVP_PKEY *private_key, EVP_PKEY *public_key)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    int ok = b && (cert          ? PEM_write_bio_X509(b, cert)
-                   : private_key ? PEM_write_bio_PrivateKey(b, private_key, NULL, NULL, 0, NULL, NULL)
-                                 : PEM_write_bio_PUBKEY(b, public_key));
+    int ok = b &&
+             (cert          ? PEM_write_bio_X509(b, cert)
+              : private_key ? PEM_write_bio_PrivateKey(b, private_key, NULL, NULL, 0, NULL, NULL)
+                            : PEM_write_bio_PUBKEY(b, public_key));
     /* A memory BIO's bytes are not NUL-terminated: copy exactly n of them. */
     char *data = NULL;
     long n = ok ? BIO_get_mem_data(b, &data) : -1;

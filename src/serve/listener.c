@@ -40,17 +40,17 @@ struct sa_listener {
     void *metrics_page_arg;
     size_t max_body;
     size_t max_buffered;
-    atomic_size_t buffered;     /* bytes held by request bodies of all connections */
+    atomic_size_t buffered; /* bytes held by request bodies of all connections */
     unsigned port;
-    sa_conns *conns;            /* every open connection, for the request deadline and the drain */
-    atomic_int draining;        /* shutting down: say Connection: close, readyz fails */
-    atomic_int starting;        /* inside MHD_start_daemon: its messages are the reason it fails */
+    sa_conns *conns;     /* every open connection, for the request deadline and the drain */
+    atomic_int draining; /* shutting down: say Connection: close, readyz fails */
+    atomic_int starting; /* inside MHD_start_daemon: its messages are the reason it fails */
     unsigned max_connections;
-    atomic_uint connections;    /* admission connections open (on_connection) */
-    unsigned ndaemons;          /* started so far */
+    atomic_uint connections; /* admission connections open (on_connection) */
+    unsigned ndaemons;       /* started so far */
     struct worker {
         struct MHD_Daemon *daemon; /* one per worker thread, each with its own listening socket */
-        MHD_socket quiesced;    /* its socket once it stops accepting, closed after the stop */
+        MHD_socket quiesced;       /* its socket once it stops accepting, closed after the stop */
     } workers[];
 };
 
@@ -68,8 +68,9 @@ typedef enum route_kind {
 static const struct {
     const char *path;
     route_kind kind;
-    const char *method;         /* the one method allowed (HEAD goes with GET) */
-    unsigned roles;             /* the listeners that serve it */
+    const char *method; /* the one method allowed (HEAD goes with GET) */
+    unsigned roles;     /* the listeners that serve it */
+    /* clang-format off */
 } paths[] = {
     {"/mutate", ROUTE_MUTATE, "POST", ON_ADMISSION},
     {"/validate", ROUTE_VALIDATE, "POST", ON_ADMISSION},
@@ -77,28 +78,30 @@ static const struct {
     {"/readyz", ROUTE_READYZ, "GET", ON_ADMISSION | ON_METRICS},
     {"/metrics", ROUTE_METRICS, "GET", ON_METRICS},
 };
+/* clang-format on */
 
 /* Per connection, from libmicrohttpd's start notification to its close; the socket context. */
 typedef struct conn {
-    sa_tls *tls;                /* first: tls.c finds its sa_tls through the socket context */
+    sa_tls *tls; /* first: tls.c finds its sa_tls through the socket context */
     sa_conn track;
 } conn;
 
 static conn *conn_of(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? info->socket_context : NULL;
 }
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
 typedef struct request {
     route_kind route;
-    int review;                 /* POST /mutate or /validate: a body follows; else answered at once */
+    int review; /* POST /mutate or /validate: a body follows; else answered at once */
     sa_buf body;
-    size_t charged;             /* bytes of the body's buffer counted in buffered */
-    size_t content_length;      /* as declared (at most FAR_FACTOR * max_body), or 0 */
-    int too_large;              /* over --max-body: body keeps a prefix, the rest is discarded */
-    int busy;                   /* over --max-buffered: discard the rest, answer 503 */
+    size_t charged;        /* bytes of the body's buffer counted in buffered */
+    size_t content_length; /* as declared (at most FAR_FACTOR * max_body), or 0 */
+    int too_large;         /* over --max-body: body keeps a prefix, the rest is discarded */
+    int busy;              /* over --max-buffered: discard the rest, answer 503 */
     struct timespec start;
 } request;
 
@@ -150,12 +153,12 @@ static enum MHD_Result reply_line(sa_listener *s, struct MHD_Connection *c, unsi
 /* A transport refusal: the one-line reason goes to the client and, with the method and path
  * (never the body), to the log as a warning. */
 static enum MHD_Result refuse(sa_listener *s, struct MHD_Connection *c, const char *method,
-                              const char *url, unsigned status, const char *allow,
-                              const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+                              const char *url, unsigned status, const char *allow, const char *fmt,
+                              ...) __attribute__((format(printf, 7, 8)));
 
 static enum MHD_Result refuse(sa_listener *s, struct MHD_Connection *c, const char *method,
-                              const char *url, unsigned status, const char *allow,
-                              const char *fmt, ...)
+                              const char *url, unsigned status, const char *allow, const char *fmt,
+                              ...)
 {
     char line[512], code[8], path[PATH_LOG_MAX + 1];
     va_list ap;
@@ -164,13 +167,13 @@ static enum MHD_Result refuse(sa_listener *s, struct MHD_Connection *c, const ch
     va_end(ap);
     snprintf(code, sizeof code, "%u", status);
     snprintf(path, sizeof path, "%s", url);
-    sa_log(SA_LOG_WARN, "request refused", "status", code, "method", method, "path", path,
-           "reason", line, NULL);
+    sa_log(SA_LOG_WARN, "request refused", "status", code, "method", method, "path", path, "reason",
+           line, NULL);
     return reply_line(s, c, status, allow, line);
 }
 
-static enum MHD_Result refuse_too_large(sa_listener *s, struct MHD_Connection *c, const char *method,
-                                        const char *url)
+static enum MHD_Result refuse_too_large(sa_listener *s, struct MHD_Connection *c,
+                                        const char *method, const char *url)
 {
     return refuse(s, c, method, url, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
                   "request body is over the limit of %zu bytes", s->max_body);
@@ -276,7 +279,8 @@ static request *begin(sa_listener *s, struct MHD_Connection *c, const char *url,
                       enum MHD_Result *rc)
 {
     size_t i, n = sizeof paths / sizeof paths[0];
-    for (i = 0; i < n && !((paths[i].roles & (1u << s->role)) && strcmp(paths[i].path, url) == 0); i++)
+    for (i = 0; i < n && !((paths[i].roles & (1u << s->role)) && strcmp(paths[i].path, url) == 0);
+         i++)
         ;
     if (i == n) {
         *rc = refuse(s, c, method, url, MHD_HTTP_NOT_FOUND, NULL, "no such path: %s", url);
@@ -289,8 +293,10 @@ static request *begin(sa_listener *s, struct MHD_Connection *c, const char *url,
         return NULL;
     }
     if (!get) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *ct =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int json = is_json_content_type(ct);
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         /* declared > FAR_FACTOR * max_body, written so that it cannot overflow */
@@ -310,7 +316,8 @@ static request *begin(sa_listener *s, struct MHD_Connection *c, const char *url,
     rq->route = paths[i].kind;
     rq->review = !get;
     if (rq->review) {
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         rq->content_length = cl ? (size_t)strtoull(cl, NULL, 10) : 0; /* bounded, checked above */
         rq->too_large = rq->content_length > s->max_body;
     }
@@ -376,7 +383,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq->too_large && rq->body.len + n > s->max_body) {
             sa_buf prefix = SA_BUF_INIT;
             if (rq->body.len)
-                sa_buf_append(&prefix, rq->body.data, rq->body.len < SKIM_KEEP ? rq->body.len : SKIM_KEEP);
+                sa_buf_append(&prefix, rq->body.data,
+                              rq->body.len < SKIM_KEEP ? rq->body.len : SKIM_KEEP);
             release_body(s, rq);
             rq->body = prefix;
             rq->too_large = 1;
@@ -434,7 +442,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     sa_listener *s = cls;
     conn *cn = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         cn = fd ? calloc(1, sizeof *cn) : NULL;
         if (cn) {
             sa_conns_add(s->conns, &cn->track, fd->connect_fd);
@@ -472,7 +481,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     return MHD_NO;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* libmicrohttpd's own messages. While a daemon starts they say why it cannot (a port in use, a
  * bad address): warn then; later they are per-connection noise (a client gone mid-handshake). */
@@ -493,9 +503,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  * number every daemon then binds. */
 static int claim_port(sa_listener *s, struct sockaddr_storage *ss, unsigned flags)
 {
-    struct MHD_Daemon *d = MHD_start_daemon(flags & (MHD_USE_ERROR_LOG | MHD_USE_IPv6), 0, NULL, NULL,
-                                            on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(flags & (MHD_USE_ERROR_LOG | MHD_USE_IPv6), 0, NULL,
+                                            NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                                            on_mhd_log, s, MHD_OPTION_SOCK_ADDR,
+                                            (struct sockaddr *)ss, MHD_OPTION_END);
     if (!d)
         return -1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -518,15 +529,17 @@ static void stop_daemons(sa_listener *s)
     }
 }
 
-sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, char *err, size_t errlen)
+sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, char *err,
+                               size_t errlen)
 {
     struct sockaddr_storage ss;
     if (sa_listen_parse(cfg->listen, &ss, err, errlen) < 0)
         return NULL;
     int admission = cfg->role == SA_LISTENER_ADMISSION;
     if (admission ? !cfg->tls : !cfg->metrics_page) {
-        snprintf(err, errlen, admission ? "the admission listener needs TLS credentials"
-                                        : "the metrics listener needs its page");
+        snprintf(err, errlen,
+                 admission ? "the admission listener needs TLS credentials"
+                           : "the metrics listener needs its page");
         return NULL;
     }
     unsigned threads = cfg->threads ? cfg->threads : 1;
@@ -551,7 +564,8 @@ sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, c
     /* Without the accept policy each daemon takes its share of the limit (rounded up). */
     unsigned mhd_limit = (cfg->max_connections + threads - 1) / threads;
     MHD_AcceptPolicyCallback accept_policy = NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* One daemon per worker thread, each with its own listening socket on the port
@@ -569,8 +583,10 @@ sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, c
          * verified against. */
         const char *client_ca = sa_tls_client_ca(cfg->tls);
         flags |= MHD_USE_TLS;
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0, (void *)sa_tls_retrieve_cert};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)sa_tls_priorities(cfg->tls)};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK2, 0,
+                                            (void *)sa_tls_retrieve_cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                            (void *)sa_tls_priorities(cfg->tls)};
         accept_policy = on_accept;
         mhd_limit = cfg->max_connections + threads;
         if (client_ca)
@@ -581,15 +597,12 @@ sa_listener *sa_listener_start(const sa_listener_config *cfg, sa_state *state, c
     atomic_store(&s->starting, 1);
     int ok = claim_port(s, &ss, flags) == 0;
     while (ok && s->ndaemons < threads) {
-        struct MHD_Daemon *d = MHD_start_daemon(
-            flags, 0, accept_policy, s, on_request, s,
-            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_ARRAY, opts,
-            MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_END);
+        struct MHD_Daemon *d =
+            MHD_start_daemon(flags, 0, accept_policy, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                             on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                             MHD_OPTION_ARRAY, opts, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
         if ((ok = d != NULL))
             s->workers[s->ndaemons++] = (struct worker){d, MHD_INVALID_SOCKET};
     }

@@ -16,15 +16,17 @@
 #define PREFIX "session_admission_"
 
 /* Kubernetes' operations, a closed set no other module names; "other" for the unexpected. */
-static const char *const operations[] = {"CREATE", "UPDATE", "DELETE", "CONNECT", "other", "unknown"};
+static const char *const operations[] = {"CREATE",  "UPDATE", "DELETE",
+                                         "CONNECT", "other",  "unknown"};
 #define OP_COUNT (sizeof operations / sizeof operations[0])
 /* The statuses the server answers with; anything else lands in the last slot. */
 static const unsigned codes[] = {400, 403, 404, 405, 413, 415, 500, 503, 0};
-static const char *const code_names[] = {"400", "403", "404", "405", "413", "415", "500", "503", "other"};
+static const char *const code_names[] = {"400", "403", "404", "405",  "413",
+                                         "415", "500", "503", "other"};
 #define CODE_COUNT (sizeof codes / sizeof codes[0])
 /* Seconds; sub-millisecond first, since a review is judged in microseconds when all is well. */
-static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 #define BUCKET_COUNT (sizeof bounds / sizeof bounds[0])
 
 /* Static storage: every atomic starts at zero, which is a valid state. */
@@ -35,7 +37,7 @@ static struct {
     atomic_ullong duration_ns[SA_METRICS_ENDPOINTS_MAX];
     atomic_ullong violations[SA_METRICS_RULES_MAX][SA_METRICS_MODES_MAX];
     atomic_ullong http_errors[CODE_COUNT];
-    atomic_ullong cert_loads[2];    /* reloads: [0] taken, [1] refused */
+    atomic_ullong cert_loads[2]; /* reloads: [0] taken, [1] refused */
     atomic_llong cert_loaded_at;
     atomic_llong in_flight;
     atomic_llong connections;
@@ -80,7 +82,8 @@ void sa_metrics_review(const sa_metrics_review_sample *r)
                               r->seconds > 0 ? (unsigned long long)(r->seconds * 1e9 + 0.5) : 0,
                               memory_order_relaxed);
     for (unsigned rule = 0; rule < SA_METRICS_RULES_MAX; rule++)
-        for (unsigned mode = 0; (r->rules_hit & (1u << rule)) && mode < SA_METRICS_MODES_MAX; mode++)
+        for (unsigned mode = 0; (r->rules_hit & (1u << rule)) && mode < SA_METRICS_MODES_MAX;
+             mode++)
             if (r->modes_hit[rule] & (1u << mode))
                 inc(&m.violations[rule][mode]);
 }
@@ -206,9 +209,11 @@ static void render_requests(sa_buf *out, const sa_metrics_page *page)
                     unsigned long long v = get(&m.requests[e][k][o][d]);
                     if (!v)
                         continue; /* hundreds of combinations; only the ones seen are shown */
-                    const char *l[] = {"endpoint", page->endpoints.names[e], "kind", page->kinds.names[k],
-                                       "operation", operations[o], "decision",
-                                       page->decisions.names[d], NULL};
+                    const char *l[] = {"endpoint",  page->endpoints.names[e],
+                                       "kind",      page->kinds.names[k],
+                                       "operation", operations[o],
+                                       "decision",  page->decisions.names[d],
+                                       NULL};
                     counter(out, "requests_total", l, v);
                 }
 
@@ -280,8 +285,9 @@ static void render_loads(sa_buf *out, const sa_metrics_page *page, time_t now)
     gauge(out, "last_successful_load_timestamp_seconds", snap, page->last_reload_time);
     gauge(out, "last_successful_load_timestamp_seconds", cert, cert_at);
 
-    family(out, "public_key_info", "gauge",
-           "The control plane public key in force, by the SHA-256 fingerprint of its SubjectPublicKeyInfo.");
+    family(
+        out, "public_key_info", "gauge",
+        "The control plane public key in force, by the SHA-256 fingerprint of its SubjectPublicKeyInfo.");
     if (page->key_fingerprint) {
         const char *l[] = {"fingerprint", page->key_fingerprint, NULL};
         gauge(out, "public_key_info", l, 1);
@@ -294,13 +300,15 @@ static void render_loads(sa_buf *out, const sa_metrics_page *page, time_t now)
            "1 when the serving certificate in force expires within 7 days.");
     gauge(out, "tls_certificate_expiring_soon", NULL,
           not_after && not_after - (long long)now < SA_CERT_EXPIRY_WARNING_SECONDS);
-    family(out, "tls_certificate_info", "gauge", "The serving certificate in force, by serial number.");
+    family(out, "tls_certificate_info", "gauge",
+           "The serving certificate in force, by serial number.");
     if (*serial) {
         const char *l[] = {"serial", serial, NULL};
         gauge(out, "tls_certificate_info", l, 1);
     }
-    family(out, "client_certificate_rejections_total", "counter",
-           "TLS handshakes refused because the client certificate failed --client-ca or --client-cn.");
+    family(
+        out, "client_certificate_rejections_total", "counter",
+        "TLS handshakes refused because the client certificate failed --client-ca or --client-cn.");
     counter(out, "client_certificate_rejections_total", NULL, get(&m.client_cert_rejected));
     family(out, "connections_refused_total", "counter",
            "Connections closed on arrival because --max-connections were open.");
@@ -315,16 +323,27 @@ void sa_metrics_render(sa_buf *out, const sa_metrics_page *page, time_t now)
 {
     render_requests(out, page);
     render_loads(out, page, now);
-    family(out, "ready", "gauge", "1 when /readyz answers ok: a policy and public key are loaded and "
+    family(out, "ready", "gauge",
+           "1 when /readyz answers ok: a policy and public key are loaded and "
            "the server is not shutting down.");
     gauge(out, "ready", NULL, page->ready);
-    family(out, "in_flight_requests", "gauge", "Requests read and not yet answered on the admission listener.");
-    gauge(out, "in_flight_requests", NULL, atomic_load_explicit(&m.in_flight, memory_order_relaxed));
+    family(out, "in_flight_requests", "gauge",
+           "Requests read and not yet answered on the admission listener.");
+    gauge(out, "in_flight_requests", NULL,
+          atomic_load_explicit(&m.in_flight, memory_order_relaxed));
     family(out, "open_connections", "gauge", "Connections open on the admission listener.");
-    gauge(out, "open_connections", NULL, atomic_load_explicit(&m.connections, memory_order_relaxed));
-    family(out, "build_info", "gauge", "The version of session-admission and the libraries it runs on.");
-    const char *l[] = {"version", SA_VERSION, "libmicrohttpd", MHD_get_version(),
-                       "gnutls", gnutls_check_version(NULL), "openssl",
-                       OpenSSL_version(OPENSSL_VERSION_STRING), NULL};
+    gauge(out, "open_connections", NULL,
+          atomic_load_explicit(&m.connections, memory_order_relaxed));
+    family(out, "build_info", "gauge",
+           "The version of session-admission and the libraries it runs on.");
+    const char *l[] = {"version",
+                       SA_VERSION,
+                       "libmicrohttpd",
+                       MHD_get_version(),
+                       "gnutls",
+                       gnutls_check_version(NULL),
+                       "openssl",
+                       OpenSSL_version(OPENSSL_VERSION_STRING),
+                       NULL};
     gauge(out, "build_info", l, 1);
 }

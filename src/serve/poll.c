@@ -12,7 +12,7 @@ struct sa_poller {
     sa_poll_fn *tick;
     void *arg;
     pthread_t thread;
-    pthread_mutex_t lock;       /* guards stop and trigger */
+    pthread_mutex_t lock; /* guards stop and trigger */
     pthread_cond_t wake;
     int stop, trigger;
 };

@@ -24,17 +24,17 @@
 
 struct sa_reloader {
     sa_state *st;
-    char *policy_path;          /* owned */
-    char *key_path_flag;        /* owned; NULL: follow the policy's key file */
+    char *policy_path;   /* owned */
+    char *key_path_flag; /* owned; NULL: follow the policy's key file */
     unsigned interval_ms;
     sa_poller *poller;
 
-    pthread_mutex_t lock;       /* guards the stats */
+    pthread_mutex_t lock; /* guards the stats */
     sa_reload_stats stats;
 
     /* The poller thread's own. */
     sa_poll_watch policy_watch, key_watch;
-    char *key_path;             /* owned: where the key in force comes from */
+    char *key_path; /* owned: where the key in force comes from */
     /* Snapshots replaced by a reload, freed here once no request holds them any more (at the
      * next poll), not by whichever request drops the last reference. */
     sa_snapshot *retired[RETIRED_MAX];
@@ -160,8 +160,8 @@ static void check(void *arg, int force)
     if (!policy && !key)
         return;
     /* Successes count once the new version is in force. */
-    int took[SA_WATCH_KIND_COUNT] = {[SA_WATCH_POLICY] = policy != NULL,
-                                     [SA_WATCH_PUBLIC_KEY] = key != NULL};
+    int took[SA_WATCH_KIND_COUNT] = {
+        [SA_WATCH_POLICY] = policy != NULL, [SA_WATCH_PUBLIC_KEY] = key != NULL};
 
     /* What did not change comes from the snapshot in force: the parsed policy is shared (a key
      * rotation costs no policy parse), the key, small, is parsed again from its canonical PEM
@@ -204,8 +204,7 @@ static void reloader_free(sa_reloader *r)
     free(r);
 }
 
-sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *err,
-                               size_t errlen)
+sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *err, size_t errlen)
 {
     sa_reloader *r = calloc(1, sizeof *r);
     if (!r) {
@@ -227,7 +226,8 @@ sa_reloader *sa_reload_start(const sa_reload_config *cfg, sa_state *st, char *er
         if (loaded)
             snprintf(err, errlen, "out of memory");
         else
-            snprintf(err, errlen, "%s: no policy and key loaded from it to watch", cfg->policy_path);
+            snprintf(err, errlen, "%s: no policy and key loaded from it to watch",
+                     cfg->policy_path);
         reloader_free(r);
         return NULL;
     }

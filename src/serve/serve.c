@@ -71,6 +71,7 @@ static void serve_signals(sigset_t *sigs)
  * stderr). */
 static int serve_configure(serve_config *cfg, int argc, char **argv, int *status)
 {
+    /* clang-format off */
     *cfg = (serve_config){
         .listen = "0.0.0.0:8443", .threads = 2, .max_body = 8u << 20, .max_buffered = 64u << 20,
         .max_connections = 1024, .idle_timeout = 120, .request_timeout = 10,
@@ -79,6 +80,8 @@ static int serve_configure(serve_config *cfg, int argc, char **argv, int *status
         .metrics_listen = "0.0.0.0:9090", .tls_min_version = "1.2",
         .dev_ca_out = "session-admission-dev-ca.pem",
     };
+    /* clang-format on */
+    /* clang-format off */
     const sa_option opts[] = {
         {"--listen", "SA_LISTEN", SA_OPT_STRING, &cfg->listen, "ADDR:PORT", "HTTPS listen address (default 0.0.0.0:8443)", 0, 0},
         {"--tls-cert", "SA_TLS_CERT", SA_OPT_STRING, &cfg->tls_cert, "FILE", "serving certificate chain, PEM", 0, 0},
@@ -103,11 +106,12 @@ static int serve_configure(serve_config *cfg, int argc, char **argv, int *status
         {"--dev", "SA_DEV", SA_OPT_FLAG, &cfg->dev, NULL, "development mode: in-memory CA, certificate and key, built-in policy", 0, 0},
         {"--dev-ca-out", "SA_DEV_CA_OUT", SA_OPT_STRING, &cfg->dev_ca_out, "FILE", "where --dev writes its CA (default ./session-admission-dev-ca.pem)", 0, 0},
     };
+    /* clang-format on */
     const char *pos[1];
     size_t npos;
     char err[1024];
-    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, 0, &npos,
-                              stdout, serve_usage, err, sizeof err);
+    int rc = sa_options_parse(opts, sizeof opts / sizeof opts[0], argc, argv, pos, 0, &npos, stdout,
+                              serve_usage, err, sizeof err);
     if (rc != 0) {
         if (rc < 0)
             fprintf(stderr, "session-admission serve: %s\n", err);
@@ -117,7 +121,8 @@ static int serve_configure(serve_config *cfg, int argc, char **argv, int *status
     int fmt = sa_log_format_from_name(cfg->log_format);
     int lvl = sa_log_level_from_name(cfg->log_level);
     if (fmt < 0 || lvl < 0) {
-        fprintf(stderr, "session-admission serve: bad %s \"%s\"\n", fmt < 0 ? "--log-format" : "--log-level",
+        fprintf(stderr, "session-admission serve: bad %s \"%s\"\n",
+                fmt < 0 ? "--log-format" : "--log-level",
                 fmt < 0 ? cfg->log_format : cfg->log_level);
         *status = 2;
         return -1;
@@ -144,15 +149,16 @@ static void log_startup(const serve_config *cfg, unsigned port, unsigned metrics
     snprintf(bound, sizeof bound, "%u", port);
     snprintf(metrics_bound, sizeof metrics_bound, "%u", metrics_port);
     sa_log(SA_LOG_INFO, "session-admission starting", "version", SA_VERSION, "listen", cfg->listen,
-           "port", bound, "mode", cfg->dev ? "dev" : "production",
-           "tls_cert", cfg->dev ? "<in memory>" : cfg->tls_cert,
-           "policy", cfg->dev ? "<built-in>" : cfg->policy,
-           "public_key", cfg->dev ? "<in memory>" : (cfg->public_key ? cfg->public_key : "<policy>"),
-           "threads", threads, "max_body", max_body, "log_format", cfg->log_format,
-           "metrics_listen", metrics_port ? cfg->metrics_listen : "off", "metrics_port", metrics_bound,
-           "tls_min_version", cfg->tls_min_version, "client_ca", cfg->client_ca ? cfg->client_ca : "off",
-           "client_cn", cfg->client_cn ? cfg->client_cn : "any", "idle_timeout", idle,
-           "request_timeout", request, "shutdown_delay", delay, NULL);
+           "port", bound, "mode", cfg->dev ? "dev" : "production", "tls_cert",
+           cfg->dev ? "<in memory>" : cfg->tls_cert, "policy",
+           cfg->dev ? "<built-in>" : cfg->policy, "public_key",
+           cfg->dev ? "<in memory>" : (cfg->public_key ? cfg->public_key : "<policy>"), "threads",
+           threads, "max_body", max_body, "log_format", cfg->log_format, "metrics_listen",
+           metrics_port ? cfg->metrics_listen : "off", "metrics_port", metrics_bound,
+           "tls_min_version", cfg->tls_min_version, "client_ca",
+           cfg->client_ca ? cfg->client_ca : "off", "client_cn",
+           cfg->client_cn ? cfg->client_cn : "any", "idle_timeout", idle, "request_timeout",
+           request, "shutdown_delay", delay, NULL);
 }
 
 /* Waits for SIGTERM or SIGINT and returns it, reloading on SIGHUP meanwhile. With a limit
@@ -192,8 +198,8 @@ static int wait_signal(const sigset_t *sigs, sa_reloader *reloader, unsigned lim
 typedef struct serving {
     sa_state state;
     sa_tls *tls;
-    sa_reloader *reloader;      /* NULL: --dev has no files to watch */
-    sa_exposition page;         /* the metrics listener's /metrics */
+    sa_reloader *reloader; /* NULL: --dev has no files to watch */
+    sa_exposition page;    /* the metrics listener's /metrics */
     sa_listener *server, *metrics;
 } serving;
 
@@ -203,12 +209,14 @@ static int start(serving *sv, const serve_config *cfg, sa_buf *cert, sa_buf *key
                  size_t errlen)
 {
     /* The serving pair: the files, watched for rotation, or --dev's in memory. */
+    /* clang-format off */
     sa_tls_config tcfg = {
         .cert_file = cfg->dev ? NULL : cfg->tls_cert, .key_file = cfg->dev ? NULL : cfg->tls_key,
         .cert_pem = sa_buf_str(cert), .key_pem = sa_buf_str(key),
         .min_version = cfg->tls_min_version, .client_ca_file = cfg->client_ca,
         .client_cn = cfg->client_cn, .poll_ms = cfg->reload_interval * 1000u,
     };
+    /* clang-format on */
     sv->tls = sa_tls_new(&tcfg, err, errlen);
     OPENSSL_cleanse(key->data, key->len);
     sa_buf_free(key);
@@ -221,23 +229,27 @@ static int start(serving *sv, const serve_config *cfg, sa_buf *cert, sa_buf *key
             return -1;
     }
     sv->page = (sa_exposition){&sv->state, sv->reloader};
+    /* clang-format off */
     sa_listener_config scfg = {
         .role = SA_LISTENER_ADMISSION, .listen = cfg->listen, .tls = sv->tls, .threads = cfg->threads,
         .max_body = cfg->max_body, .max_buffered = cfg->max_buffered,
         .max_connections = cfg->max_connections,
         .idle_timeout = cfg->idle_timeout, .request_timeout = cfg->request_timeout,
     };
+    /* clang-format on */
     if (!(sv->server = sa_listener_start(&scfg, &sv->state, err, errlen)))
         return -1;
     if (!*cfg->metrics_listen || strcmp(cfg->metrics_listen, "off") == 0)
         return 0;
     /* One thread is plenty for a scrape every few seconds. */
+    /* clang-format off */
     sa_listener_config mcfg = {
         .role = SA_LISTENER_METRICS, .listen = cfg->metrics_listen,
         .metrics_page = sa_exposition_page, .metrics_page_arg = &sv->page,
         .threads = 1, .max_connections = 64, .idle_timeout = cfg->idle_timeout,
         .request_timeout = cfg->request_timeout,
     };
+    /* clang-format on */
     sv->metrics = sa_listener_start(&mcfg, &sv->state, err, errlen);
     return sv->metrics ? 0 : -1;
 }
@@ -283,10 +295,12 @@ static int serve_run(const serve_config *cfg, sa_snapshot *snap, sa_buf *cert, s
     char err[1024];
     int status = 1;
     if (start(&sv, cfg, cert, key, err, sizeof err) == 0) {
-        log_startup(cfg, sa_listener_port(sv.server), sv.metrics ? sa_listener_port(sv.metrics) : 0);
+        log_startup(cfg, sa_listener_port(sv.server),
+                    sv.metrics ? sa_listener_port(sv.metrics) : 0);
         if (cfg->dev)
-            printf("session-admission: dev server ready; try: curl --cacert %s https://localhost:%u/readyz\n",
-                   cfg->dev_ca_out, sa_listener_port(sv.server));
+            printf(
+                "session-admission: dev server ready; try: curl --cacert %s https://localhost:%u/readyz\n",
+                cfg->dev_ca_out, sa_listener_port(sv.server));
         fflush(stdout);
         sigset_t sigs;
         serve_signals(&sigs);

@@ -38,34 +38,34 @@
  * client's renegotiation attempt surfaces as GNUTLS_E_REHANDSHAKE, which libmicrohttpd treats as
  * a fatal TLS error and closes the connection (TLS 1.3 has none). %SAFE_RENEGOTIATION would add
  * nothing but refusing initial handshakes from clients that omit RFC 5746's extension. */
-#define PRIORITIES_FMT                                                                         \
-    "SECURE128:-VERS-ALL:%s:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"        \
-    "-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                                           \
+#define PRIORITIES_FMT                                                                 \
+    "SECURE128:-VERS-ALL:%s:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
+    "-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"                                  \
     "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:%%SERVER_PRECEDENCE"
 
 /* A checked certificate chain and key, immutable once made, freed by its last reference. */
 typedef struct creds {
     sa_slot_ref ref;
-    gnutls_datum_t *chain;      /* DER, leaf first */
+    gnutls_datum_t *chain; /* DER, leaf first */
     unsigned nchain;
-    gnutls_datum_t key;         /* unencrypted PKCS#8 DER; wiped when freed */
+    gnutls_datum_t key; /* unencrypted PKCS#8 DER; wiped when freed */
     time_t not_after;
-    char serial[80];            /* upper-case hex, as `openssl x509 -serial` prints it */
+    char serial[80]; /* upper-case hex, as `openssl x509 -serial` prints it */
     char subject[256];
 } creds;
 
 struct sa_tls {
     char priorities[512];
-    char *client_ca;            /* PEM, or NULL */
+    char *client_ca; /* PEM, or NULL */
     char *client_cn;
     char *cert_file, *key_file; /* NULL for in-memory (--dev) credentials */
     unsigned poll_ms;
 
-    sa_slot creds;          /* the pair in force */
-    sa_poller *poller;          /* NULL for in-memory credentials */
+    sa_slot creds;     /* the pair in force */
+    sa_poller *poller; /* NULL for in-memory credentials */
 
     /* The poller thread's own. */
-    sa_poll_watch files;        /* the certificate and key */
+    sa_poll_watch files; /* the certificate and key */
     int warned_soon, warned_expired;
 };
 
@@ -117,8 +117,8 @@ static void format_serial(gnutls_x509_crt_t crt, char *out, size_t len)
 
 /* The one place a serving pair is checked. Returns the credentials (one reference) or NULL
  * with a one-line reason; nothing in the reason comes from the key. */
-static creds *creds_load(const char *cert_pem, size_t cert_len, const char *key_pem,
-                         size_t key_len, time_t now, char *err, size_t errlen)
+static creds *creds_load(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                         time_t now, char *err, size_t errlen)
 {
     gnutls_x509_crt_t *crts = NULL;
     unsigned ncrts = 0;
@@ -193,7 +193,8 @@ static creds *creds_load(const char *cert_pem, size_t cert_len, const char *key_
         goto fail;
     }
     for (; c->nchain < ncrts; c->nchain++)
-        if (gnutls_x509_crt_export2(crts[c->nchain], GNUTLS_X509_FMT_DER, &c->chain[c->nchain]) < 0) {
+        if (gnutls_x509_crt_export2(crts[c->nchain], GNUTLS_X509_FMT_DER, &c->chain[c->nchain]) <
+            0) {
             snprintf(err, errlen, "cannot encode certificate %u of the chain", c->nchain + 1);
             goto fail;
         }
@@ -289,7 +290,8 @@ int sa_tls_retrieve_cert(gnutls_session_t session, const struct gnutls_cert_retr
  * pinned CN. 0, or -1 with the reason. */
 static int check_client(const sa_tls *t, gnutls_session_t session, char *why, size_t len)
 {
-    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+                                     (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
     unsigned status = 0;
     int rc = gnutls_certificate_verify_peers(session, &purpose, 1, &status);
     if (rc < 0) {
@@ -340,7 +342,8 @@ void sa_tls_connection_started(sa_tls *t, struct MHD_Connection *c, sa_tls **slo
 {
     *slot = NULL;
     if (t->client_ca) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         if (!info || !info->tls_session)
             return; /* an empty slot: the certificate callback fails the handshake */
         gnutls_certificate_server_set_request(info->tls_session, GNUTLS_CERT_REQUIRE);
@@ -380,8 +383,8 @@ static void log_loaded(const char *msg, const sa_tls *t, const creds *c)
     char when[32], chain[16];
     format_time(c->not_after, when, sizeof when);
     snprintf(chain, sizeof chain, "%u", c->nchain);
-    sa_log(SA_LOG_INFO, msg, "file", t->cert_file ? t->cert_file : "<in memory>", "serial", c->serial,
-           "subject", c->subject, "not_after", when, "chain_length", chain, NULL);
+    sa_log(SA_LOG_INFO, msg, "file", t->cert_file ? t->cert_file : "<in memory>", "serial",
+           c->serial, "subject", c->subject, "not_after", when, "chain_length", chain, NULL);
 }
 
 /* Warns once per certificate when it comes within a week of expiry, and again once it has
@@ -400,8 +403,8 @@ static void check_expiry(sa_tls *t, time_t now)
                "not_after", when, NULL);
     } else if (left > 0 && left < SA_CERT_EXPIRY_WARNING_SECONDS && !t->warned_soon) {
         t->warned_soon = 1;
-        sa_log(SA_LOG_WARN, "serving certificate expires soon", "serial", c->serial,
-               "not_after", when, "days_left", days, NULL);
+        sa_log(SA_LOG_WARN, "serving certificate expires soon", "serial", c->serial, "not_after",
+               when, "days_left", days, NULL);
     }
 }
 
@@ -423,8 +426,8 @@ static void poll_files(void *arg, int forced)
         } else {
             sa_metrics_certificate_refused();
             sa_log(SA_LOG_ERROR, "serving certificate refused; the one in force keeps serving",
-                   "file", t->cert_file, "key_file", t->key_file, "reason", err,
-                   "serial_in_force", in_force(t)->serial, NULL);
+                   "file", t->cert_file, "key_file", t->key_file, "reason", err, "serial_in_force",
+                   in_force(t)->serial, NULL);
         }
     }
     check_expiry(t, now);
@@ -456,9 +459,9 @@ static int read_client_ca(sa_tls *t, const char *path, char *err, size_t errlen)
 sa_tls *sa_tls_new(const sa_tls_config *cfg, char *err, size_t errlen)
 {
     const char *versions = cfg->min_version && strcmp(cfg->min_version, "1.3") == 0 ? "+VERS-TLS1.3"
-                         : cfg->min_version && strcmp(cfg->min_version, "1.2") == 0
-                             ? "+VERS-TLS1.3:+VERS-TLS1.2"
-                             : NULL;
+                           : cfg->min_version && strcmp(cfg->min_version, "1.2") == 0
+                               ? "+VERS-TLS1.3:+VERS-TLS1.2"
+                               : NULL;
     if (!versions) {
         snprintf(err, errlen, "--tls-min-version must be 1.2 or 1.3, got \"%s\"",
                  cfg->min_version ? cfg->min_version : "");

@@ -22,7 +22,8 @@ static inline sa_snapshot *fuzz_snapshot(void)
         sa_buf errors = SA_BUF_INIT;
         char err[256];
         sa_policy *p = sa_policy_builtin(&errors);
-        sa_pubkey *k = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
+        sa_pubkey *k =
+            sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
         if (!p || !k)
             abort();
         if (!(snap = sa_snapshot_new(p, k)))
@@ -35,13 +36,14 @@ static inline sa_snapshot *fuzz_snapshot(void)
 /* Judges data as the object of a review of the given kind on an endpoint; every answer must be
  * a well-formed 200 or a 400 with a reason. */
 static inline void fuzz_object(sa_endpoint ep, const char *group, const char *kind, const char *op,
-                        const uint8_t *data, size_t size)
+                               const uint8_t *data, size_t size)
 {
     sa_buf b = SA_BUF_INIT;
-    sa_buf_printf(&b, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
-                      "\"request\":{\"uid\":\"fuzz\",\"kind\":{\"group\":\"%s\",\"version\":\"v1\","
-                      "\"kind\":\"%s\"},\"operation\":\"%s\",\"namespace\":\"project-a\","
-                      "\"name\":\"session-fuzz\",\"userInfo\":{\"username\":\"fuzzer\"},\"object\":",
+    sa_buf_printf(&b,
+                  "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+                  "\"request\":{\"uid\":\"fuzz\",\"kind\":{\"group\":\"%s\",\"version\":\"v1\","
+                  "\"kind\":\"%s\"},\"operation\":\"%s\",\"namespace\":\"project-a\","
+                  "\"name\":\"session-fuzz\",\"userInfo\":{\"username\":\"fuzzer\"},\"object\":",
                   group, kind, op);
     sa_buf_append(&b, (const char *)data, size);
     sa_buf_puts(&b, "}}");

@@ -6,6 +6,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct {
         const char *group, *kind;
+        /* clang-format off */
     } kinds[] = {
         {"rbac.authorization.k8s.io", "RoleBinding"},
         {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
@@ -14,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {"authentication.k8s.io", "TokenRequest"},
         {"", "Pod"},
     };
+    /* clang-format on */
     if (size < 1)
         return 0;
     size_t k = data[0] % (sizeof kinds / sizeof kinds[0]);

@@ -18,7 +18,8 @@ static sa_nameset *set_of(const char *const *entries)
 static void test_string(void)
 {
     sa_buf out = SA_BUF_INIT;
-    sa_cel_string(&out, "a\"b\\c\nd\x7f" "é");
+    sa_cel_string(&out, "a\"b\\c\nd\x7f"
+                        "é");
     SA_CHECK_STR(sa_buf_str(&out), "\"a\\\"b\\\\c\\x0ad\\x7fé\"");
     sa_buf_free(&out);
 }
@@ -28,6 +29,7 @@ static void test_in_set(void)
     static const struct {
         const char *entries[4];
         const char *want, *want_prefix;
+        /* clang-format off */
     } cases[] = {
         {{NULL}, "false", "false"},
         {{"b", "a", NULL}, "(x in [\"a\", \"b\"])", "([\"a\", \"b\"].exists(n, n.startsWith(x)))"},
@@ -38,6 +40,7 @@ static void test_in_set(void)
         {{"[!a-c]", "[]x]", "[\\^-]", NULL},
          "(x.matches(\"^[^a-c]$|^[\\\\^\\\\-]$|^[\\\\]x]$\"))", NULL},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sa_nameset *s = set_of(cases[i].entries);
         sa_buf out = SA_BUF_INIT, err = SA_BUF_INIT;

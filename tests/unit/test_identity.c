@@ -12,7 +12,8 @@ static void test_subjects(void)
     static const struct {
         const char *subject;
         int session, service_account, all;
-        const char *ns, *name;          /* NULL: not checked */
+        const char *ns, *name; /* NULL: not checked */
+        /* clang-format off */
     } cases[] = {
         {"{\"kind\":\"ServiceAccount\",\"name\":\"session-x-sa\",\"namespace\":\"p\"}", 1, 1, 0, "p", "session-x-sa"},
         /* A RoleBinding's SA subject without namespace lives in the binding's namespace (q). */
@@ -34,6 +35,7 @@ static void test_subjects(void)
         {"[\"ServiceAccount\"]", 0, 0, 0, NULL, NULL},
         {"{\"kind\":\"ServiceAccount\",\"name\":[\"session-x-sa\"]}", 0, 1, 0, "q", ""},
     };
+    /* clang-format on */
     sa_policy *p = sa_test_policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
                                   "bindings:\n  namespaceGroups: [\"team-*\"]\n");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -65,6 +67,7 @@ static void test_everyone_without_namespace_groups(void)
     static const struct {
         const char *subject;
         int session;
+        /* clang-format off */
     } cases[] = {
         {"{\"kind\":\"Group\",\"name\":\"system:serviceaccounts\"}", 1},
         {"{\"kind\":\"Group\",\"name\":\"system:authenticated\"}", 1},
@@ -76,6 +79,7 @@ static void test_everyone_without_namespace_groups(void)
         {"{\"kind\":\"User\",\"name\":\"system:unauthenticated\"}", 0},
         {"{\"kind\":\"Group\",\"name\":\"system:authenticatedX\"}", 0},
     };
+    /* clang-format on */
     sa_policy *p = sa_test_policy("apiVersion: session-admission/v1alpha1\nkind: Policy\n"
                                   "bindings: {namespaceGroups: []}\n");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

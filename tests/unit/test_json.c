@@ -40,12 +40,14 @@ static void test_bad_bytes_at_every_offset(void)
         const char *insert;
         size_t len;
         const char *why;
+        /* clang-format off */
     } bad[] = {
         {"\x80", 1, "body is not valid UTF-8"},
         {"\xc0\xaf", 2, "body is not valid UTF-8"},
         {"\xed\xa0\x80", 3, "body is not valid UTF-8"},
         {"\0", 1, "body contains a NUL byte"},
     };
+    /* clang-format on */
     for (size_t pad = 0; pad < 24; pad++) {
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             char err[128], want[128];
@@ -59,7 +61,7 @@ static void test_bad_bytes_at_every_offset(void)
 static void test_good_text_at_every_offset(void)
 {
     static const char *good[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\\"", "\\\\",
-                                 "\\u00e9", "\\n"};
+                                 "\\u00e9",  "\\n"};
     for (size_t pad = 0; pad < 24; pad++) {
         for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
             char err[128] = "";
@@ -109,7 +111,8 @@ static void test_arena(void)
     sa_buf doc = SA_BUF_INIT;
     sa_buf_putc(&doc, '{');
     for (int i = 0; i < 20000; i++)
-        sa_buf_printf(&doc, "%s\"key-%d\":{\"name\":\"n%d\",\"value\":[%d,true,null]}", i ? "," : "", i, i, i);
+        sa_buf_printf(&doc, "%s\"key-%d\":{\"name\":\"n%d\",\"value\":[%d,true,null]}",
+                      i ? "," : "", i, i, i);
     sa_buf_putc(&doc, '}');
     for (int round = 0; round < 2; round++) {
         sa_json_arena_begin();

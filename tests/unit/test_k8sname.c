@@ -10,6 +10,7 @@ static void test_subdomain(void)
     static const struct {
         const char *name;
         int ok;
+        /* clang-format off */
     } cases[] = {
         {"a", 1},           {"session-abc-sa", 1}, {"a.b.c", 1},   {"0", 1},
         {"a-1.b-2", 1},     {"", 0},               {"-a", 0},      {"a-", 0},
@@ -17,6 +18,7 @@ static void test_subdomain(void)
         {"a.", 0},          {"a.-b", 0},           {"a-.b", 0},    {"a b", 0},
         {"session-é", 0},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (sa_k8sname_subdomain(cases[i].name, strlen(cases[i].name)) != cases[i].ok)
             SA_CHECK_STR(cases[i].name, cases[i].ok ? "(accepted)" : "(refused)");
@@ -34,6 +36,7 @@ static void test_qualified(void)
     static const struct {
         const char *name;
         int ok;
+        /* clang-format off */
     } cases[] = {
         {"app", 1},
         {"ambient-code.io/session-id", 1},
@@ -50,6 +53,7 @@ static void test_qualified(void)
         {"a b", 0},
         {"a:b", 0},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (sa_k8sname_qualified(cases[i].name) != cases[i].ok)
             SA_CHECK_STR(cases[i].name, cases[i].ok ? "(accepted)" : "(refused)");

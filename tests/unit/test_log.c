@@ -8,7 +8,8 @@
 #include "sa_log.h"
 #include "sa_test.h"
 
-static const char pem[] = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----\n";
+static const char pem[] =
+    "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----\n";
 
 /* Runs one sa_log call in the given format with stderr captured; returns the text (free it). */
 static char *capture(sa_log_format format, const char *value)

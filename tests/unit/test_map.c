@@ -78,7 +78,9 @@ static double lookup_ns(sa_map *m, size_t n)
 
 static void test_100k(void)
 {
-    enum { N = 100000 };
+    enum {
+        N = 100000
+    };
     sa_map *small = sa_map_new(), *big = sa_map_new();
     static int values[N];
     char key[32];

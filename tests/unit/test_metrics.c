@@ -35,19 +35,20 @@ static int has_line(const char *text, const char *line)
     return 0;
 }
 
-#define SA_CHECK_LINE(text, line)                                                          \
-    do {                                                                                   \
-        if (!has_line((text), (line))) {                                                   \
-            fprintf(stderr, "%s:%d: missing line: %s\n", __FILE__, __LINE__, (line));      \
-            sa_test_failed_checks++;                                                       \
-        }                                                                                  \
+#define SA_CHECK_LINE(text, line)                                                     \
+    do {                                                                              \
+        if (!has_line((text), (line))) {                                              \
+            fprintf(stderr, "%s:%d: missing line: %s\n", __FILE__, __LINE__, (line)); \
+            sa_test_failed_checks++;                                                  \
+        }                                                                             \
     } while (0)
 
 /* A review of kind (NULL: none read) answered on ep. */
-static sa_metrics_review_sample sample(sa_endpoint ep, const char *kind, const char *op, sa_decision d)
+static sa_metrics_review_sample sample(sa_endpoint ep, const char *kind, const char *op,
+                                       sa_decision d)
 {
-    sa_metrics_review_sample r = {.endpoint = ep, .kind = sa_admit_kind_index(kind),
-                                  .operation = op, .decision = d};
+    sa_metrics_review_sample r = {
+        .endpoint = ep, .kind = sa_admit_kind_index(kind), .operation = op, .decision = d};
     return r;
 }
 
@@ -82,12 +83,14 @@ static void test_requests_and_histogram(void)
 {
     sa_metrics_review_sample pod = sample(SA_ENDPOINT_MUTATE, "Pod", "CREATE", SA_DECISION_PATCHED);
     count(pod, 0.0003);
-    count(pod, 0.001);   /* on a bound: counts in it */
-    count(pod, 42.0);    /* above 10 s: only +Inf */
+    count(pod, 0.001); /* on a bound: counts in it */
+    count(pod, 42.0);  /* above 10 s: only +Inf */
     count(sample(SA_ENDPOINT_VALIDATE, "Widget", "PATCH", SA_DECISION_ALLOWED), 0);
     count(sample(SA_ENDPOINT_VALIDATE, "", "", SA_DECISION_ERROR), 0);
-    count(sample(SA_ENDPOINT_VALIDATE, NULL, NULL, SA_DECISION_ERROR), 0); /* refused by the transport */
-    sa_metrics_review_sample rb = sample(SA_ENDPOINT_VALIDATE, "RoleBinding", "CREATE", SA_DECISION_DENIED);
+    count(sample(SA_ENDPOINT_VALIDATE, NULL, NULL, SA_DECISION_ERROR),
+          0); /* refused by the transport */
+    sa_metrics_review_sample rb =
+        sample(SA_ENDPOINT_VALIDATE, "RoleBinding", "CREATE", SA_DECISION_DENIED);
     unsigned modes[SA_RULE_COUNT] = {0};
     rb.rules_hit = (1u << SA_RULE_RBAC_IMPERSONATION) | (1u << SA_RULE_SESSION_POD);
     modes[SA_RULE_RBAC_IMPERSONATION] = (1u << SA_MODE_ENFORCE) | (1u << SA_MODE_WARN);
@@ -97,30 +100,56 @@ static void test_requests_and_histogram(void)
 
     sources src = {NULL, NULL, 1};
     char *t = render(&src, 0);
-    SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"mutate\",kind=\"Pod\",operation=\"CREATE\",decision=\"patched\"} 3");
-    SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"validate\",kind=\"other\",operation=\"other\",decision=\"allowed\"} 1");
-    SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"validate\",kind=\"unknown\",operation=\"unknown\",decision=\"error\"} 2");
-    SA_CHECK_LINE(t, "session_admission_requests_total{endpoint=\"validate\",kind=\"RoleBinding\",operation=\"CREATE\",decision=\"denied\"} 1");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_requests_total{endpoint=\"mutate\",kind=\"Pod\",operation=\"CREATE\",decision=\"patched\"} 3");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_requests_total{endpoint=\"validate\",kind=\"other\",operation=\"other\",decision=\"allowed\"} 1");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_requests_total{endpoint=\"validate\",kind=\"unknown\",operation=\"unknown\",decision=\"error\"} 2");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_requests_total{endpoint=\"validate\",kind=\"RoleBinding\",operation=\"CREATE\",decision=\"denied\"} 1");
     SA_CHECK(!strstr(t, "Widget") && !strstr(t, "PATCH"));
     SA_CHECK(!strstr(t, "decision=\"allowed\"} 0")); /* unseen combinations are not listed */
 
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.0001\"} 0");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.00025\"} 0");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.0005\"} 1");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.001\"} 2");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"10\"} 2");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"+Inf\"} 3");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.0001\"} 0");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.00025\"} 0");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.0005\"} 1");
+    SA_CHECK_LINE(
+        t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"0.001\"} 2");
+    SA_CHECK_LINE(
+        t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"10\"} 2");
+    SA_CHECK_LINE(
+        t, "session_admission_request_duration_seconds_bucket{endpoint=\"mutate\",le=\"+Inf\"} 3");
     SA_CHECK_LINE(t, "session_admission_request_duration_seconds_count{endpoint=\"mutate\"} 3");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_sum{endpoint=\"mutate\"} 42.001300000");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"validate\",le=\"0.0001\"} 3");
-    SA_CHECK_LINE(t, "session_admission_request_duration_seconds_bucket{endpoint=\"validate\",le=\"0.0025\"} 4");
+    SA_CHECK_LINE(
+        t, "session_admission_request_duration_seconds_sum{endpoint=\"mutate\"} 42.001300000");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_request_duration_seconds_bucket{endpoint=\"validate\",le=\"0.0001\"} 3");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_request_duration_seconds_bucket{endpoint=\"validate\",le=\"0.0025\"} 4");
     SA_CHECK_LINE(t, "session_admission_request_duration_seconds_count{endpoint=\"validate\"} 4");
 
-    SA_CHECK_LINE(t, "session_admission_violations_total{rule=\"rbac-impersonation\",mode=\"enforce\"} 1");
-    SA_CHECK_LINE(t, "session_admission_violations_total{rule=\"rbac-impersonation\",mode=\"warn\"} 1");
-    SA_CHECK_LINE(t, "session_admission_violations_total{rule=\"rbac-impersonation\",mode=\"audit\"} 0");
+    SA_CHECK_LINE(
+        t, "session_admission_violations_total{rule=\"rbac-impersonation\",mode=\"enforce\"} 1");
+    SA_CHECK_LINE(
+        t, "session_admission_violations_total{rule=\"rbac-impersonation\",mode=\"warn\"} 1");
+    SA_CHECK_LINE(
+        t, "session_admission_violations_total{rule=\"rbac-impersonation\",mode=\"audit\"} 0");
     SA_CHECK_LINE(t, "session_admission_violations_total{rule=\"session-pod\",mode=\"audit\"} 1");
-    SA_CHECK_LINE(t, "session_admission_violations_total{rule=\"rbac-session-binding\",mode=\"enforce\"} 0");
+    SA_CHECK_LINE(
+        t, "session_admission_violations_total{rule=\"rbac-session-binding\",mode=\"enforce\"} 0");
     free(t);
 }
 
@@ -153,10 +182,16 @@ static void test_errors_gauges_and_loads(void)
     SA_CHECK_LINE(t, "session_admission_client_certificate_rejections_total 1");
     SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"policy\",result=\"success\"} 4");
     SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"public_key\",result=\"failure\"} 2");
-    SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"certificate\",result=\"success\"} 1");
-    SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"certificate\",result=\"failure\"} 1");
-    SA_CHECK_LINE(t, "session_admission_last_successful_load_timestamp_seconds{target=\"policy_and_key\"} 1699999993");
-    SA_CHECK_LINE(t, "session_admission_last_successful_load_timestamp_seconds{target=\"certificate\"} 1700000000");
+    SA_CHECK_LINE(t,
+                  "session_admission_reloads_total{target=\"certificate\",result=\"success\"} 1");
+    SA_CHECK_LINE(t,
+                  "session_admission_reloads_total{target=\"certificate\",result=\"failure\"} 1");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_last_successful_load_timestamp_seconds{target=\"policy_and_key\"} 1699999993");
+    SA_CHECK_LINE(
+        t,
+        "session_admission_last_successful_load_timestamp_seconds{target=\"certificate\"} 1700000000");
     SA_CHECK_LINE(t, "session_admission_public_key_info{fingerprint=\"ab\\\"cd\"} 1");
     SA_CHECK_LINE(t, "session_admission_tls_certificate_expiry_timestamp_seconds 1702592000");
     SA_CHECK_LINE(t, "session_admission_tls_certificate_expiring_soon 0");
@@ -175,7 +210,8 @@ static void test_errors_gauges_and_loads(void)
     t = render(&none, now);
     SA_CHECK_LINE(t, "session_admission_ready 0");
     SA_CHECK_LINE(t, "session_admission_reloads_total{target=\"policy\",result=\"success\"} 0");
-    SA_CHECK_LINE(t, "session_admission_last_successful_load_timestamp_seconds{target=\"policy_and_key\"} 0");
+    SA_CHECK_LINE(
+        t, "session_admission_last_successful_load_timestamp_seconds{target=\"policy_and_key\"} 0");
     SA_CHECK(!strstr(t, "session_admission_public_key_info{"));
     SA_CHECK_LINE(t, "# TYPE session_admission_public_key_info gauge");
     free(t);

@@ -10,7 +10,8 @@
 #include "sa_policy.h"
 #include "sa_test.h"
 
-static const sa_pubkey test_key = {.pem = "PEM\n", .pem_len = 4, .pem_json = "\"PEM\\n\"", .fingerprint = "ab01", .bits = 2048};
+static const sa_pubkey test_key = {
+    .pem = "PEM\n", .pem_len = 4, .pem_json = "\"PEM\\n\"", .fingerprint = "ab01", .bits = 2048};
 
 /* A snapshot of p (taken over on success) with a copy of test_key, or NULL. */
 static sa_snapshot *test_snapshot(sa_policy *p)
@@ -33,9 +34,9 @@ static void mutate(const char *policy_text, const char *ns, const char *pod, sa_
                    sa_buf *denial)
 {
     sa_buf errors = SA_BUF_INIT, body = SA_BUF_INIT;
-    sa_policy *p = policy_text ? sa_policy_load_text("t.yaml", policy_text, strlen(policy_text),
-                                                     &errors)
-                               : sa_policy_builtin(&errors);
+    sa_policy *p = policy_text
+                       ? sa_policy_load_text("t.yaml", policy_text, strlen(policy_text), &errors)
+                       : sa_policy_builtin(&errors);
     SA_CHECK_STR(sa_buf_str(&errors), "");
     sa_buf_printf(&body,
                   "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
@@ -94,16 +95,17 @@ static void test_full_mutation(void)
 /* The annotation key's '/' is escaped in the pointer; duplicates go from the end. */
 static void test_escaping_and_duplicates(void)
 {
-    expect_ops(NULL, "p",
-               "{\"metadata\":{\"name\":\"n\"," LABELS ",\"annotations\":{}},"
-               "\"spec\":{\"serviceAccountName\":\"session-s1-sa\",\"containers\":[{\"name\":\"a\","
-               "\"env\":[" ENTRY ",{\"name\":\"AMBIENT_CP_TOKEN_PUBLIC_KEY\"},{\"name\":\"Y\"},"
-               "{\"name\":\"AMBIENT_CP_TOKEN_PUBLIC_KEY\",\"value\":\"PEM\\n\"}]}]}}",
-               "{\"op\":\"remove\",\"path\":\"/spec/containers/0/env/3\"},"
-               "{\"op\":\"remove\",\"path\":\"/spec/containers/0/env/1\"},"
-               "{\"op\":\"add\",\"path\":\"/metadata/annotations/ambient-code.io~1cp-token-key-sha256\","
-               "\"value\":\"ab01\"}",
-               "");
+    expect_ops(
+        NULL, "p",
+        "{\"metadata\":{\"name\":\"n\"," LABELS ",\"annotations\":{}},"
+        "\"spec\":{\"serviceAccountName\":\"session-s1-sa\",\"containers\":[{\"name\":\"a\","
+        "\"env\":[" ENTRY ",{\"name\":\"AMBIENT_CP_TOKEN_PUBLIC_KEY\"},{\"name\":\"Y\"},"
+        "{\"name\":\"AMBIENT_CP_TOKEN_PUBLIC_KEY\",\"value\":\"PEM\\n\"}]}]}}",
+        "{\"op\":\"remove\",\"path\":\"/spec/containers/0/env/3\"},"
+        "{\"op\":\"remove\",\"path\":\"/spec/containers/0/env/1\"},"
+        "{\"op\":\"add\",\"path\":\"/metadata/annotations/ambient-code.io~1cp-token-key-sha256\","
+        "\"value\":\"ab01\"}",
+        "");
 }
 
 static void test_not_session_or_exempt(void)
@@ -112,8 +114,10 @@ static void test_not_session_or_exempt(void)
     expect_ops(NULL, "kube-system", pod, "", "");
     expect_ops(NULL, "p", "{\"metadata\":{\"labels\":{\"app\":\"x\"}},\"spec\":{}}", "", "");
     /* The label lookup is case-sensitive. */
-    expect_ops(NULL, "p", "{\"metadata\":{\"labels\":{\"Ambient-Code.io/session-id\":\"S1\"}},"
-                          "\"spec\":{\"containers\":[{\"name\":\"a\"}]}}", "", "");
+    expect_ops(NULL, "p",
+               "{\"metadata\":{\"labels\":{\"Ambient-Code.io/session-id\":\"S1\"}},"
+               "\"spec\":{\"containers\":[{\"name\":\"a\"}]}}",
+               "", "");
 }
 
 static void test_denials(void)
@@ -149,11 +153,12 @@ static void test_malformed_shapes(void)
     for (size_t i = 0; i < sizeof pods / sizeof pods[0]; i++)
         expect_ops(NULL, "p", pods[i], "", "");
     /* Containers that are not objects, an env that is a string, a name that is a number. */
-    expect_ops(NULL, "p",
-               "{\"metadata\":{" LABELS ",\"annotations\":{\"ambient-code.io/cp-token-key-sha256\":"
-               "\"ab01\"}},\"spec\":{\"serviceAccountName\":\"session-s1-sa\",\"containers\":"
-               "[1,null,{\"name\":\"a\",\"env\":\"x\"},{\"name\":\"b\",\"env\":[{\"name\":5},7]}]}}",
-               "{\"op\":\"add\",\"path\":\"/spec/containers/3/env/-\",\"value\":" ENTRY "}", "");
+    expect_ops(
+        NULL, "p",
+        "{\"metadata\":{" LABELS ",\"annotations\":{\"ambient-code.io/cp-token-key-sha256\":"
+        "\"ab01\"}},\"spec\":{\"serviceAccountName\":\"session-s1-sa\",\"containers\":"
+        "[1,null,{\"name\":\"a\",\"env\":\"x\"},{\"name\":\"b\",\"env\":[{\"name\":5},7]}]}}",
+        "{\"op\":\"add\",\"path\":\"/spec/containers/3/env/-\",\"value\":" ENTRY "}", "");
 }
 
 int main(void)

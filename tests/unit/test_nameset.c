@@ -53,7 +53,8 @@ static void test_duplicates_and_malformed(void)
     SA_CHECK_INT(sa_nameset_add(s, "[abc"), SA_NAMESET_BAD_GLOB);
     SA_CHECK_INT(sa_nameset_add(s, "x[!"), SA_NAMESET_BAD_GLOB);
     SA_CHECK_INT(sa_nameset_add(s, "x*\\"), SA_NAMESET_BAD_GLOB);
-    SA_CHECK_INT(sa_nameset_add(s, "[]]"), SA_NAMESET_ADDED); /* ']' first in a bracket is a member */
+    SA_CHECK_INT(sa_nameset_add(s, "[]]"),
+                 SA_NAMESET_ADDED); /* ']' first in a bracket is a member */
     SA_CHECK_INT(sa_nameset_add(s, "[!]]x"), SA_NAMESET_ADDED);
     SA_CHECK_INT(sa_nameset_add(s, "lit\\*"), SA_NAMESET_ADDED); /* an escaped star is literal */
     /* glibc's fnmatch reads '\\' inside a bracket as an escape: "[\\]" is unclosed. */
@@ -94,12 +95,12 @@ static void test_prefix(void)
     SA_CHECK(sa_nameset_match_prefix(s, "GITHUB_"));
     SA_CHECK(sa_nameset_match_prefix(s, "GITHUB_TOKEN"));
     SA_CHECK(!sa_nameset_match_prefix(s, "GITHUB_TOKENX"));
-    SA_CHECK(sa_nameset_match_prefix(s, "AWS_SECRET_"));     /* AWS_SECRET_ + _KEY */
+    SA_CHECK(sa_nameset_match_prefix(s, "AWS_SECRET_")); /* AWS_SECRET_ + _KEY */
     SA_CHECK(sa_nameset_match_prefix(s, "AWS_X_KEY"));
     SA_CHECK(sa_nameset_match_prefix(s, "DB7"));
     SA_CHECK(!sa_nameset_match_prefix(s, "DBX"));
     SA_CHECK(!sa_nameset_match_prefix(s, "APP_"));
-    SA_CHECK(sa_nameset_match_prefix(s, ""));                /* every name starts with "" */
+    SA_CHECK(sa_nameset_match_prefix(s, "")); /* every name starts with "" */
     SA_CHECK(!sa_nameset_match_prefix(NULL, ""));
     sa_nameset_free(s);
 }
@@ -150,7 +151,8 @@ static void test_prefix_against_fnmatch(void)
                     memcpy(name, prefix, plen + 1);
                     int want = oracle_extends(s, name, plen, 3);
                     if (sa_nameset_match_prefix(s, prefix) != want && disagreements++ < 5)
-                        fprintf(stderr, "glob \"%s\" prefix \"%s\": expected %d\n", g, prefix, want);
+                        fprintf(stderr, "glob \"%s\" prefix \"%s\": expected %d\n", g, prefix,
+                                want);
                 }
             }
             sa_nameset_free(s);

@@ -5,15 +5,16 @@
 #include "sa_test.h"
 #include "sa_test_policy.h"
 
-#define POLICY(init_containers)                                                           \
-    "apiVersion: session-admission/v1alpha1\nkind: Policy\n"                                \
+#define POLICY(init_containers)                              \
+    "apiVersion: session-admission/v1alpha1\nkind: Policy\n" \
     "sessions: {publicKey: {containers: [\"runner*\"], initContainers: " init_containers "}}\n"
 
 static void test_carriers(void)
 {
     static const struct {
         const char *list, *container;
-        int without_init, with_init;    /* initContainers: false, then true */
+        int without_init, with_init; /* initContainers: false, then true */
+        /* clang-format off */
     } cases[] = {
         {"containers", "{\"name\":\"runner\"}", 1, 1},
         {"containers", "{\"name\":\"proxy\"}", 0, 0},
@@ -27,6 +28,7 @@ static void test_carriers(void)
         /* Without a string name: named "", which "runner*" does not match. */
         {"containers", "{\"name\":5}", 0, 0},
     };
+    /* clang-format on */
     sa_policy *off = sa_test_policy(POLICY("false")), *on = sa_test_policy(POLICY("true"));
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *c = cJSON_Parse(cases[i].container);

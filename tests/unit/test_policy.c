@@ -43,8 +43,9 @@ static void check_defaults(const sa_policy *p)
     SA_CHECK(!sa_nameset_match(p->bindings.everyone_roles, "cluster-admin"));
     SA_CHECK(sa_nameset_match(p->exempt.bootstrap_users, "system:apiserver"));
     SA_CHECK(sa_nameset_match(p->exempt.aggregation_users, "system:kube-controller-manager"));
-    SA_CHECK(sa_nameset_match(p->exempt.aggregation_users,
-                              "system:serviceaccount:kube-system:clusterrole-aggregation-controller"));
+    SA_CHECK(
+        sa_nameset_match(p->exempt.aggregation_users,
+                         "system:serviceaccount:kube-system:clusterrole-aggregation-controller"));
     SA_CHECK(!sa_nameset_match(p->exempt.aggregation_users, "system:apiserver"));
     SA_CHECK_INT(p->modes[SA_RULE_SESSION_ENV_FROM_SECRET], SA_MODE_ENFORCE);
     SA_CHECK(sa_nameset_match(p->exempt_namespaces, "kube-system"));
@@ -53,10 +54,10 @@ static void check_defaults(const sa_policy *p)
     SA_CHECK(sa_nameset_match(p->bindings.session_service_accounts, "session-abc-sa"));
     SA_CHECK(!sa_nameset_match(p->bindings.session_service_accounts, "default"));
     SA_CHECK(sa_nameset_match(p->bindings.namespace_groups, "any-namespace"));
-    const sa_role_row *puller = sa_map_get(p->bindings.allowed_roles,
-                                           "ClusterRole/system:image-puller");
-    const sa_role_row *builder = sa_map_get(p->bindings.allowed_roles,
-                                            "ClusterRole/system:image-builder");
+    const sa_role_row *puller =
+        sa_map_get(p->bindings.allowed_roles, "ClusterRole/system:image-puller");
+    const sa_role_row *builder =
+        sa_map_get(p->bindings.allowed_roles, "ClusterRole/system:image-builder");
     SA_CHECK(puller && puller->scope == SA_SCOPE_NAMESPACE && puller->cross_namespace == 1);
     SA_CHECK(builder && builder->scope == SA_SCOPE_NAMESPACE && builder->cross_namespace == 0);
     SA_CHECK_INT(sa_map_count(p->bindings.allowed_roles), 2);
@@ -75,8 +76,8 @@ static void check_defaults(const sa_policy *p)
         SA_CHECK_STR(az->subjects[0].name, "system:nodes");
         SA_CHECK_STR(az->subjects[0].namespace_, "");
     }
-    const sa_audience_list *l = sa_map_get(p->audience_roles,
-                                           "system:node:credential-provider-token-audience");
+    const sa_audience_list *l =
+        sa_map_get(p->audience_roles, "system:node:credential-provider-token-audience");
     SA_CHECK(l && l->n == 1 && l->rows[0] == az);
     for (int i = 0; i < SA_RULE_COUNT; i++)
         SA_CHECK_INT(p->modes[i], SA_MODE_ENFORCE);
@@ -121,7 +122,8 @@ static void test_builtin_is_defaults(void)
 static void test_custom_values(void)
 {
     sa_buf errors = SA_BUF_INIT;
-    sa_policy *p = load(HEADER
+    sa_policy *p = load(
+        HEADER
         "exemptNamespaces: [kube-system, 'team-*']\n"
         "sessions:\n"
         "  label: example.com/sid\n"
@@ -228,17 +230,19 @@ static void test_session_sa(void)
     check_sa(p, "AbCdEfGhIj0123456789KlMnOpQrSt0123456789XYZWV",
              "session-abcdefghij0123456789klmnopqrst0123456789-sa");
     /* a cut that ends in '-' is still inside the name, so valid */
-    check_sa(p, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b", "session-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa--sa");
+    check_sa(p, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b",
+             "session-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa--sa");
     check_sa(p, "a.b", "session-a.b-sa");
     check_sa(p, "", NULL);
     check_sa(p, "under_score", NULL);
-    check_sa(p, "dot.", NULL);          /* "session-dot.-sa": a label ending in '-' follows '.' */
+    check_sa(p, "dot.", NULL); /* "session-dot.-sa": a label ending in '-' follows '.' */
     check_sa(p, "sp ace", NULL);
     check_sa(p, "caf\xc3\xa9", NULL);
     sa_policy_free(p);
 
     /* A template ending in {id}: the cut can leave a trailing '-', which is denied. */
-    p = load(HEADER "sessions: {serviceAccount: {template: 'ambient-session-{id}', idMaxLength: 5}}\n",
+    p = load(HEADER
+             "sessions: {serviceAccount: {template: 'ambient-session-{id}', idMaxLength: 5}}\n",
              &errors);
     SA_CHECK_STR(sa_buf_str(&errors), "");
     check_sa(p, "Abcdefgh", "ambient-session-abcde");
@@ -293,7 +297,8 @@ static void test_file_errors(void)
     if (text) {
         memset(text, '#', big);
         SA_CHECK(sa_policy_load_text("big.yaml", text, big, &errors) == NULL);
-        SA_CHECK_STR(sa_buf_str(&errors), "big.yaml:1:1: the policy is larger than 16777216 bytes\n");
+        SA_CHECK_STR(sa_buf_str(&errors),
+                     "big.yaml:1:1: the policy is larger than 16777216 bytes\n");
         free(text);
     }
     sa_buf_free(&errors);

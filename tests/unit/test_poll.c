@@ -26,12 +26,12 @@ static void test_watch(void)
     const char *const paths[2] = {a, b};
     sa_poll_watch w;
     sa_poll_watch_init(&w, paths, 2);
-    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0);   /* as loaded */
+    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0); /* as loaded */
     grow(b);
-    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0);   /* changed: not settled yet */
-    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 1);   /* looked the same for a poll */
-    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0);   /* tried: not again */
-    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 1), 1);   /* unless forced */
+    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0); /* changed: not settled yet */
+    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 1); /* looked the same for a poll */
+    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0); /* tried: not again */
+    SA_CHECK_INT(sa_poll_watch_due(&w, paths, 1), 1); /* unless forced */
     grow(a);
     SA_CHECK_INT(sa_poll_watch_due(&w, paths, 0), 0);
     grow(a); /* still being written */

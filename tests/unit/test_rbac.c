@@ -35,6 +35,7 @@ static void test_resource_requests(void)
         const char *why, *rule;
         sa_rbac_request req;
         int granted;
+        /* clang-format off */
     } rows[] = {
         /* VerbMatches */
         {"exact verb", "{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}",
@@ -110,6 +111,7 @@ static void test_resource_requests(void)
          {"get", "", "pods", "", ""}, 1},
         {"rule not an object", "[\"*\"]", {"get", "", "pods", "", ""}, 0},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         cJSON *rule = json(rows[i].rule);
         int got = sa_rbac_allows(view(rule), &rows[i].req);
@@ -126,6 +128,7 @@ static void test_urls(void)
     static const struct {
         const char *urls, *verb, *path;
         int granted;
+        /* clang-format off */
     } rows[] = {
         {"[\"/healthz\"]", "get", "/healthz", 1},
         {"[\"/healthz\"]", "get", "/healthz/etcd", 0},
@@ -136,6 +139,7 @@ static void test_urls(void)
         {"[\"*\"]", "get", "/anything", 1},
         {"[\"/healthz\"]", "post", "/healthz", 0},      /* the verb still has to match */
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "{\"verbs\":[\"get\"],\"nonResourceURLs\":%s}", rows[i].urls);
@@ -150,6 +154,7 @@ static void test_impersonation(void)
     static const struct {
         const char *rule;
         unsigned kinds;
+        /* clang-format off */
     } rows[] = {
         /* legacy: users, groups, serviceaccounts in the core group ... */
         {"{\"verbs\":[\"impersonate\"],\"apiGroups\":[\"\"],\"resources\":[\"users\",\"groups\"]}",
@@ -187,6 +192,7 @@ static void test_impersonation(void)
         /* the action half alone grants no identity */
         {"{\"verbs\":[\"impersonate-on:user-info:list\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]}", 0},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         cJSON *rule = json(rows[i].rule);
         unsigned got = sa_rbac_impersonation(view(rule));
@@ -204,6 +210,7 @@ static void test_unknown_verbs(void)
     static const struct {
         const char *verb;
         int unknown;
+        /* clang-format off */
     } rows[] = {
         {"impersonate", 0},
         {"impersonate:user-info", 0},
@@ -222,6 +229,7 @@ static void test_unknown_verbs(void)
         {"Impersonate", 0},                 /* matches nothing: verbs are case-sensitive */
         {"get", 0},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char text[160];
         snprintf(text, sizeof text, "{\"verbs\":[\"get\",\"%s\"]}", rows[i].verb);
@@ -245,7 +253,7 @@ static void test_core_resources(void)
     SA_CHECK(sa_rbac_core_resource("pods/exec"));
     SA_CHECK(sa_rbac_core_resource("serviceaccounts/token"));
     SA_CHECK(sa_rbac_core_resource("nodes/proxy"));
-    SA_CHECK(sa_rbac_core_resource("*/scale"));     /* replicationcontrollers/scale */
+    SA_CHECK(sa_rbac_core_resource("*/scale")); /* replicationcontrollers/scale */
     SA_CHECK(sa_rbac_core_resource("*/exec"));
     SA_CHECK(!sa_rbac_core_resource("*/nope"));
     SA_CHECK(!sa_rbac_core_resource("*"));
@@ -275,9 +283,10 @@ static int count_grant(void *ctx, const sa_rbac_grant *g)
 
 static void test_grants_and_cover(void)
 {
-    cJSON *rule = json("{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"\",\"apps\"],"
-                       "\"resources\":[\"pods\",\"deployments\",\"*/scale\"],\"resourceNames\":[\"a\",\"b\"],"
-                       "\"nonResourceURLs\":[\"/x\"]}");
+    cJSON *rule =
+        json("{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"\",\"apps\"],"
+             "\"resources\":[\"pods\",\"deployments\",\"*/scale\"],\"resourceNames\":[\"a\",\"b\"],"
+             "\"nonResourceURLs\":[\"/x\"]}");
     int n = 0;
     SA_CHECK_INT(sa_rbac_each_grant(view(rule), 100, count_grant, &n), 0);
     SA_CHECK_INT(n, 2 * 2 * 3 * 2 + 2);
@@ -290,6 +299,7 @@ static void test_grants_and_cover(void)
         const char *rule;
         sa_rbac_grant g;
         int covers;
+        /* clang-format off */
     } rows[] = {
         {"{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}", {"get", "", "pods", NULL}, 1},
         {"{\"verbs\":[\"get\"],\"apiGroups\":[\"\"],\"resources\":[\"pods\"]}", {"get", "", "pods", "a"}, 1},
@@ -306,6 +316,7 @@ static void test_grants_and_cover(void)
         {"{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/api/*\"]}", {"get", NULL, "/api/v1", NULL}, 1},
         {"{\"verbs\":[\"get\"],\"nonResourceURLs\":[\"/api/v1\"]}", {"get", NULL, "/api/*", NULL}, 0},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         cJSON *r = json(rows[i].rule);
         int got = sa_rbac_covers(view(r), &rows[i].g);

@@ -87,10 +87,12 @@ static int wait_count(sa_reloader *r, int failure, sa_watch_kind kind, unsigned 
     return 0;
 }
 
-#define POLICY(mode) "apiVersion: session-admission/v1alpha1\nkind: Policy\n" \
-                     "modes: {session-pod: " mode "}\n"
-#define PRIVATE_KEY "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8w\n" \
-                    "-----END PRIVATE KEY-----\n"
+#define POLICY(mode)                                         \
+    "apiVersion: session-admission/v1alpha1\nkind: Policy\n" \
+    "modes: {session-pod: " mode "}\n"
+#define PRIVATE_KEY                                                       \
+    "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8w\n" \
+    "-----END PRIVATE KEY-----\n"
 
 static void run_swaps(sa_pubkey *k1, sa_pubkey *k2)
 {
@@ -182,8 +184,8 @@ static void test_swaps(void)
     SA_CHECK(mkdtemp(dir) != NULL);
     sa_devpki pki;
     SA_CHECK_INT(sa_devpki_make(&pki, err, sizeof err), 0);
-    sa_pubkey *k1 = sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err,
-                                    sizeof err);
+    sa_pubkey *k1 =
+        sa_pubkey_parse(sa_example_public_key, sa_example_public_key_len, err, sizeof err);
     sa_pubkey *k2 = sa_pubkey_parse(pki.cp_public_pem, strlen(pki.cp_public_pem), err, sizeof err);
     SA_CHECK(k1 && k2);
     if (k1 && k2)

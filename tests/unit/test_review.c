@@ -52,8 +52,9 @@ static void test_v1_fields(void)
     sa_verdict v;
     sa_verdict_init(&v, NULL);
     char *out = encode(&r, &v);
-    SA_CHECK_STR(out, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
-                      "\"response\":{\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"allowed\":true}}");
+    SA_CHECK_STR(
+        out, "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+             "\"response\":{\"uid\":\"705ab4f5-6393-11e8-b7cc-42010a800002\",\"allowed\":true}}");
     free(out);
     sa_verdict_free(&v);
     sa_review_free(&r);
@@ -61,9 +62,10 @@ static void test_v1_fields(void)
 
 static void test_v1beta1_answered_in_kind(void)
 {
-    const char *text = "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\","
-                       "\"request\":{\"uid\":\"u-1\",\"kind\":{\"group\":\"rbac.authorization.k8s.io\","
-                       "\"version\":\"v1\",\"kind\":\"RoleBinding\"},\"operation\":\"DELETE\"}}";
+    const char *text =
+        "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\","
+        "\"request\":{\"uid\":\"u-1\",\"kind\":{\"group\":\"rbac.authorization.k8s.io\","
+        "\"version\":\"v1\",\"kind\":\"RoleBinding\"},\"operation\":\"DELETE\"}}";
     sa_review r;
     char err[256];
     SA_CHECK_INT(parse(text, &r, err), 0);
@@ -109,10 +111,12 @@ static void test_patch_encoding(void)
     char *out = encode(&r, &v);
     cJSON *doc = cJSON_Parse(out);
     cJSON *resp = cJSON_GetObjectItemCaseSensitive(doc, "response");
-    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patchType")), "JSONPatch");
+    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patchType")),
+                 "JSONPatch");
     char *patch = b64decode(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "patch")));
-    SA_CHECK_STR(patch, "[{\"op\":\"add\",\"path\":\"/metadata/annotations/ambient-code.io~1key~0sha\","
-                        "\"value\":\"ab\\\"c\"},{\"op\":\"remove\",\"path\":\"/spec/x\"}]");
+    SA_CHECK_STR(patch,
+                 "[{\"op\":\"add\",\"path\":\"/metadata/annotations/ambient-code.io~1key~0sha\","
+                 "\"value\":\"ab\\\"c\"},{\"op\":\"remove\",\"path\":\"/spec/x\"}]");
     free(patch);
     cJSON_Delete(doc);
     free(out);
@@ -141,7 +145,8 @@ static void test_modes(void)
     sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("4"), "two \"quoted\"");
     SA_CHECK(!sa_verdict_denied(&v));
     SA_CHECK_INT(v.warnings.count, 2);
-    SA_CHECK_INT(v.rules_hit, (1u << SA_RULE_RBAC_IMPERSONATION) | (1u << SA_RULE_RBAC_TOKEN_AUDIENCE));
+    SA_CHECK_INT(v.rules_hit,
+                 (1u << SA_RULE_RBAC_IMPERSONATION) | (1u << SA_RULE_RBAC_TOKEN_AUDIENCE));
     SA_CHECK_INT(v.modes_hit[SA_RULE_RBAC_TOKEN_AUDIENCE], 1u << SA_MODE_AUDIT);
 
     sa_review r;
@@ -153,13 +158,15 @@ static void test_modes(void)
     SA_CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "allowed")));
     cJSON *warnings = cJSON_GetObjectItemCaseSensitive(resp, "warnings");
     SA_CHECK_INT(cJSON_GetArraySize(warnings), 2);
-    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(warnings, 0)), "rbac-impersonation: first");
+    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(warnings, 0)),
+                 "rbac-impersonation: first");
     const char *cut = cJSON_GetStringValue(cJSON_GetArrayItem(warnings, 1));
     SA_CHECK_INT(strlen(cut), SA_WARNING_MAX);
     SA_CHECK(strcmp(cut + SA_WARNING_MAX - 3, "...") == 0);
     cJSON *audit = cJSON_GetObjectItemCaseSensitive(resp, "auditAnnotations");
-    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(audit, "rbac-token-audience")),
-                 "one; two \"quoted\"");
+    SA_CHECK_STR(
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(audit, "rbac-token-audience")),
+        "one; two \"quoted\"");
     cJSON_Delete(doc);
     free(out);
     sa_verdict_free(&v);
@@ -173,6 +180,7 @@ static void test_refusals(void)
         const char *body;
         size_t len; /* 0: strlen */
         const char *reason;
+        /* clang-format off */
     } cases[] = {
         {"", 0, "body is not valid JSON (error at byte 0)"},
         {"not json", 0, "body is not valid JSON (error at byte 0)"},
@@ -215,6 +223,7 @@ static void test_refusals(void)
         {"{\"kind\":\"a\\u0000b\"}", 0, "kind must be AdmissionReview"}, /* the escape reads */
         {"{\"kind\":\"a\0b\"}", 14, "body contains a NUL byte at byte 10"},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sa_review r;
         char err[256] = "";
@@ -253,9 +262,10 @@ static void test_nesting_and_numbers(void)
     sa_buf_free(&b);
 
     /* huge numbers are values like any other: accepted, and the uid still echoes */
-    const char *huge = "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
-                       "\"request\":{\"uid\":\"u\",\"kind\":{\"kind\":\"Pod\"},\"object\":{\"n\":1e999,"
-                       "\"m\":-123456789012345678901234567890,\"x\":[1e-999]}}}";
+    const char *huge =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+        "\"request\":{\"uid\":\"u\",\"kind\":{\"kind\":\"Pod\"},\"object\":{\"n\":1e999,"
+        "\"m\":-123456789012345678901234567890,\"x\":[1e-999]}}}";
     SA_CHECK_INT(parse(huge, &r, err), 0);
     SA_CHECK_STR(r.uid, "u");
     sa_review_free(&r);
@@ -300,6 +310,7 @@ static void test_skim(void)
     }
     static const struct {
         const char *body, *reason;
+        /* clang-format off */
     } bad[] = {
         {"[]", "kind is missing"},
         {"{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\\u0041\","
@@ -317,6 +328,7 @@ static void test_skim(void)
          "\"kind\":{}}}", "request.kind.kind is missing"},
         {"{\"kind\":\"AdmissionReview\" \"apiVersion\":\"admission.k8s.io/v1\"}", "apiVersion is missing"},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sa_review_envelope e;
         SA_CHECK_INT(sa_review_skim(&e, bad[i].body, strlen(bad[i].body), err, sizeof err), -1);
@@ -324,7 +336,9 @@ static void test_skim(void)
     }
     /* a uid longer than any the API server makes, and one with a NUL byte in a literal */
     sa_buf b = SA_BUF_INIT;
-    sa_buf_puts(&b, "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"");
+    sa_buf_puts(
+        &b,
+        "{\"kind\":\"AdmissionReview\",\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{\"uid\":\"");
     for (int i = 0; i < SA_REVIEW_SKIM_MAX; i++)
         sa_buf_putc(&b, 'u');
     sa_buf_puts(&b, "\",\"kind\":{\"kind\":\"Pod\"}}}");
@@ -332,8 +346,9 @@ static void test_skim(void)
     SA_CHECK_INT(sa_review_skim(&e, b.data, b.len, err, sizeof err), -1);
     SA_CHECK_STR(err, "request.uid is not a plain string");
     sa_buf_free(&b);
-    static const char nul_literal[] = "{\"kind\":\"AdmissionReview\",\"x\":[t\0rue],\"apiVersion\":"
-                                      "\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\",\"kind\":{\"kind\":\"Pod\"}}}";
+    static const char nul_literal[] =
+        "{\"kind\":\"AdmissionReview\",\"x\":[t\0rue],\"apiVersion\":"
+        "\"admission.k8s.io/v1\",\"request\":{\"uid\":\"a\",\"kind\":{\"kind\":\"Pod\"}}}";
     SA_CHECK_INT(sa_review_skim(&e, nul_literal, sizeof nul_literal - 1, err, sizeof err), 0);
     SA_CHECK_STR(e.kind, "Pod");
 }
@@ -355,7 +370,8 @@ static void test_admit_without_snapshot(void)
 
 static void test_base64(void)
 {
-    static const char *const want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                       "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t n = 0; n <= 6; n++) {
         sa_buf b = SA_BUF_INIT;
         sa_buf_base64_append(&b, (const unsigned char *)"foobar", n);
@@ -384,21 +400,27 @@ static void test_long_messages_and_baseline(void)
     sa_verdict old, v;
     sa_verdict_init(&old, NULL);
     old.collect = 1;
-    sa_verdict_violation(&old, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "a"), "roleRef %s (subject a)", name);
-    sa_verdict_violation(&old, SA_RULE_RBAC_IMPERSONATION, SA_KEY("users", "alice"), "rules[0] same text");
+    sa_verdict_violation(&old, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "a"),
+                         "roleRef %s (subject a)", name);
+    sa_verdict_violation(&old, SA_RULE_RBAC_IMPERSONATION, SA_KEY("users", "alice"),
+                         "rules[0] same text");
     SA_CHECK(!sa_verdict_denied(&old)); /* collecting decides nothing */
     sa_verdict_init(&v, NULL);
     v.baseline = &old;
-    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "a"), "roleRef %s (subject a)", name);
-    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("users", "alice"), "rules[7] moved");
+    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "a"),
+                         "roleRef %s (subject a)", name);
+    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("users", "alice"),
+                         "rules[7] moved");
     SA_CHECK(!sa_verdict_denied(&v)); /* both held before the UPDATE */
     /* Same key parts, another rule: new. Parts are not concatenated ("users" + "alice" is not
      * "usersa" + "lice"). */
     sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("users", "alice"), "other rule");
-    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("usersa", "lice"), "rules[0] same text");
+    sa_verdict_violation(&v, SA_RULE_RBAC_IMPERSONATION, SA_KEY("usersa", "lice"),
+                         "rules[0] same text");
     SA_CHECK_INT(v.denial.count, 2);
-    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "b"), "roleRef %s (subject b)", name);
-    SA_CHECK_INT(v.denial.count, 3);   /* new: differs only after 3000 characters */
+    sa_verdict_violation(&v, SA_RULE_RBAC_SESSION_BINDING, SA_KEY(name, "b"),
+                         "roleRef %s (subject b)", name);
+    SA_CHECK_INT(v.denial.count, 3); /* new: differs only after 3000 characters */
     sa_buf text = SA_BUF_INIT;
     sa_verdict_list_text(&v.denial, &text);
     SA_CHECK(strstr(sa_buf_str(&text), "rbac-impersonation: rules[0] same text") != NULL);
@@ -439,9 +461,11 @@ static void test_list_cap(void)
         sa_verdict_violation(&v, SA_RULE_RBAC_TOKEN_AUDIENCE, SA_KEY("a"), "aud %d", i);
     char *out = encode(&r, &v);
     cJSON *doc = cJSON_Parse(out);
-    cJSON *warnings = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "response"), "warnings");
+    cJSON *warnings = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "response"), "warnings");
     SA_CHECK_INT(cJSON_GetArraySize(warnings), SA_VERDICT_LIST_MAX + 1);
-    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(warnings, SA_VERDICT_LIST_MAX)), "and 20 more warnings");
+    SA_CHECK_STR(cJSON_GetStringValue(cJSON_GetArrayItem(warnings, SA_VERDICT_LIST_MAX)),
+                 "and 20 more warnings");
     cJSON_Delete(doc);
     free(out);
     sa_buf_free(&text);

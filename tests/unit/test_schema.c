@@ -62,11 +62,10 @@ static void test_values(void)
     SA_CHECK_INT(sa_schema_want_int(&e, q, "q", 1, 99, &v), -1);
     SA_CHECK_INT(sa_schema_want_type(&e, l, "l", SA_YAML_MAP), -1);
     SA_CHECK_INT(sa_schema_want_type(&e, l, "l", SA_YAML_LIST), 0);
-    SA_CHECK_STR(flushed(&e, &out),
-                 "t:2:4: q: expected an integer from 1 to 99, found \"40\"\n"
-                 "t:4:4: l: expected a mapping, found a list\n"
-                 "t:6:5: qb: expected true or false, found \"true\"\n"
-                 "t:7:4: i: expected an integer from 1 to 11, found '12'\n");
+    SA_CHECK_STR(flushed(&e, &out), "t:2:4: q: expected an integer from 1 to 99, found \"40\"\n"
+                                    "t:4:4: l: expected a mapping, found a list\n"
+                                    "t:6:5: qb: expected true or false, found \"true\"\n"
+                                    "t:7:4: i: expected an integer from 1 to 11, found '12'\n");
 
     /* Choices are listed from the table; NULL entries are gaps, not choices. */
     static const char *const names[] = {NULL, "one", "two", "three"};
@@ -93,8 +92,8 @@ static void test_names(void)
                               "one: solo\n");
     sa_yaml_errors e = {.name = "t"};
     sa_buf out = SA_BUF_INIT;
-    sa_nameset *set = sa_schema_names(&e, sa_yaml_member(root, "globs"), "globs",
-                                      SA_SCHEMA_NAMES_GLOB, 0, NULL);
+    sa_nameset *set =
+        sa_schema_names(&e, sa_yaml_member(root, "globs"), "globs", SA_SCHEMA_NAMES_GLOB, 0, NULL);
     SA_CHECK_INT(sa_nameset_count(set), 2);
     SA_CHECK(sa_nameset_match(set, "bee"));
     sa_nameset_free(set);
@@ -133,7 +132,7 @@ static void test_sections(void)
     char path[SA_SCHEMA_PATH_LEN];
     const sa_yaml_node *a = sa_schema_field(&top, "a", path), *b = sa_schema_field(&top, "b", path);
     SA_CHECK_STR(path, "top.b");
-    SA_CHECK(a && !strcmp(a->text, "1") && a->line == 2); /* the default's */
+    SA_CHECK(a && !strcmp(a->text, "1") && a->line == 2);        /* the default's */
     SA_CHECK(b && b->n == 1 && !strcmp(b->items[0]->text, "y")); /* the user's */
     sa_schema_subsection(&e, &top, "sub", sub_keys, &sub);
     const sa_yaml_node *c = sa_schema_field(&sub, "c", path);
@@ -145,11 +144,10 @@ static void test_sections(void)
     SA_CHECK(!sa_schema_required(&e, row, "rows[0]", "k", "a kind", path));
     SA_CHECK_STR(path, "rows[0].k");
     SA_CHECK(!sa_schema_required_list(&e, row, "rows[0]", "c", "a list of c", path));
-    SA_CHECK_STR(flushed(&e, &out),
-                 "t:3:3: unknown key 'zz' in top (expected one of: a, b, sub)\n"
-                 "t:4:8: top.sub: expected a mapping, found a list\n"
-                 "t:4:8: rows[0]: missing key 'k' (expected a kind)\n"
-                 "t:4:12: rows[0].c: expected a list, found 'd'\n");
+    SA_CHECK_STR(flushed(&e, &out), "t:3:3: unknown key 'zz' in top (expected one of: a, b, sub)\n"
+                                    "t:4:8: top.sub: expected a mapping, found a list\n"
+                                    "t:4:8: rows[0]: missing key 'k' (expected a kind)\n"
+                                    "t:4:12: rows[0].c: expected a list, found 'd'\n");
     sa_buf_free(&out);
     sa_yaml_free(user);
     sa_yaml_free(defaults);

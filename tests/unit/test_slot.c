@@ -45,7 +45,7 @@ static void test_slot(void)
     sa_slot_ref *old = sa_slot_swap(&slot, &two->ref);
     SA_CHECK(old == &one->ref);
     sa_slot_ref_release(old);
-    SA_CHECK_INT(freed, 0);                             /* a reader still holds it */
+    SA_CHECK_INT(freed, 0); /* a reader still holds it */
     SA_CHECK(sa_slot_ref_unshared(held));
     sa_slot_ref_release(held);
     SA_CHECK_INT(freed, 1);

@@ -122,9 +122,10 @@ static void test_multibyte_columns(void)
                  "t.yaml:1:6: YAML syntax error: control characters are not allowed\n");
     SA_CHECK_STR(errors_of("{\xc3\xa9: 1, \xc3\xa9: 2}\n", &errors),
                  "t.yaml:1:8: duplicate key '\xc3\xa9' (first at 1:2)\n");
-    SA_CHECK_STR(errors_of("a: [\xc3\xa9\xc3\xa9, b: c: d]\n", &errors),
-                 "t.yaml:1:13: YAML syntax error: did not find expected ',' or ']' (while parsing a "
-                 "flow sequence at 1:4)\n"); /* bytes would say 1:15 */
+    SA_CHECK_STR(
+        errors_of("a: [\xc3\xa9\xc3\xa9, b: c: d]\n", &errors),
+        "t.yaml:1:13: YAML syntax error: did not find expected ',' or ']' (while parsing a "
+        "flow sequence at 1:4)\n"); /* bytes would say 1:15 */
     sa_buf_free(&errors);
 }
 
