@@ -47,7 +47,7 @@ typedef struct sa_yaml_node {
     sa_yaml_type type;
     int line, col;               /* 1-based */
     char *text;                  /* scalars: the value, NUL-free */
-    size_t len;                  /* scalars: bytes of text, before any NUL (policies) */
+    size_t len;                  /* scalars: bytes of text (a policy's up to a refused NUL) */
     char *tag;                   /* manifests: the explicit tag as libyaml resolves it, or NULL */
     int plain;                   /* scalars: unquoted, so "null", "true" and "40" are not strings */
     int reported;                /* already refused (an alias, a NUL): no follow-on errors */
@@ -76,6 +76,8 @@ const char *sa_yaml_errors_first(const sa_yaml_errors *e, int *line, int *col);
 /* Appends the errors, one line each in file order (errors at one position in the order found),
  * to out and forgets them. Returns how many there were (an unrecorded error still counts). */
 size_t sa_yaml_errors_flush(sa_yaml_errors *e, sa_buf *out);
+/* Forgets the errors without writing them. */
+void sa_yaml_errors_free(sa_yaml_errors *e);
 
 /* A reading of one file's text (len bytes, which must outlive it), its errors recorded in e.
  * NULL when out of memory (recorded). */

@@ -375,9 +375,7 @@ static int read_yaml(sa_objects *s, const char *name, const char *text, size_t l
             snprintf(err, errlen, "%s: out of memory", name);
     }
     sa_yaml_close(r);
-    sa_buf discard = SA_BUF_INIT;
-    sa_yaml_errors_flush(&errors, &discard); /* frees them: err holds the first */
-    sa_buf_free(&discard);
+    sa_yaml_errors_free(&errors); /* err holds the first */
     return rc < 0 ? -1 : 0;
 }
 

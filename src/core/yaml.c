@@ -107,19 +107,24 @@ size_t sa_yaml_errors_flush(sa_yaml_errors *e, sa_buf *out)
 {
     if (e->n)
         qsort(e->errs, e->n, sizeof *e->errs, error_order);
-    for (size_t i = 0; i < e->n; i++) {
+    for (size_t i = 0; i < e->n; i++)
         sa_buf_printf(out, "%s:%d:%d: %s\n", e->name, e->errs[i].line, e->errs[i].col,
                       e->errs[i].msg);
-        free(e->errs[i].msg);
-    }
     if (e->oom)
         sa_buf_printf(out, "%s:1:1: out of memory while reporting errors\n", e->name);
     size_t n = e->n + (size_t)e->oom;
+    sa_yaml_errors_free(e);
+    return n;
+}
+
+void sa_yaml_errors_free(sa_yaml_errors *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->errs[i].msg);
     free(e->errs);
     e->errs = NULL;
     e->n = e->cap = 0;
     e->oom = 0;
-    return n;
 }
 
 /* Line and column (1-based, in characters) of a byte offset, for libyaml's reader errors, which
@@ -201,8 +206,12 @@ static sa_yaml_node *node_copy(const sa_yaml_node *n)
     sa_yaml_node *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    *c = (sa_yaml_node){n->type, n->line,  n->col,      NULL, n->len,
-                        NULL,    n->plain, n->reported, NULL, 0};
+    *c = (sa_yaml_node){.type = n->type,
+                        .line = n->line,
+                        .col = n->col,
+                        .len = n->len,
+                        .plain = n->plain,
+                        .reported = n->reported};
     size_t count = n->type == SA_YAML_MAP ? 2 * n->n : n->n;
     if ((n->text && !(c->text = strdup(n->text))) || (n->tag && !(c->tag = strdup(n->tag))) ||
         (count && !(c->items = calloc(count, sizeof *c->items)))) {
@@ -446,14 +455,21 @@ int sa_yaml_is_null(const sa_yaml_node *n)
 sa_yaml_reader *sa_yaml_open(sa_yaml_errors *e, sa_yaml_mode mode, const char *text, size_t len)
 {
     reader *r = calloc(1, sizeof *r);
+    if (r)
+        *r = (reader){.e = e, .mode = mode, .text = text, .len = len};
     if (!r || !yaml_parser_initialize(&r->parser)) {
         free(r);
         sa_yaml_error_at(e, 1, 1, "out of memory");
         return NULL;
     }
-    *r = (reader){.e = e, .mode = mode, .text = text, .len = len, .parser = r->parser};
     yaml_parser_set_input_string(&r->parser, (const unsigned char *)text, len);
     return r;
+}
+
+static void forget_anchors(reader *r)
+{
+    sa_map_free(r->anchors, free);
+    r->anchors = NULL;
 }
 
 int sa_yaml_next(sa_yaml_reader *r, sa_yaml_node **doc)
@@ -481,15 +497,15 @@ int sa_yaml_next(sa_yaml_reader *r, sa_yaml_node **doc)
     }
     yaml_event_delete(&ev);
     r->docs++;
-    sa_map_free(r->anchors, free); /* an alias names an anchor of its own document */
-    r->anchors = NULL;
     extent size;
     if (next_event(r, &ev) < 0 || !(*doc = build(r, &ev, r->mode == SA_YAML_MANIFEST, &size)) ||
         next_event(r, &ev) < 0) /* DOCUMENT-END */
         goto stop;
     yaml_event_delete(&ev);
+    forget_anchors(r); /* they point into the document the caller now owns */
     return 1;
 stop:
+    forget_anchors(r);
     sa_yaml_free(*doc);
     *doc = NULL;
     r->done = 1;
@@ -505,7 +521,7 @@ void sa_yaml_close(sa_yaml_reader *r)
 {
     if (!r)
         return;
-    sa_map_free(r->anchors, free);
+    forget_anchors(r);
     yaml_parser_delete(&r->parser);
     free(r);
 }

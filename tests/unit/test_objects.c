@@ -67,6 +67,13 @@ static void test_documents_and_lists(void)
     expect("", "");
     expect("apiVersion: v1\nkind: A\nx: &a [1, 2]\nyy: *a\n",
            "1/-1 {\"apiVersion\":\"v1\",\"kind\":\"A\",\"x\":[1,2],\"yy\":[1,2]}");
+    /* An anchor on a mapping key names the key's scalar, and a later anchor of the same name
+     * shadows the earlier one, as YAML (and go-yaml) have it; the reader before 6e2c4da ignored
+     * anchors on keys and refused the alias as unknown. */
+    expect("apiVersion: v1\nkind: A\n&a name: x\nother: *a\n",
+           "1/-1 {\"apiVersion\":\"v1\",\"kind\":\"A\",\"name\":\"x\",\"other\":\"name\"}");
+    expect("apiVersion: v1\nkind: A\na: &k 1\n&k b: 2\nc: *k\n",
+           "1/-1 {\"apiVersion\":\"v1\",\"kind\":\"A\",\"a\":1,\"b\":2,\"c\":\"b\"}");
 }
 
 /* A "\0" escape reads as the JSON reader reads \u0000: SA_BUF_NUL_MARK, in values and keys, so
@@ -188,6 +195,12 @@ static void test_errors(void)
         "error: f.yaml: document 1: line 3 column 5: merge keys (<<) are not supported; write the keys out");
     expect("apiVersion: v1\nkind: A\nx: -.inf\n",
            "error: f.yaml: document 1: line 3 column 4: NaN and infinity have no JSON form");
+    /* The document is read whole before it is typed: a syntax error later in it is the one said,
+     * where the reader before 6e2c4da stopped at the NaN. Either way the file is refused. */
+    expect(
+        "apiVersion: v1\nkind: A\nx: -.inf\ny: [1\n",
+        "error: f.yaml: document 1: line 5 column 1: YAML syntax error: did not find expected ',' "
+        "or ']' (while parsing a flow sequence at 4:4)");
     expect("apiVersion: v1\nkind: A\nmetadata: 3\n",
            "error: f.yaml: document 1: metadata is not a mapping");
     expect(
